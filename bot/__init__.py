@@ -1,0 +1,1 @@
+"""chibot application wiring: config, i18n, outbox, scheduler, platform adapters."""

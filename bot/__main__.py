@@ -1,0 +1,161 @@
+"""chibot command line: run | console | demo | migrate | import | code | report | bench-seed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+
+SAMPLE_SHEET = Path(__file__).resolve().parent / "data" / "sample_bloc.csv"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    path = args.config or os.environ.get("CHIBOT_CONFIG")
+    if path is None and Path("config.toml").is_file():
+        path = "config.toml"
+    return load_settings(path)
+
+
+def _setup_logging(settings: Settings, quiet: bool = False) -> None:
+    level = logging.WARNING if quiet else getattr(logging, settings.log_level)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "alembic", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from models.db import make_engine, migrate
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    print(f"Cơ sở dữ liệu đã ở phiên bản mới nhất: {engine.url.render_as_string()}")
+    return 0
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.importer import format_report, import_file
+    from models.db import make_engine, migrate
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    path = SAMPLE_SHEET if args.file == "sample" else Path(args.file)
+    report = import_file(engine, path, bloc_name=settings.bloc_name, timezone=settings.timezone)
+    for line in format_report(report):
+        print(line)
+    return 0 if report.ok else 1
+
+
+def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlmodel import Session, select
+
+    from bot.app import App
+    from bot.console_app import run_console
+    from bot.importer import import_file
+    from models.member import Member
+
+    app = App(settings)
+    with Session(app.engine) as s:
+        empty = s.exec(select(Member).limit(1)).first() is None
+    if empty:
+        print("Cơ sở dữ liệu trống: nạp danh sách mẫu (40 đảng viên, 4 chi bộ).")
+        import_file(app.engine, SAMPLE_SHEET, bloc_name=settings.bloc_name,
+                    timezone=settings.timezone)
+    asyncio.run(run_console(app, args.as_name, args.group))
+    return 0
+
+
+def cmd_code(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlmodel import Session, select
+
+    from bot import i18n
+    from bot.platforms.console import find_member
+    from handlers.text import fold
+    from models.base import utcnow
+    from models.db import make_engine, migrate
+    from models.member import new_link_code
+    from models.org import CELL_KINDS, Organisation
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with Session(engine) as s:
+        if args.member:
+            found = find_member(s, args.member)
+            if len(found) != 1:
+                print(f"Cần đúng một đảng viên tên “{args.member}”, tìm thấy {len(found)}.")
+                return 1
+            link = new_link_code(s, purpose="member", member_id=found[0].id, now=utcnow())
+            what = f"đảng viên {found[0].full_name}: gửi /start {link.code} cho bot"
+        else:
+            cells = [o for o in s.exec(select(Organisation).where(
+                Organisation.kind.in_(CELL_KINDS))) if fold(args.cell) in fold(o.name)]
+            if len(cells) != 1:
+                print(f"Cần đúng một chi bộ tên “{args.cell}”, tìm thấy {len(cells)}.")
+                return 1
+            link = new_link_code(s, purpose="chat", org_id=cells[0].id, now=utcnow())
+            what = f"{cells[0].name}: gửi /link {link.code} trong nhóm chat của chi bộ"
+        s.commit()
+        until = i18n.fmt_datetime(link.expires_at, settings.timezone)
+        print(f"Mã {link.code} — {what}. Hết hạn {until}.")
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.telegram.token and not settings.zalo.token:
+        print("Chưa đặt token Telegram hay Zalo (telegram.token / zalo.token trong config.toml "
+              "hoặc CHIBOT_TELEGRAM__TOKEN). Để thử bot không cần token: chibot demo hoặc "
+              "chibot console --as \"TÊN\".", file=sys.stderr)
+        return 2
+    from bot.runner import serve
+
+    asyncio.run(serve(settings))
+    return 0
+
+
+def cmd_i18n(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.catalogs import main as catalogs_main
+
+    return catalogs_main(args.actions)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="chibot", description="Trợ lý sinh hoạt chi bộ")
+    p.add_argument("--config", help="config.toml (default: $CHIBOT_CONFIG or ./config.toml)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("run", help="serve Telegram and/or Zalo")
+    sub.add_parser("migrate", help="upgrade the database schema")
+    imp = sub.add_parser("import", help="import members from a CSV/XLSX sheet ('sample' = demo)")
+    imp.add_argument("file")
+    con = sub.add_parser("console", help="chat with the bot in the terminal as a member")
+    con.add_argument("--as", dest="as_name", required=True, help="member's full name")
+    con.add_argument("--group", action="store_true", help="start in the cell's group chat")
+    code = sub.add_parser("code", help="print a one-time link code")
+    g = code.add_mutually_exclusive_group(required=True)
+    g.add_argument("--member", help="member's full name")
+    g.add_argument("--cell", help="cell name, for binding its group chat")
+    i18n = sub.add_parser("i18n", help="compile the message catalogues (update/check first)")
+    i18n.add_argument("actions", nargs="*", choices=["update", "check"])
+    return p
+
+
+COMMANDS = {"run": cmd_run, "migrate": cmd_migrate, "import": cmd_import,
+            "console": cmd_console, "code": cmd_code, "i18n": cmd_i18n}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        print(f"Lỗi cấu hình: {exc}", file=sys.stderr)
+        return 2
+    _setup_logging(settings, quiet=args.cmd in ("console", "demo"))
+    return COMMANDS[args.cmd](settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

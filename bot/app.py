@@ -1,0 +1,53 @@
+"""Builds the engine, router, outbox sender and adapters from settings; starts and stops."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from bot import i18n
+from bot.config import Settings
+from bot.outbox import OutboxSender
+from bot.platforms.base import Incoming, Messenger
+from handlers.router import Router
+from models.base import utcnow
+from models.db import make_engine, migrate
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        messengers: list[Messenger] | None = None,
+        migrate_db: bool = True,
+        engine: Engine | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        i18n.configure(settings.locales_dir, settings.locale)
+        self.engine = engine or make_engine(settings.database_url, settings.database.echo)
+        if migrate_db:
+            migrate(self.engine)
+        self.router = Router(self.engine, settings, clock)
+        self.messengers: dict[str, Messenger] = {}
+        self.sender = OutboxSender(self.engine, {}, settings.outbox, clock)
+        for m in messengers or []:
+            self.add_messenger(m)
+
+    def add_messenger(self, messenger: Messenger) -> None:
+        self.messengers[messenger.platform] = messenger
+        self.sender = OutboxSender(self.engine, self.messengers, self.settings.outbox,
+                                   self.clock)
+
+    def handle(self, incoming: Incoming) -> bool:
+        return self.router.handle(incoming)
+
+    def close(self) -> None:
+        self.engine.dispose()

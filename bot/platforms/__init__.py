@@ -1,0 +1,1 @@
+"""Platform adapters. Only these modules know a platform's types and JSON."""

@@ -1,0 +1,84 @@
+"""Who may see or do what. Every check answers False unless a rule grants it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from models.member import Identity, Member, Role, RoleAssignment
+from models.org import Organisation
+
+CELL_LEADERS = (Role.SECRETARY.value, Role.DEPUTY.value)
+
+
+@dataclass
+class Actor:
+    """The person behind an update, as far as the store knows them."""
+
+    identity: Identity | None = None
+    member: Member | None = None
+    roles: list[RoleAssignment] = field(default_factory=list)
+
+    @property
+    def linked(self) -> bool:
+        return self.member is not None and self.member.active
+
+    def has_role(self, org_id: int, *roles: str) -> bool:
+        return any(r.org_id == org_id and r.role in roles for r in self.roles)
+
+    def officer_orgs(self) -> list[int]:
+        return [r.org_id for r in self.roles if r.role == Role.OFFICER.value]
+
+
+def load_actor(session: Session, platform: str, user_id: str) -> Actor:
+    ident = session.exec(
+        select(Identity).where(Identity.platform == platform,
+                               Identity.platform_user_id == user_id)
+    ).first()
+    if ident is None:
+        return Actor()
+    member = session.get(Member, ident.member_id)
+    roles = list(session.exec(
+        select(RoleAssignment).where(RoleAssignment.member_id == ident.member_id)))
+    return Actor(identity=ident, member=member, roles=roles)
+
+
+def ancestors(session: Session, org: Organisation) -> list[int]:
+    return [int(p) for p in org.path.strip("/").split("/") if p]
+
+
+def oversees(session: Session, actor: Actor, org: Organisation) -> bool:
+    """An officer of ``org`` or of any organisation above it."""
+    if not actor.linked:
+        return False
+    officer_of = set(actor.officer_orgs())
+    return bool(officer_of) and bool(officer_of & set(ancestors(session, org)))
+
+
+def is_member_of(actor: Actor, cell_id: int) -> bool:
+    return actor.linked and actor.member is not None and actor.member.cell_id == cell_id
+
+
+def leads_cell(actor: Actor, cell_id: int) -> bool:
+    """Secretary or deputy of the cell: may act for it."""
+    return actor.linked and actor.has_role(cell_id, *CELL_LEADERS)
+
+
+def follows_cell(actor: Actor, cell_id: int) -> bool:
+    """The upper-level committee member assigned to the cell."""
+    return actor.linked and actor.has_role(cell_id, Role.FOLLOWER.value)
+
+
+def can_read_cell(session: Session, actor: Actor, cell: Organisation) -> bool:
+    return (is_member_of(actor, cell.id or 0) or leads_cell(actor, cell.id or 0)
+            or follows_cell(actor, cell.id or 0) or oversees(session, actor, cell))
+
+
+def can_manage_cell(session: Session, actor: Actor, cell: Organisation) -> bool:
+    """Act for the cell: its secretary/deputy, or an officer above it."""
+    return leads_cell(actor, cell.id or 0) or oversees(session, actor, cell)
+
+
+def led_cells(actor: Actor) -> list[int]:
+    return sorted({r.org_id for r in actor.roles if r.role in CELL_LEADERS})

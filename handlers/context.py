@@ -1,0 +1,89 @@
+"""The per-update context a handler receives: session, actor, chat, reply helpers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from bot.config import Settings
+from bot.outbox import enqueue
+from bot.platforms.base import Button, Incoming, Keyboard, Outgoing
+from handlers.access import Actor
+from models.org import ChatBinding, Organisation
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Ctx:
+    session: Session
+    incoming: Incoming
+    settings: Settings
+    clock: Callable[[], datetime]
+    actor: Actor
+    binding: ChatBinding | None = None
+    _sent: int = field(default=0, repr=False)
+
+    @property
+    def platform(self) -> str:
+        return self.incoming.platform
+
+    @property
+    def in_group(self) -> bool:
+        return self.incoming.chat.kind == "group"
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def bound_cell(self) -> Organisation | None:
+        if self.binding is None or not self.binding.active:
+            return None
+        return self.session.get(Organisation, self.binding.org_id)
+
+    def _key(self) -> str:
+        self._sent += 1
+        return f"r:{self.platform}:{self.incoming.update_id}:{self._sent}"
+
+    def reply(self, text: str, buttons: Keyboard = (), **kw: object) -> None:
+        """Answer in the chat the update came from."""
+        self.send(self.incoming.chat.id, text, buttons, is_group=self.in_group,
+                  answer_callback=kw.get("answer_callback"))  # type: ignore[arg-type]
+
+    def send(
+        self, chat_id: str, text: str, buttons: Keyboard = (), *, is_group: bool = False,
+        platform: str | None = None, key: str | None = None, answer_callback: str | None = None,
+        attachment: object | None = None,
+    ) -> bool:
+        out = Outgoing(platform=platform or self.platform, chat_id=chat_id, text=text,
+                       buttons=buttons, key=key or self._key(),
+                       answer_callback=answer_callback,
+                       attachment=attachment)  # type: ignore[arg-type]
+        return enqueue(self.session, out, now=self.now(), is_group=is_group)
+
+    def deny(self, reason: str | None = None) -> None:
+        from bot.i18n import _
+
+        log.info("denied %s from %s:%s (%s)", self.incoming.text or self.incoming.callback_data,
+                 self.platform, self.incoming.sender.id, reason or "no rule grants it")
+        self.reply(_("Xin lỗi, đồng chí không có quyền thực hiện việc này."))
+
+
+def find_binding(session: Session, platform: str, chat_id: str) -> ChatBinding | None:
+    return session.exec(
+        select(ChatBinding).where(ChatBinding.platform == platform,
+                                  ChatBinding.chat_id == chat_id)).first()
+
+
+def buttons(*rows: list[tuple[str, str]]) -> Keyboard:
+    return tuple(tuple(Button(label, data) for label, data in row) for row in rows)
+
+
+def column(items: list[tuple[str, str]], per_row: int = 1) -> Keyboard:
+    return tuple(
+        tuple(Button(lbl, d) for lbl, d in items[i:i + per_row])
+        for i in range(0, len(items), per_row)
+    )

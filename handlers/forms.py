@@ -1,0 +1,319 @@
+"""Form engine: steps with validators, persisted state, confirm, cancel, back, resume.
+
+Not PTB's ConversationHandler: state lives in the ``formstate`` table keyed by
+(platform, chat, user), so a restart resumes at the same step and several processes agree.
+Nothing reaches the final tables until the confirm step's ``finish`` runs.
+
+Choices work on every platform: a button press carries "f:<form id>:<step>:<index>"; a
+typed reply may be the number of the choice or its words, diacritics ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import select
+
+from bot.i18n import _
+from handlers.context import Ctx, column
+from handlers.router import Who, callback
+from handlers.text import fold
+from models.base import utcnow
+from models.form import FormState
+
+log = logging.getLogger(__name__)
+
+CONFIRM = "_confirm"
+CANCEL_WORDS = {"huy", "cancel", "thoat"}
+BACK_WORDS = {"quay lai", "back", "lui"}
+SKIP_WORDS = {"-", "bo qua", "skip", "khong"}
+
+
+class Invalid(Exception):
+    """An answer the step refuses; the message (already translated) says why."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: Any
+    label: str
+
+
+Data = dict[str, Any]
+
+
+@dataclass
+class Step:
+    name: str
+    prompt: Callable[[Ctx, Data], str]
+    parse: Callable[[Ctx, Data, str], Any] | None = None
+    choices: Callable[[Ctx, Data], list[Choice]] | None = None
+    when: Callable[[Ctx, Data], bool] | None = None
+    optional: bool = False  # "-" / "bỏ qua" stores None
+    per_row: int = 1
+
+
+class Form:
+    kind: str = ""
+
+    def steps(self, ctx: Ctx, data: Data) -> list[Step]:
+        raise NotImplementedError
+
+    def authorised(self, ctx: Ctx, data: Data) -> bool:
+        """Re-checked on every answer: a role lost mid-form stops the form."""
+        raise NotImplementedError
+
+    def summary(self, ctx: Ctx, data: Data) -> str:
+        raise NotImplementedError
+
+    def finish(self, ctx: Ctx, data: Data) -> None:
+        raise NotImplementedError
+
+    def store(self, ctx: Ctx, data: Data, step: Step, value: Any) -> None:
+        data[step.name] = value
+
+
+FORMS: dict[str, Form] = {}
+
+
+def register(form: Form) -> Form:
+    FORMS[form.kind] = form
+    return form
+
+
+# -- state ------------------------------------------------------------------------
+def _owner(ctx: Ctx) -> tuple[str, str, str]:
+    inc = ctx.incoming
+    return inc.platform, inc.chat.id, inc.sender.id
+
+
+def active_form(ctx: Ctx) -> FormState | None:
+    platform, chat_id, user_id = _owner(ctx)
+    return ctx.session.exec(
+        select(FormState).where(FormState.platform == platform, FormState.chat_id == chat_id,
+                                FormState.user_id == user_id)).first()
+
+
+def _save(ctx: Ctx, state: FormState, step: str, data: Data) -> None:
+    state.step = step
+    state.data = dict(data)  # a new dict: JSON columns track assignment
+    state.updated_at = utcnow()
+    ctx.session.add(state)
+
+
+def _visible(ctx: Ctx, form: Form, data: Data) -> list[Step]:
+    return [s for s in form.steps(ctx, data) if s.when is None or s.when(ctx, data)]
+
+
+def start(ctx: Ctx, kind: str, data: Data) -> None:
+    """Begin form ``kind`` for the sender in this chat, replacing any unfinished one."""
+    form = FORMS[kind]
+    old = active_form(ctx)
+    if old is not None:
+        ctx.reply(_("Biểu mẫu đang làm dở trước đó đã được hủy."))
+        ctx.session.delete(old)
+        ctx.session.flush()
+    platform, chat_id, user_id = _owner(ctx)
+    steps = _visible(ctx, form, data)
+    state = FormState(platform=platform, chat_id=chat_id, user_id=user_id, kind=kind,
+                      step=steps[0].name if steps else CONFIRM, data=dict(data))
+    ctx.session.add(state)
+    ctx.session.flush()
+    _ask(ctx, form, state)
+
+
+def _choices_for(ctx: Ctx, form: Form, state: FormState) -> list[Choice]:
+    if state.step == CONFIRM:
+        return [Choice("ok", _("✅ Xác nhận")), Choice("redo", _("✏️ Làm lại")),
+                Choice("cancel", _("❌ Hủy"))]
+    step = _current_step(ctx, form, state)
+    return step.choices(ctx, state.data) if step and step.choices else []
+
+
+def _current_step(ctx: Ctx, form: Form, state: FormState) -> Step | None:
+    for s in _visible(ctx, form, state.data):
+        if s.name == state.step:
+            return s
+    return None
+
+
+def _ask(ctx: Ctx, form: Form, state: FormState, prefix: str = "") -> None:
+    data = state.data
+    if state.step == CONFIRM:
+        text = form.summary(ctx, data) + "\n\n" + _("Đồng chí kiểm tra và xác nhận.")
+        per_row = 3
+    else:
+        steps = _visible(ctx, form, data)
+        names = [s.name for s in steps]
+        step = steps[names.index(state.step)]
+        text = f"({names.index(state.step) + 1}/{len(steps)}) " + step.prompt(ctx, data)
+        if step.optional:
+            text += "\n" + _("(Gửi dấu - để bỏ qua.)")
+        per_row = step.per_row
+    choices = _choices_for(ctx, form, state)
+    kb = column([(c.label, f"f:{state.id}:{state.step}:{i}") for i, c in enumerate(choices)],
+                per_row)
+    ctx.reply((prefix + "\n\n" if prefix else "") + text, kb)
+
+
+def _advance(ctx: Ctx, form: Form, state: FormState, data: Data) -> None:
+    steps = _visible(ctx, form, data)
+    names = [s.name for s in steps]
+    hist = list(data.get("_hist", []))
+    hist.append(state.step)
+    data["_hist"] = hist
+    idx = names.index(state.step) + 1 if state.step in names else len(names)
+    nxt = names[idx] if idx < len(names) else CONFIRM
+    _save(ctx, state, nxt, data)
+    _ask(ctx, form, state)
+
+
+def _finish(ctx: Ctx, form: Form, state: FormState) -> None:
+    data = dict(state.data)
+    data.pop("_hist", None)
+    ctx.session.delete(state)
+    ctx.session.flush()
+    form.finish(ctx, data)
+
+
+def cancel(ctx: Ctx, state: FormState, say: bool = True) -> None:
+    ctx.session.delete(state)
+    if say:
+        ctx.reply(_("Đã hủy. Không có thông tin nào được lưu."))
+
+
+def _back(ctx: Ctx, form: Form, state: FormState) -> None:
+    data = dict(state.data)
+    hist = list(data.get("_hist", []))
+    if not hist:
+        _ask(ctx, form, state, _("Đây là bước đầu tiên."))
+        return
+    prev = hist.pop()
+    data["_hist"] = hist
+    _save(ctx, state, prev, data)
+    _ask(ctx, form, state)
+
+
+# -- input ------------------------------------------------------------------------
+def _answer(ctx: Ctx, form: Form, state: FormState, *, text: str | None = None,
+            index: int | None = None) -> None:
+    if not form.authorised(ctx, state.data):
+        log.info("form %s of %s stopped: no longer authorised", form.kind, state.user_id)
+        cancel(ctx, state, say=False)
+        ctx.deny("form no longer authorised")
+        return
+    choices = _choices_for(ctx, form, state)
+    value: Any = None
+    if index is None and text is not None and choices:
+        index = _match_choice(text, choices)
+    if state.step == CONFIRM:
+        if index is None:
+            _ask(ctx, form, state, _("Đồng chí vui lòng chọn một trong các phương án dưới đây."))
+            return
+        action = choices[index].value
+        if action == "ok":
+            _finish(ctx, form, state)
+        elif action == "cancel":
+            cancel(ctx, state)
+        else:
+            first = _visible(ctx, form, state.data)
+            _save(ctx, state, first[0].name if first else CONFIRM, {
+                k: v for k, v in state.data.items() if k != "_hist"})
+            _ask(ctx, form, state)
+        return
+    step = _current_step(ctx, form, state)
+    if step is None:  # the form changed under a saved state: start the step list again
+        log.warning("form %s: step %s vanished; restarting", form.kind, state.step)
+        cancel(ctx, state, say=False)
+        ctx.reply(_("Biểu mẫu đã thay đổi. Đồng chí vui lòng bắt đầu lại."))
+        return
+    data = dict(state.data)
+    try:
+        if index is not None:
+            if not 0 <= index < len(choices):
+                raise Invalid(_("Lựa chọn không hợp lệ."))
+            value = choices[index].value
+        elif text is not None and step.optional and fold(text) in SKIP_WORDS:
+            value = None
+        elif text is not None and step.parse is not None:
+            value = step.parse(ctx, data, text)
+        elif choices:
+            raise Invalid(_("Đồng chí vui lòng chọn một trong các phương án (gửi số thứ tự)."))
+        else:
+            raise Invalid(_("Câu trả lời không hợp lệ."))
+        form.store(ctx, data, step, value)
+    except Invalid as exc:
+        log.info("form %s step %s: refused %r: %s", form.kind, step.name, text, exc)
+        _ask(ctx, form, state, "⚠️ " + str(exc))
+        return
+    _advance(ctx, form, state, data)
+
+
+def _match_choice(text: str, choices: list[Choice]) -> int | None:
+    t = fold(text).rstrip(".")
+    if t.isdigit():
+        n = int(t)
+        return n - 1 if 1 <= n <= len(choices) else None
+    labels = [fold(c.label).strip("✅✏️❌ ") for c in choices]
+    if t in labels:
+        return labels.index(t)
+    hits = [i for i, lbl in enumerate(labels) if t and lbl.startswith(t)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def handle_text(ctx: Ctx, text: str) -> bool:
+    """Feed plain text to the sender's active form in this chat; False when none."""
+    state = active_form(ctx)
+    if state is None:
+        return False
+    form = FORMS.get(state.kind)
+    if form is None:
+        cancel(ctx, state, say=False)
+        return False
+    folded = fold(text)
+    if folded in CANCEL_WORDS:
+        cancel(ctx, state)
+    elif folded in BACK_WORDS:
+        _back(ctx, form, state)
+    else:
+        _answer(ctx, form, state, text=text)
+    return True
+
+
+def handle_navigation(ctx: Ctx, name: str) -> bool:
+    """/huy and /back act on the active form, if any."""
+    if name not in ("huy", "cancel", "back", "quaylai"):
+        return False
+    state = active_form(ctx)
+    if state is None:
+        if name in ("huy", "cancel"):
+            ctx.reply(_("Không có việc nào đang làm dở để hủy."))
+            return True
+        return False
+    form = FORMS.get(state.kind)
+    if name in ("huy", "cancel") or form is None:
+        cancel(ctx, state)
+    else:
+        _back(ctx, form, state)
+    return True
+
+
+@callback("f", who=Who.LINKED)
+def _on_button(ctx: Ctx, parts: list[str]) -> None:
+    """A button of a form step. Old buttons (other form, other step) are refused."""
+    state = active_form(ctx)
+    stale = _("Nút này thuộc một bước đã qua hoặc biểu mẫu đã kết thúc; không có gì thay đổi.")
+    if (state is None or len(parts) != 3 or parts[0] != str(state.id)
+            or parts[1] != state.step or not parts[2].isdigit()):
+        log.info("stale/forged form button %s from %s", parts, ctx.incoming.sender.id)
+        ctx.reply(stale, answer_callback=ctx.incoming.message_id)
+        return
+    form = FORMS.get(state.kind)
+    if form is None:
+        cancel(ctx, state, say=False)
+        ctx.reply(stale)
+        return
+    _answer(ctx, form, state, index=int(parts[2]))

@@ -1,0 +1,57 @@
+"""Display names for stored enum values, translated at use time."""
+
+from __future__ import annotations
+
+from bot.i18n import N_, _
+
+_LABELS: dict[str, str] = {
+    # roles
+    "secretary": N_("Bí thư"),
+    "deputy": N_("Phó Bí thư"),
+    "committee": N_("Chi ủy viên"),
+    "follower": N_("Cấp ủy viên phụ trách"),
+    "officer": N_("Cán bộ theo dõi"),
+    # membership
+    "full": N_("chính thức"),
+    "probationary": N_("dự bị"),
+    # meeting kinds
+    "regular": N_("Sinh hoạt thường kỳ"),
+    "thematic": N_("Sinh hoạt chuyên đề"),
+    "extraordinary": N_("Sinh hoạt đột xuất"),
+    "committee_meeting": N_("Họp chi ủy"),
+    # meeting status
+    "planned": N_("đã lên lịch"),
+    "in_progress": N_("đang họp"),
+    "held": N_("đã họp"),
+    "not_held": N_("không đủ điều kiện / không tổ chức"),
+    "cancelled": N_("đã hủy"),
+    # presence
+    "present": N_("Có mặt"),
+    "late": N_("Đến muộn"),
+    "excused": N_("Vắng có lý do"),
+    "unexcused": N_("Vắng không lý do"),
+    "exempted": N_("Miễn sinh hoạt"),
+    # ratings
+    "tot": N_("Tốt"),
+    "kha": N_("Khá"),
+    "trung_binh": N_("Trung bình"),
+    "kem": N_("Kém"),
+    # org kinds
+    "bloc": N_("Đảng bộ Khối"),
+    "base_committee": N_("Đảng bộ cơ sở"),
+    "sub_committee": N_("Đảng bộ bộ phận"),
+    "base_cell": N_("Chi bộ cơ sở"),
+    "cell": N_("Chi bộ"),
+    "group": N_("Tổ đảng"),
+}
+
+
+def label(value: str | None) -> str:
+    if value is None:
+        return "—"
+    text = _LABELS.get(value)
+    return _(text) if text else value
+
+
+def meeting_kind_label(kind: str) -> str:
+    return label("committee_meeting" if kind == "committee" else kind)

@@ -1,0 +1,234 @@
+"""Routes an Incoming to the handler that owns it, after dedupe and role checks.
+
+Deny by default: a command must declare who may use it and where; a handler then checks
+the specific organisation it touches. Each update is handled in one transaction together
+with its replies (written to the outbox) and its dedupe marker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from bot.config import Settings
+from bot.i18n import _, use_locale
+from bot.platforms.base import Incoming
+from handlers.access import load_actor
+from handlers.context import Ctx, find_binding
+from handlers.text import parse_command
+from models.base import utcnow
+from models.outbox import ProcessedUpdate
+
+log = logging.getLogger(__name__)
+
+
+class Who(Enum):
+    ANYONE = "anyone"  # also unlinked users: only for /start, /help, /link
+    LINKED = "linked"  # any linked, active member; the handler checks the organisation
+
+
+class Where(Enum):
+    PRIVATE = "private"
+    GROUP = "group"
+    ANY = "any"
+
+
+CommandFn = Callable[[Ctx, list[str], str], None]
+CallbackFn = Callable[[Ctx, list[str]], None]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    fn: CommandFn
+    who: Who
+    where: Where
+    summary: str  # N_-marked text shown by /help
+    menu: bool = True
+
+
+COMMANDS: dict[str, CommandSpec] = {}
+CALLBACKS: dict[str, tuple[CallbackFn, Who]] = {}
+TextFn = Callable[[Ctx], bool]
+TEXT_FALLBACKS: list[TextFn] = []  # tried in order for plain text outside forms
+EVENT_HANDLERS: dict[str, Callable[[Ctx], None]] = {}
+
+
+def command(
+    *names: str, who: Who, where: Where, summary: str = "", menu: bool = True
+) -> Callable[[CommandFn], CommandFn]:
+    def deco(fn: CommandFn) -> CommandFn:
+        for i, n in enumerate(names):
+            if n in COMMANDS:
+                raise RuntimeError(f"command /{n} registered twice")
+            COMMANDS[n] = CommandSpec(n, fn, who, where, summary, menu and i == 0)
+        return fn
+
+    return deco
+
+
+def callback(prefix: str, *, who: Who) -> Callable[[CallbackFn], CallbackFn]:
+    def deco(fn: CallbackFn) -> CallbackFn:
+        CALLBACKS[prefix] = (fn, who)
+        return fn
+
+    return deco
+
+
+def on_event(name: str) -> Callable[[Callable[[Ctx], None]], Callable[[Ctx], None]]:
+    def deco(fn: Callable[[Ctx], None]) -> Callable[[Ctx], None]:
+        EVENT_HANDLERS[name] = fn
+        return fn
+
+    return deco
+
+
+def text_fallback(fn: TextFn) -> TextFn:
+    TEXT_FALLBACKS.append(fn)
+    return fn
+
+
+def _mark_processed(session: Session, inc: Incoming) -> bool:
+    """Insert the dedupe row; False when this update was handled before."""
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ProcessedUpdate)
+    res = session.execute(
+        ins.values(platform=inc.platform, update_id=inc.update_id, handled_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["platform", "update_id"])
+        .returning(ProcessedUpdate.update_id))
+    return res.first() is not None
+
+
+class Router:
+    def __init__(
+        self, engine: Engine, settings: Settings, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        import handlers  # noqa: F401  (registers every story)
+
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+
+    def handle(self, inc: Incoming) -> bool:
+        """Handle one update; False when it was a duplicate and nothing was done."""
+        try:
+            with Session(self.engine) as session:
+                if not _mark_processed(session, inc):
+                    log.info("duplicate update %s:%s ignored", inc.platform, inc.update_id)
+                    return False
+                ctx = self._context(session, inc)
+                locale = (ctx.actor.member.locale if ctx.actor.member else None) \
+                    or inc.sender.language or self.settings.locale
+                with use_locale(locale):
+                    self._dispatch(ctx)
+                session.commit()
+                return True
+        except Exception:
+            log.exception("update %s:%s failed", inc.platform, inc.update_id)
+            self._apologise(inc)
+            return True
+
+    def _apologise(self, inc: Incoming) -> None:
+        """Record the update as handled and say sorry, so a poison update cannot loop."""
+        with Session(self.engine) as session:
+            if not _mark_processed(session, inc):
+                return
+            ctx = self._context(session, inc)
+            with use_locale(self.settings.locale):
+                ctx.reply(_("Xin lỗi, hệ thống gặp sự cố khi xử lý tin nhắn của đồng chí. "
+                            "Đồng chí vui lòng thử lại sau ít phút."))
+            session.commit()
+
+    def _context(self, session: Session, inc: Incoming) -> Ctx:
+        actor = load_actor(session, inc.platform, inc.sender.id)
+        if (actor.identity and inc.chat.kind == "private"
+                and actor.identity.private_chat_id != inc.chat.id):
+            actor.identity.private_chat_id = inc.chat.id
+            session.add(actor.identity)
+        binding = find_binding(session, inc.platform, inc.chat.id) \
+            if inc.chat.kind == "group" else None
+        return Ctx(session=session, incoming=inc, settings=self.settings, clock=self.clock,
+                   actor=actor, binding=binding)
+
+    def _dispatch(self, ctx: Ctx) -> None:
+        from handlers import forms
+
+        inc = ctx.incoming
+        if inc.event in EVENT_HANDLERS:
+            EVENT_HANDLERS[inc.event](ctx)
+            return
+        if inc.event == "unsupported":
+            ctx.reply(_("Xin lỗi, hệ thống chưa đọc được loại tin nhắn này. "
+                        "Đồng chí vui lòng gửi bằng chữ."))
+            return
+        if inc.callback_data is not None:
+            dispatch_callback(ctx, inc.callback_data)
+            return
+        text = (inc.text or "").strip()
+        if not text:
+            return
+        parsed = parse_command(text)
+        if parsed is not None:
+            name, args, rest = parsed
+            if forms.handle_navigation(ctx, name):
+                return
+            self._command(ctx, name, args, rest)
+            return
+        if forms.handle_text(ctx, text):
+            return
+        for fallback in TEXT_FALLBACKS:
+            if fallback(ctx):
+                return
+        if inc.chat.kind == "private" or inc.mentions_bot or inc.reply_to_bot:
+            if not ctx.actor.linked:
+                _explain_unlinked(ctx)
+            else:
+                ctx.reply(_("Đồng chí gõ /help để xem các lệnh có thể dùng."))
+
+    def _command(self, ctx: Ctx, name: str, args: list[str], rest: str) -> None:
+        spec = COMMANDS.get(name)
+        chat_kind = ctx.incoming.chat.kind
+        if spec is None:
+            if chat_kind == "private" or ctx.incoming.mentions_bot:
+                ctx.reply(_("Lệnh /{name} không có. Đồng chí gõ /help để xem các lệnh.")
+                          .format(name=name))
+            return
+        if spec.who is Who.LINKED and not ctx.actor.linked:
+            _explain_unlinked(ctx)
+            return
+        if spec.where is Where.PRIVATE and chat_kind != "private":
+            ctx.reply(_("Lệnh /{name} chỉ dùng trong tin nhắn riêng với bot.").format(name=name))
+            return
+        if spec.where is Where.GROUP and chat_kind != "group":
+            ctx.reply(_("Lệnh /{name} chỉ dùng trong nhóm của chi bộ.").format(name=name))
+            return
+        spec.fn(ctx, args, rest)
+
+def dispatch_callback(ctx: Ctx, data: str) -> None:
+    """Run the handler a button's data names; unknown or forged data changes nothing."""
+    prefix, _sep, rest = data.partition(":")
+    entry = CALLBACKS.get(prefix)
+    if entry is None or len(data) > 64:
+        log.warning("unknown callback %r from %s:%s", data[:80], ctx.platform,
+                    ctx.incoming.sender.id)
+        ctx.reply(_("Nút này không còn hiệu lực."), answer_callback=ctx.incoming.message_id)
+        return
+    fn, who = entry
+    if who is Who.LINKED and not ctx.actor.linked:
+        _explain_unlinked(ctx)
+        return
+    fn(ctx, rest.split(":") if rest else [])
+
+
+
+def _explain_unlinked(ctx: Ctx) -> None:
+    ctx.reply(_("Tài khoản của đồng chí chưa được liên kết với hồ sơ đảng viên nào. "
+                "Đồng chí vui lòng xin mã liên kết từ đồng chí Bí thư chi bộ, rồi gửi "
+                "/start MÃ trong tin nhắn riêng với bot."))

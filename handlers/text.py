@@ -1,0 +1,29 @@
+"""Text helpers shared by the forms and the router."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip Vietnamese diacritics and extra spaces: "Có  mặt" -> "co mat"."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return _SPACES.sub(" ", stripped).strip().lower()
+
+
+def parse_command(text: str) -> tuple[str, list[str], str] | None:
+    """"/lenh@bot a b" -> ("lenh", ["a", "b"], "a b"); None when not a command."""
+    text = text.strip()
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, rest = text[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    if not name or not re.fullmatch(r"[a-z0-9_]{1,32}", name):
+        return None
+    rest = rest.strip()
+    return name, rest.split() if rest else [], rest

@@ -1,0 +1,31 @@
+"""SQLModel tables and the queries over them. Importing this registers every table."""
+
+from models.attendance import Attendance
+from models.audit import AuditEntry
+from models.form import FormState
+from models.meeting import AgendaItem, Meeting, Task
+from models.member import Identity, LinkCode, Member, RoleAssignment
+from models.org import ChatBinding, Organisation
+from models.outbox import OutboxMessage, ProcessedUpdate
+from models.schedule import ScheduledStep
+from models.score import Score, ScoreItem
+
+__all__ = [
+    "AgendaItem",
+    "Attendance",
+    "AuditEntry",
+    "ChatBinding",
+    "FormState",
+    "Identity",
+    "LinkCode",
+    "Meeting",
+    "Member",
+    "Organisation",
+    "OutboxMessage",
+    "ProcessedUpdate",
+    "RoleAssignment",
+    "ScheduledStep",
+    "Score",
+    "ScoreItem",
+    "Task",
+]

@@ -1,0 +1,40 @@
+"""RSVPs before a meeting and the roll call after it, one row per member and meeting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Rsvp(StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+class Presence(StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    EXCUSED = "excused"  # vắng có lý do
+    UNEXCUSED = "unexcused"  # vắng không lý do
+    EXEMPTED = "exempted"  # miễn sinh hoạt / tạm vắng: not due to attend
+
+
+ATTENDED = (Presence.PRESENT.value, Presence.LATE.value)
+ABSENT = (Presence.EXCUSED.value, Presence.UNEXCUSED.value)
+
+
+class Attendance(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id", name="uq_attendance"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    rsvp: str | None = Field(default=None, max_length=8)
+    rsvp_reason: str | None = Field(default=None, max_length=300)
+    rsvp_at: datetime | None = None
+    status: str | None = Field(default=None, max_length=16)
+    reason: str | None = Field(default=None, max_length=300)
+    recorded_at: datetime | None = None
