@@ -22,7 +22,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _setup_logging(settings: Settings, quiet: bool = False) -> None:
-    level = logging.WARNING if quiet else getattr(logging, settings.log_level)
+    level = logging.ERROR if quiet else getattr(logging, settings.log_level)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -67,6 +67,13 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
                     timezone=settings.timezone)
     asyncio.run(run_console(app, args.as_name, args.group))
     return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    summary = asyncio.run(run_demo(settings, keep=args.keep))
+    return 0 if summary.get("total") is not None else 1
 
 
 def cmd_code(settings: Settings, args: argparse.Namespace) -> int:
@@ -133,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     con = sub.add_parser("console", help="chat with the bot in the terminal as a member")
     con.add_argument("--as", dest="as_name", required=True, help="member's full name")
     con.add_argument("--group", action="store_true", help="start in the cell's group chat")
+    demo = sub.add_parser("demo", help="play one simulated month of one cell (fresh database)")
+    demo.add_argument("--keep", action="store_true",
+                      help="use the configured database instead of a throw-away one")
     code = sub.add_parser("code", help="print a one-time link code")
     g = code.add_mutually_exclusive_group(required=True)
     g.add_argument("--member", help="member's full name")
@@ -143,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"run": cmd_run, "migrate": cmd_migrate, "import": cmd_import,
-            "console": cmd_console, "code": cmd_code, "i18n": cmd_i18n}
+            "console": cmd_console, "code": cmd_code, "i18n": cmd_i18n, "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,3 +1,13 @@
 """Platform-neutral conversation logic. Importing the package registers every story."""
 
-from handlers import forms, menus, onboarding, profile  # noqa: F401
+from handlers import (  # noqa: F401
+    attendance,
+    forms,
+    meetings,
+    menus,
+    onboarding,
+    profile,
+    reminders,
+    scoring,
+    tasks,
+)

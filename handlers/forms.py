@@ -36,6 +36,11 @@ class Invalid(Exception):
     """An answer the step refuses; the message (already translated) says why."""
 
 
+class Again(Exception):
+    """The answer was taken (the parser updated ``data``) but the step is asked again,
+    e.g. after an edit of the roll call; the message says what changed."""
+
+
 @dataclass(frozen=True)
 class Choice:
     value: Any
@@ -54,10 +59,14 @@ class Step:
     when: Callable[[Ctx, Data], bool] | None = None
     optional: bool = False  # "-" / "bỏ qua" stores None
     per_row: int = 1
+    # A repeating step collects a list: each answer is appended; a choice whose value is
+    # None ("Xong") moves on.
+    repeat: bool = False
 
 
 class Form:
     kind: str = ""
+    confirm: bool = True  # False: finish right after the last step
 
     def steps(self, ctx: Ctx, data: Data) -> list[Step]:
         raise NotImplementedError
@@ -108,15 +117,19 @@ def _visible(ctx: Ctx, form: Form, data: Data) -> list[Step]:
     return [s for s in form.steps(ctx, data) if s.when is None or s.when(ctx, data)]
 
 
-def start(ctx: Ctx, kind: str, data: Data) -> None:
-    """Begin form ``kind`` for the sender in this chat, replacing any unfinished one."""
+def start(ctx: Ctx, kind: str, data: Data, chat_id: str | None = None) -> None:
+    """Begin form ``kind`` for the sender in this chat (or in ``chat_id``, the sender's
+    private chat), replacing any unfinished one there."""
     form = FORMS[kind]
-    old = active_form(ctx)
+    platform, here, user_id = _owner(ctx)
+    chat_id = chat_id or here
+    old = ctx.session.exec(
+        select(FormState).where(FormState.platform == platform, FormState.chat_id == chat_id,
+                                FormState.user_id == user_id)).first()
     if old is not None:
-        ctx.reply(_("Biểu mẫu đang làm dở trước đó đã được hủy."))
+        ctx.send(chat_id, _("Biểu mẫu đang làm dở trước đó đã được hủy."))
         ctx.session.delete(old)
         ctx.session.flush()
-    platform, chat_id, user_id = _owner(ctx)
     steps = _visible(ctx, form, data)
     state = FormState(platform=platform, chat_id=chat_id, user_id=user_id, kind=kind,
                       step=steps[0].name if steps else CONFIRM, data=dict(data))
@@ -156,7 +169,8 @@ def _ask(ctx: Ctx, form: Form, state: FormState, prefix: str = "") -> None:
     choices = _choices_for(ctx, form, state)
     kb = column([(c.label, f"f:{state.id}:{state.step}:{i}") for i, c in enumerate(choices)],
                 per_row)
-    ctx.reply((prefix + "\n\n" if prefix else "") + text, kb)
+    ctx.send(state.chat_id, (prefix + "\n\n" if prefix else "") + text, kb,
+             platform=state.platform)
 
 
 def _advance(ctx: Ctx, form: Form, state: FormState, data: Data) -> None:
@@ -168,6 +182,9 @@ def _advance(ctx: Ctx, form: Form, state: FormState, data: Data) -> None:
     idx = names.index(state.step) + 1 if state.step in names else len(names)
     nxt = names[idx] if idx < len(names) else CONFIRM
     _save(ctx, state, nxt, data)
+    if nxt == CONFIRM and not form.confirm:
+        _finish(ctx, form, state)
+        return
     _ask(ctx, form, state)
 
 
@@ -244,7 +261,17 @@ def _answer(ctx: Ctx, form: Form, state: FormState, *, text: str | None = None,
             raise Invalid(_("Đồng chí vui lòng chọn một trong các phương án (gửi số thứ tự)."))
         else:
             raise Invalid(_("Câu trả lời không hợp lệ."))
-        form.store(ctx, data, step, value)
+        if step.repeat and value is not None:
+            data[step.name] = [*data.get(step.name, []), value]
+            _save(ctx, state, step.name, data)
+            _ask(ctx, form, state, _("Đã ghi mục {n}.").format(n=len(data[step.name])))
+            return
+        if not step.repeat:
+            form.store(ctx, data, step, value)
+    except Again as again:
+        _save(ctx, state, step.name, data)
+        _ask(ctx, form, state, str(again))
+        return
     except Invalid as exc:
         log.info("form %s step %s: refused %r: %s", form.kind, step.name, text, exc)
         _ask(ctx, form, state, "⚠️ " + str(exc))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 from models.base import utcnow
 
@@ -52,6 +52,13 @@ class Meeting(SQLModel, table=True):
     speakers_count: int | None = None
     conclusion: str | None = None
     sotay_link: str | None = Field(default=None, max_length=500)  # Sổ tay đảng viên entry
+    thematic_part: bool = False  # a regular meeting combined with a thematic part
+    revision: int = 0  # bumped by each reschedule: reminders are re-planned under it
+    agenda_rev: int = 0  # bumped by each confirmed agenda edit: re-posted as a correction
+    agenda_posted_rev: int | None = None
+    docs_posted_at: datetime | None = None  # first time an agenda with documents went out
+    manual_time: bool = False  # set by the secretary: a rule change does not move it
+    score_reopened_at: datetime | None = None  # a base-organisation officer reopened scoring
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -82,3 +89,33 @@ class Task(SQLModel, table=True):
     status: str = Field(default=TaskStatus.OPEN.value, max_length=16)
     done_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+def upcoming(session: Session, *, cell_id: int, now: datetime, limit: int = 5) -> list[Meeting]:
+    """Planned meetings not yet over (a meeting stays 'upcoming' for 12 h after its start)."""
+    return list(session.exec(
+        select(Meeting).where(Meeting.cell_id == cell_id,
+                              Meeting.status.in_([MeetingStatus.PLANNED.value,
+                                                  MeetingStatus.IN_PROGRESS.value]),
+                              Meeting.scheduled_at >= now - timedelta(hours=12))
+        .order_by(Meeting.scheduled_at).limit(limit)))
+
+
+def agenda_of(session: Session, *, meeting_id: int) -> list[AgendaItem]:
+    return list(session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
+                             .order_by(AgendaItem.position)))
+
+
+def previous_meeting(session: Session, *, meeting: Meeting) -> Meeting | None:
+    """The cell's last meeting held before this one (whose tasks this one reviews)."""
+    return session.exec(
+        select(Meeting).where(Meeting.cell_id == meeting.cell_id,
+                              Meeting.id != meeting.id,
+                              Meeting.status == MeetingStatus.HELD.value,
+                              Meeting.scheduled_at < meeting.scheduled_at)
+        .order_by(Meeting.scheduled_at.desc())).first()
+
+
+def tasks_of(session: Session, *, meeting_id: int) -> list[Task]:
+    return list(session.exec(select(Task).where(Task.meeting_id == meeting_id)
+                             .order_by(Task.id)))

@@ -124,3 +124,16 @@ def find_link_code(session: Session, *, code: str, purpose: str, now: datetime) 
     if link.expires_at <= now:
         return None
     return link
+
+
+def due_members(session: Session, *, cell_id: int) -> list[Member]:
+    """Members due to attend: active, not exempted, not away on approved leave."""
+    return [m for m in cell_members(session, cell_id=cell_id) if m.due_to_attend]
+
+
+def members_with_role(session: Session, *, org_id: int, roles: tuple[str, ...]) -> list[Member]:
+    return list(session.exec(
+        select(Member).join(RoleAssignment, RoleAssignment.member_id == Member.id)
+        .where(RoleAssignment.org_id == org_id, RoleAssignment.role.in_(roles),
+               Member.active == True)  # noqa: E712
+        .order_by(Member.id)).unique())

@@ -116,3 +116,36 @@ def member_id(app: App, name: str) -> int:
     with Session(app.engine) as s:
         m = s.exec(select(Member).where(Member.full_name == name)).one()
         return m.id or 0
+
+
+QLNS = "Chi bộ Phòng Quản lý ngân sách"
+SEC = "Dương Văn Thành"
+
+
+def link_cell(driver: Driver, cell_name: str, skip: tuple[str, ...] = ()) -> Organisation:
+    """Console-link every active member of the cell (except ``skip``) and bind its group."""
+    with Session(driver.app.engine) as s:
+        cell = s.exec(select(Organisation).where(Organisation.name == cell_name)).one()
+        names = [m.full_name for m in s.exec(select(Member).where(Member.cell_id == cell.id,
+                                                                 Member.active == True))]  # noqa: E712
+    for n in names:
+        if n not in skip:
+            driver.member(n)
+    if skip:  # members who never opened a private chat with the bot
+        with Session(driver.app.engine) as s:
+            from models.member import Identity
+
+            for n in skip:
+                m = s.exec(select(Member).where(Member.full_name == n)).one()
+                for ident in s.exec(select(Identity).where(Identity.member_id == m.id)):
+                    s.delete(ident)
+            s.commit()
+    return cell
+
+
+async def tick(app: App) -> None:
+    """One scheduler tick: sweep due steps, deliver the outbox."""
+    from handlers.cycle import sweep
+
+    sweep(app.engine, app.settings, app.clock())
+    await app.sender.drain()

@@ -1,0 +1,211 @@
+"""`chibot demo`: one month of one cell, played in simulated time, printed as a transcript.
+
+A fresh embedded database is seeded with the sample bloc; the members of one cell talk to
+the bot through the console platform. Time is a simulated clock moved hour by hour: each
+hour the cycle sweeps due steps and the outbox delivers, exactly as `chibot run` would.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from bot.app import App
+from bot.config import Settings
+from bot.console_app import chat_namer
+from bot.i18n import fmt_datetime, fmt_number, fmt_percent
+from bot.importer import import_file
+from bot.platforms.base import Chat, Incoming, Sender
+from bot.platforms.console import (
+    PLATFORM,
+    ConsoleMessenger,
+    ensure_group,
+    ensure_identity,
+    group_chat_id,
+    private_chat_id,
+)
+from handlers.cycle import materialise, sweep
+from handlers.labels import label
+from models.attendance import Attendance
+from models.meeting import Meeting
+from models.member import Member, cell_members
+from models.org import Organisation
+from models.score import Score
+
+SAMPLE = Path(__file__).resolve().parent / "data" / "sample_bloc.csv"
+CELL = "Chi bộ Phòng Quản lý ngân sách"
+TZ = "Asia/Ho_Chi_Minh"
+
+
+class SimClock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Demo:
+    def __init__(self, settings: Settings, write: Callable[[str], None] = print) -> None:
+        self.clock = SimClock(datetime(2026, 11, 25, 1, 0, tzinfo=UTC))  # 08:00 in Hà Nội
+        self.write = write
+        self.app = App(settings, clock=self.clock)
+        self.app.add_messenger(ConsoleMessenger(self._describe, self._print))
+        self.cell: Organisation | None = None
+        self._ids = itertools.count(1)
+        self._describe_chat = chat_namer(self.app)
+
+    def _describe(self, chat_id: str) -> str:
+        return f"{fmt_datetime(self.clock(), TZ)} · {self._describe_chat(chat_id)}"
+
+    def _print(self, text: str) -> None:
+        self.write(text)
+
+    def setup(self) -> tuple[Organisation, dict[str, Member]]:
+        report = import_file(self.app.engine, SAMPLE, bloc_name=self.app.settings.bloc_name,
+                             timezone=TZ)
+        assert report.ok, report.errors
+        with Session(self.app.engine, expire_on_commit=False) as s:
+            cell = s.exec(select(Organisation).where(Organisation.name == CELL)).one()
+            members = {m.full_name: m for m in cell_members(s, cell_id=cell.id or 0)}
+            # Everyone but one member has started a private chat with the bot.
+            for name, m in members.items():
+                if name != "Tạ Thị Hạnh":
+                    ensure_identity(s, m)
+            an = s.exec(select(Member).where(Member.full_name == "Nguyễn Văn An")).one()
+            ensure_identity(s, an)  # the upper-level member who follows this cell
+            ensure_group(s, cell)
+            s.commit()
+            members["Nguyễn Văn An"] = an
+        return cell, members
+
+    # -- acting as members ---------------------------------------------------------------
+    def _incoming(self, m: Member, text: str | None, callback: str | None,
+                  group: bool) -> Incoming:
+        chat = Chat(group_chat_id(m.cell_id or 0), "group") if group \
+            else Chat(private_chat_id(m.id or 0), "private")
+        return Incoming(platform=PLATFORM, update_id=f"demo-{next(self._ids)}", chat=chat,
+                        sender=Sender(f"m{m.id}", m.full_name), text=text,
+                        callback_data=callback, timestamp=self.clock(),
+                        event="callback" if callback else "message", mentions_bot=group)
+
+    async def say(self, m: Member, text: str, group: bool = False) -> None:
+        where = "nhóm" if group else "riêng"
+        self.write(f"» {fmt_datetime(self.clock(), TZ)} · {m.full_name} ({where}): {text}")
+        self.app.handle(self._incoming(m, text, None, group))
+        await self.app.sender.drain()
+
+    async def press(self, m: Member, data: str, caption: str, group: bool = False) -> None:
+        self.write(f"» {fmt_datetime(self.clock(), TZ)} · {m.full_name} bấm [{caption}]")
+        self.app.handle(self._incoming(m, None, data, group))
+        await self.app.sender.drain()
+
+    async def run_until(self, when: datetime) -> None:
+        """Advance simulated time hour by hour, sweeping and delivering on the way."""
+        while self.clock.now < when:
+            self.clock.now = min(self.clock.now + timedelta(hours=1), when)
+            await self.tick()
+
+    async def tick(self) -> None:
+        """What CycleRunner.tick does, limited to the demo's cell."""
+        with Session(self.app.engine) as s:
+            cell = s.get(Organisation, self.cell.id if self.cell else None)
+            materialise(s, self.app.settings, self.clock(), [cell] if cell else [])
+            s.commit()
+        sweep(self.app.engine, self.app.settings, self.clock())
+        await self.app.sender.drain()
+
+    # -- the month ------------------------------------------------------------------------
+    async def play(self) -> dict[str, object]:
+        cell, mem = self.setup()
+        self.cell = cell
+        sec = mem["Dương Văn Thành"]
+        self.write(f"=== Mô phỏng một tháng sinh hoạt của {CELL} ===\n")
+        await self.tick()
+        with Session(self.app.engine) as s:
+            meeting = s.exec(select(Meeting).where(Meeting.cell_id == cell.id)
+                             .order_by(Meeting.scheduled_at)).first()
+            assert meeting is not None
+            mid, start = meeting.id, meeting.scheduled_at
+        await self.say(sec, "/lichhop")
+        await self.run_until(start - timedelta(hours=118))  # the chi ủy reminder
+        await self.say(sec, "/chuongtrinh")
+        for answer in ("1", "Không", "Phòng họp tầng 3, Sở Tài chính",
+                       "Quán triệt Nghị quyết Đại hội Đảng bộ tỉnh | Đ/c Dương Văn Thành | "
+                       "https://sotay.dangcongsan.vn/tai-lieu/nq-dai-hoi",
+                       "Kiểm điểm tiến độ giải ngân vốn đầu tư công | Đ/c Lý Thị Kim Oanh",
+                       "Xong", "1"):
+            await self.say(sec, answer)
+        await self.run_until(start - timedelta(hours=24))
+        # Members answer the agenda post in the group (numbered replies on the console).
+        for name in ("Hồ Đức Thắng", "Mai Thị Phương", "Phan Thị Thúy", "Châu Minh Tuấn",
+                     "Lý Thị Kim Oanh"):
+            await self.press(mem[name], f"rsvp:{mid}:y", "Có mặt", group=True)
+        await self.press(mem["Châu Minh Tuấn"], f"rsvp:{mid}:n", "Vắng", group=True)
+        await self.say(mem["Châu Minh Tuấn"], "Đi công tác Hà Nội")
+        await self.run_until(start + timedelta(hours=2, minutes=30))
+        # After the meeting: roll call with start/end times, then the score.
+        await self.press(sec, f"rc:{mid}", "Điểm danh")
+        for answer in ("1", "09:35", "1 c, 7 k", "Đúng", "4", "1"):
+            await self.say(sec, answer)
+        await self.press(sec, f"sc:{mid}", "Chấm điểm")
+        for answer in ("3 2 2", "5 14 2 1 1 1", "đủ", "1 2 1 1", "27", "2 2 1",
+                       "Chi bộ thống nhất đẩy nhanh giải ngân vốn đầu tư công quý IV; mỗi "
+                       "đảng viên hoàn thành hồ sơ được giao trước 20/12.",
+                       "3 | Hoàn thành báo cáo giải ngân quý IV | 20/12",
+                       "4 | Rà soát hồ sơ thanh toán tồn đọng | 15/12", "Xong", "1"):
+            await self.say(sec, answer)
+        await self.press(mem["Nguyễn Văn An"], f"cf:{mid}", "Xác nhận")
+        await self.run_until(start + timedelta(days=4))
+        summary = self.summary(mid or 0)
+        self.write("\n=== Tổng kết tháng của chi bộ ===")
+        for line in summary["lines"]:  # type: ignore[attr-defined]
+            self.write(line)
+        return summary
+
+    def summary(self, meeting_id: int) -> dict[str, object]:
+        with Session(self.app.engine) as s:
+            m = s.get(Meeting, meeting_id)
+            assert m is not None
+            rows = list(s.exec(select(Attendance).where(Attendance.meeting_id == meeting_id)))
+            due = [a for a in rows if a.status not in (None, "exempted")]
+            attended = [a for a in due if a.status in ("present", "late")]
+            unexcused = [a for a in due if a.status == "unexcused"]
+            score = s.exec(select(Score).where(Score.meeting_id == meeting_id,
+                                               Score.kind == "cell",
+                                               Score.is_current == True)).first()  # noqa: E712
+            confirmed = s.exec(select(Score).where(Score.meeting_id == meeting_id,
+                                                   Score.kind == "confirmed")).first()
+            rate = len(attended) / len(due) if due else 0.0
+            lines = [
+                f"Buổi sinh hoạt: {fmt_datetime(m.scheduled_at, TZ)} — {label(m.status)}",
+                f"Tỷ lệ dự họp: {len(attended)}/{len(due)} ({fmt_percent(rate)})",
+                f"Vắng không lý do: {len(unexcused)}",
+                f"Điểm chi bộ chấm: {fmt_number(score.total) if score else '—'} — "
+                f"{label(score.rating) if score else '—'}",
+                f"Điểm cấp trên xác nhận: {fmt_number(confirmed.total) if confirmed else '—'}",
+            ]
+            return {"status": m.status, "attended": len(attended), "due": len(due),
+                    "unexcused": len(unexcused), "total": score.total if score else None,
+                    "rating": score.rating if score else None,
+                    "confirmed": confirmed.total if confirmed else None, "lines": lines}
+
+
+async def run_demo(settings: Settings, keep: bool = False,
+                   write: Callable[[str], None] = print) -> dict[str, object]:
+    if keep:
+        return await Demo(settings, write).play()
+    with tempfile.TemporaryDirectory(prefix="chibot-demo-") as tmp:
+        fresh = settings.model_copy(update={
+            "data_dir": Path(tmp),
+            "database": settings.database.model_copy(update={"url": f"sqlite:///{tmp}/d.db"})})
+        demo = Demo(fresh, write)
+        try:
+            return await demo.play()
+        finally:
+            demo.app.close()

@@ -1,0 +1,418 @@
+"""RSVP before a meeting, the roll call after it, quorum and the absence flags."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from bot.i18n import N_, _, fmt_datetime, fmt_percent
+from handlers import forms
+from handlers.context import Ctx, buttons
+from handlers.forms import Again, Choice, Form, Invalid, Step
+from handlers.meetings import CellForm, led_cell, meeting_label
+from handlers.router import Where, Who, callback, command
+from handlers.validators import parse_number, parse_text, parse_time
+from models.attendance import ATTENDED, Attendance, Presence, Rsvp, absence_stats
+from models.audit import audit
+from models.meeting import Meeting, MeetingStatus, upcoming
+from models.member import Member, due_members
+
+Data = dict[str, Any]
+CODES = {"c": Presence.PRESENT.value, "m": Presence.LATE.value,
+         "v": Presence.EXCUSED.value, "k": Presence.UNEXCUSED.value}
+UNKNOWN = "?"
+
+
+def _attendance(s: Session, meeting_id: int, member_id: int) -> Attendance:
+    row = s.exec(select(Attendance).where(Attendance.meeting_id == meeting_id,
+                                          Attendance.member_id == member_id)).first()
+    return row or Attendance(meeting_id=meeting_id, member_id=member_id)
+
+
+# -- RSVP -----------------------------------------------------------------------------
+def _rsvp_meeting(ctx: Ctx, meeting_id: int | None) -> Meeting | None:
+    """The meeting a member may still answer for, or None (with the reason sent)."""
+    m = ctx.actor.member
+    assert m is not None
+    meeting = ctx.session.get(Meeting, meeting_id) if meeting_id else None
+    if meeting_id is None:
+        nxt = upcoming(ctx.session, cell_id=m.cell_id or 0, now=ctx.now(), limit=1)
+        meeting = nxt[0] if nxt else None
+    if meeting is None or meeting.cell_id != m.cell_id:
+        ctx.reply(_("Không có buổi sinh hoạt nào của chi bộ đồng chí để đăng ký."),
+                  answer_callback=ctx.incoming.message_id)
+        return None
+    if meeting.status != MeetingStatus.PLANNED.value or ctx.now() > meeting.scheduled_at:
+        ctx.reply(_("Buổi sinh hoạt này đã bắt đầu hoặc đã kết thúc; việc đăng ký đã đóng."),
+                  answer_callback=ctx.incoming.message_id)
+        return None
+    if not m.due_to_attend:
+        ctx.reply(_("Đồng chí đang được miễn sinh hoạt hoặc tạm vắng, không cần đăng ký."),
+                  answer_callback=ctx.incoming.message_id)
+        return None
+    return meeting
+
+
+def record_rsvp(ctx: Ctx, meeting: Meeting, yes: bool, reason: str | None = None) -> None:
+    m = ctx.actor.member
+    assert m is not None
+    row = _attendance(ctx.session, meeting.id or 0, m.id or 0)
+    row.rsvp = Rsvp.YES.value if yes else Rsvp.NO.value
+    row.rsvp_reason = None if yes else reason
+    row.rsvp_at = ctx.now()
+    ctx.session.add(row)
+
+
+@callback("rsvp", who=Who.LINKED)
+def rsvp_button(ctx: Ctx, parts: list[str]) -> None:
+    if len(parts) != 2 or not parts[0].isdigit() or parts[1] not in ("y", "n"):
+        ctx.reply(_("Nút này không còn hiệu lực."))
+        return
+    meeting = _rsvp_meeting(ctx, int(parts[0]))
+    if meeting is None:
+        return
+    name = ctx.actor.member.full_name if ctx.actor.member else ""
+    if parts[1] == "y":
+        record_rsvp(ctx, meeting, True)
+        ctx.reply(_("Đã ghi nhận đồng chí {name} sẽ có mặt.").format(name=name),
+                  answer_callback=ctx.incoming.message_id)
+        return
+    record_rsvp(ctx, meeting, False)
+    ident = ctx.actor.identity
+    private = ctx.incoming.chat.id if not ctx.in_group else (
+        ident.private_chat_id if ident else None)
+    if private:
+        forms.start(ctx, "absence", {"meeting": meeting.id}, chat_id=private)
+        if ctx.in_group:
+            ctx.reply(_("Đã ghi nhận đồng chí {name} báo vắng; bot đã nhắn riêng để hỏi lý "
+                        "do.").format(name=name), answer_callback=ctx.incoming.message_id)
+    else:
+        ctx.reply(_("Đã ghi nhận đồng chí {name} báo vắng. Đề nghị đồng chí nhắn riêng cho "
+                    "bot: /vang LÝ DO, để vắng được tính là có lý do.").format(name=name))
+
+
+class AbsenceForm(Form):
+    kind = "absence"
+    confirm = False
+    REASONS = [N_("Ốm, điều trị"), N_("Đi công tác"), N_("Việc gia đình"),
+               N_("Nghỉ phép")]
+
+    def authorised(self, ctx: Ctx, data: Data) -> bool:
+        meeting = ctx.session.get(Meeting, data.get("meeting"))
+        m = ctx.actor.member
+        return bool(meeting and m and m.cell_id == meeting.cell_id)
+
+    def steps(self, ctx: Ctx, data: Data) -> list[Step]:
+        return [Step("reason", lambda c, d: _("Đồng chí cho biết lý do vắng (chọn hoặc gõ):"),
+                     choices=lambda c, d: [Choice(_(r), _(r)) for r in self.REASONS],
+                     parse=lambda c, d, t: parse_text(t, max_len=300))]
+
+    def summary(self, ctx: Ctx, data: Data) -> str:
+        return data["reason"]
+
+    def finish(self, ctx: Ctx, data: Data) -> None:
+        meeting = ctx.session.get(Meeting, data["meeting"])
+        if meeting is None or meeting.status != MeetingStatus.PLANNED.value:
+            ctx.reply(_("Buổi sinh hoạt này đã bắt đầu hoặc đã kết thúc; việc đăng ký đã "
+                        "đóng."))
+            return
+        record_rsvp(ctx, meeting, False, data["reason"])
+        ctx.reply(_("Đã ghi nhận đồng chí vắng, lý do: {reason}. Đồng chí Bí thư sẽ xác nhận "
+                    "khi điểm danh.").format(reason=data["reason"]))
+
+
+forms.register(AbsenceForm())
+
+
+@command("comat", "yes", who=Who.LINKED, where=Where.ANY,
+         summary=N_("Đăng ký có mặt buổi sinh hoạt tới"))
+def rsvp_yes(ctx: Ctx, args: list[str], rest: str) -> None:
+    meeting = _rsvp_meeting(ctx, None)
+    if meeting is not None:
+        record_rsvp(ctx, meeting, True)
+        ctx.reply(_("Đã ghi nhận đồng chí sẽ có mặt lúc {when}.").format(
+            when=fmt_datetime(meeting.scheduled_at, meeting.timezone)))
+
+
+@command("vang", "absent", who=Who.LINKED, where=Where.ANY,
+         summary=N_("Báo vắng buổi sinh hoạt tới: /vang LÝ DO"))
+def rsvp_no(ctx: Ctx, args: list[str], rest: str) -> None:
+    meeting = _rsvp_meeting(ctx, None)
+    if meeting is None:
+        return
+    if not rest:
+        ctx.reply(_("Đồng chí vui lòng ghi lý do: /vang LÝ DO (ví dụ: /vang đi công tác)."))
+        return
+    reason = rest[:300]
+    record_rsvp(ctx, meeting, False, reason)
+    ctx.reply(_("Đã ghi nhận đồng chí vắng, lý do: {reason}. Đồng chí Bí thư sẽ xác nhận khi "
+                "điểm danh.").format(reason=reason))
+
+
+# -- roll call ------------------------------------------------------------------------------
+def rollcall_candidates(s: Session, cell_id: int, now: datetime) -> list[Meeting]:
+    """Planned meetings that have started (or start within the hour), newest first."""
+    return list(s.exec(select(Meeting).where(
+        Meeting.cell_id == cell_id, Meeting.status == MeetingStatus.PLANNED.value,
+        Meeting.scheduled_at <= now + timedelta(hours=1),
+        Meeting.scheduled_at >= now - timedelta(days=14)).order_by(Meeting.scheduled_at.desc())))
+
+
+_TOKEN = re.compile(r"^\s*(\*|\d+(?:\s*-\s*\d+)?)\s+([cmvk])\b\s*(.*)$", re.IGNORECASE)
+
+
+def _local_time(ctx: Ctx, meeting: Meeting, text: str) -> str:
+    t = parse_time(text)
+    local = meeting.scheduled_at.astimezone(ZoneInfo(meeting.timezone))
+    return local.replace(hour=t.hour, minute=t.minute).isoformat()
+
+
+class RollCallForm(CellForm):
+    kind = "rollcall"
+
+    def _members(self, ctx: Ctx, data: Data) -> list[Member]:
+        return due_members(ctx.session, cell_id=data["cell_id"])
+
+    def prefill(self, ctx: Ctx, meeting: Meeting) -> dict[str, list[str | None]]:
+        marks: dict[str, list[str | None]] = {}
+        rows = {a.member_id: a for a in ctx.session.exec(
+            select(Attendance).where(Attendance.meeting_id == meeting.id))}
+        for m in due_members(ctx.session, cell_id=meeting.cell_id):
+            a = rows.get(m.id or 0)
+            if a and a.rsvp == Rsvp.YES.value:
+                marks[str(m.id)] = [Presence.PRESENT.value, None]
+            elif a and a.rsvp == Rsvp.NO.value and a.rsvp_reason:
+                marks[str(m.id)] = [Presence.EXCUSED.value, a.rsvp_reason]
+            else:
+                marks[str(m.id)] = [UNKNOWN, a.rsvp_reason if a else None]
+        return marks
+
+    def store(self, ctx: Ctx, data: Data, step: Step, value: Any) -> None:
+        if step.name == "roll":
+            self.check_complete(data)
+        data[step.name] = value
+        if step.name == "meeting":
+            meeting = ctx.session.get(Meeting, value)
+            if meeting is not None:
+                data["marks"] = self.prefill(ctx, meeting)
+
+    def roll_text(self, ctx: Ctx, data: Data) -> str:
+        members = self._members(ctx, data)
+        marks = data.get("marks", {})
+        lines = [_("Danh sách điểm danh (c = có mặt, m = đến muộn, v = vắng có lý do, "
+                   "k = vắng không lý do, ? = chưa rõ):")]
+        for i, m in enumerate(members, 1):
+            status, reason = marks.get(str(m.id), [UNKNOWN, None])
+            mark = {"present": "c", "late": "m", "excused": "v", "unexcused": "k"}.get(
+                status or "", "?")
+            lines.append(f"{i}. [{mark}] {m.full_name}" + (f" — {reason}" if reason else ""))
+        lines.append(_("Sửa bằng cách gửi: số thứ tự + mã (+ lý do), ví dụ “3 v ốm, 5 k, 7-9 c”; "
+                       "“* c” cho tất cả người chưa rõ. Bấm Đúng khi danh sách đã chính xác."))
+        return "\n".join(lines)
+
+    def parse_roll(self, ctx: Ctx, data: Data, text: str) -> None:
+        members = self._members(ctx, data)
+        marks = dict(data.get("marks", {}))
+        changed = 0
+        for token in re.split(r"[,;\n]+", text):
+            if not token.strip():
+                continue
+            m = _TOKEN.match(token)
+            if not m:
+                raise Invalid(_("Không hiểu “{token}”. Ví dụ đúng: 3 v ốm, 5 k, 7-9 c.")
+                              .format(token=token.strip()[:40]))
+            target, code, reason = m.group(1), m.group(2).lower(), m.group(3).strip()
+            if target == "*":
+                idx = [i for i, mem in enumerate(members)
+                       if marks.get(str(mem.id), [UNKNOWN])[0] == UNKNOWN]
+            else:
+                lo, _sep, hi = target.partition("-")
+                a, b = int(lo), int(hi or lo)
+                if not 1 <= a <= b <= len(members):
+                    raise Invalid(_("Số thứ tự phải từ 1 đến {n}.").format(n=len(members)))
+                idx = list(range(a - 1, b))
+            status = CODES[code]
+            if status == Presence.EXCUSED.value and not reason:
+                old = [marks.get(str(members[i].id), [None, None])[1] for i in idx]
+                if not all(old):
+                    raise Invalid(_("Vắng có lý do cần ghi lý do, ví dụ “3 v đi công tác”."))
+            for i in idx:
+                key = str(members[i].id)
+                keep = marks.get(key, [None, None])[1]
+                marks[key] = [status, reason[:300] or (keep if status == "excused" else None)]
+                changed += 1
+        data["marks"] = marks
+        raise Again(_("Đã sửa {n} dòng.").format(n=changed))
+
+    def steps(self, ctx: Ctx, data: Data) -> list[Step]:
+        def candidates(c: Ctx, d: Data) -> list[Choice]:
+            return [Choice(m.id, meeting_label(m))
+                    for m in rollcall_candidates(c.session, d["cell_id"], c.now())]
+
+        def meeting(c: Ctx, d: Data) -> Meeting:
+            m = self.meeting(c, d)
+            assert m is not None
+            return m
+
+        def end_after_start(c: Ctx, d: Data, t: str) -> str:
+            end = _local_time(c, meeting(c, d), t)
+            if end <= d["started"]:
+                raise Invalid(_("Giờ kết thúc phải sau giờ bắt đầu."))
+            return end
+
+        def accept(c: Ctx, d: Data) -> list[Choice]:
+            return [Choice("ok", _("✅ Đúng"))]
+
+        def present(d: Data) -> int:
+            return sum(1 for st, _r in d.get("marks", {}).values() if st in ATTENDED)
+
+        return [
+            Step("meeting", lambda c, d: _("Điểm danh buổi sinh hoạt nào?"), choices=candidates,
+                 when=lambda c, d: not d.get("meeting_fixed")),
+            Step("started", lambda c, d: _("Giờ bắt đầu thực tế (ví dụ 07:40):"),
+                 choices=lambda c, d: [Choice(meeting(c, d).scheduled_at.astimezone(
+                     ZoneInfo(meeting(c, d).timezone)).isoformat(), _("Đúng giờ trong lịch"))],
+                 parse=lambda c, d, t: _local_time(c, meeting(c, d), t)),
+            Step("ended", lambda c, d: _("Giờ kết thúc (ví dụ 09:30):"),
+                 parse=end_after_start),
+            Step("roll", lambda c, d: self.roll_text(c, d), choices=accept,
+                 parse=self.parse_roll),
+            Step("speakers", lambda c, d: _("Số đảng viên đã phát biểu ý kiến (0–{n}):").format(
+                n=present(d)),
+                 parse=lambda c, d, t: parse_number(t, 0, present(d), integer=True)),
+        ]
+
+    def check_complete(self, data: Data) -> None:
+        """"Đúng" is refused while any member is still unknown."""
+        unknown = [k for k, (st, _r) in data.get("marks", {}).items() if st == UNKNOWN]
+        if unknown:
+            raise Invalid(_("Còn {n} đồng chí chưa xác định (dấu ?). Đồng chí gửi mã cho họ, "
+                            "ví dụ “* c”.").format(n=len(unknown)))
+
+    def _counts(self, data: Data) -> dict[str, int]:
+        counts = {p.value: 0 for p in Presence}
+        for st, _r in data.get("marks", {}).values():
+            counts[st] = counts.get(st, 0) + 1
+        return counts
+
+    def summary(self, ctx: Ctx, data: Data) -> str:
+        c = self._counts(data)
+        due = len(data.get("marks", {}))
+        attended = c["present"] + c["late"]
+        lines = [
+            _("Bắt đầu {start}, kết thúc {end}.").format(start=data["started"][11:16],
+                                                         end=data["ended"][11:16]),
+            _("Phải dự: {due}; có mặt: {p} (muộn {late}); vắng có lý do: {ex}; vắng không lý "
+              "do: {un}.").format(due=due, p=attended, late=c["late"], ex=c["excused"],
+                                  un=c["unexcused"]),
+            _("Tỷ lệ dự họp: {rate}. Số người phát biểu: {sp}.").format(
+                rate=fmt_percent(attended / due if due else 0), sp=data["speakers"]),
+        ]
+        if not quorum(attended, due):
+            lines.append(_("⚠️ Không quá nửa số đảng viên phải dự có mặt: buổi sinh hoạt sẽ "
+                           "được ghi là KHÔNG ĐỦ ĐIỀU KIỆN (nghị quyết không có giá trị)."))
+        return "\n".join(lines)
+
+    def finish(self, ctx: Ctx, data: Data) -> None:
+        s = ctx.session
+        m = self.meeting(ctx, data)
+        if m is None or m.status != MeetingStatus.PLANNED.value:
+            ctx.reply(_("Buổi sinh hoạt này đã được điểm danh trước đó."))
+            return
+        marks: dict[str, list[str | None]] = data["marks"]
+        for mem in s.exec(select(Member).where(Member.cell_id == m.cell_id,
+                                               Member.active == True)):  # noqa: E712
+            row = _attendance(s, m.id or 0, mem.id or 0)
+            status, reason = marks.get(str(mem.id), [Presence.EXEMPTED.value,
+                                                     mem.exempt_reason])
+            row.status, row.reason, row.recorded_at = status, reason, ctx.now()
+            s.add(row)
+        counts = self._counts(data)
+        attended = counts["present"] + counts["late"]
+        m.started_at = datetime.fromisoformat(data["started"])
+        m.ended_at = datetime.fromisoformat(data["ended"])
+        m.speakers_count = data["speakers"]
+        held = quorum(attended, len(marks))
+        m.status = MeetingStatus.HELD.value if held else MeetingStatus.NOT_HELD.value
+        m.updated_at = ctx.now()
+        s.add(m)
+        s.flush()
+        audit(s, "meeting.roll_call", "meeting", m.id,
+              ctx.actor.member.id if ctx.actor.member else None, attended=attended,
+              due=len(marks), status=m.status)
+        warnings = absence_warnings(s, m, marks)
+        if held:
+            ctx.reply("\n".join([_("Đã ghi điểm danh. Buổi sinh hoạt hợp lệ."), *warnings]),
+                      buttons([(_("📝 Chấm điểm ngay"), f"sc:{m.id}")]))
+        else:
+            ctx.reply("\n".join([_("Đã ghi: buổi sinh hoạt KHÔNG ĐỦ ĐIỀU KIỆN vì không quá nửa "
+                                   "số đảng viên phải dự có mặt. Đề nghị chi bộ tổ chức lại "
+                                   "(/themhop)."), *warnings]))
+
+
+def quorum(attended: int, due: int) -> bool:
+    """Điều lệ Điều 9: more than half of the members due to attend."""
+    return due > 0 and attended * 2 > due
+
+
+def absence_warnings(s: Session, meeting: Meeting, marks: dict[str, list[str | None]]) -> \
+        list[str]:
+    out = []
+    year = int(meeting.period[:4])
+    for mid, (status, _r) in marks.items():
+        if status not in ("excused", "unexcused"):
+            continue
+        member = s.get(Member, int(mid))
+        unexcused, run = absence_stats(s, member_id=int(mid), year=year,
+                                       upto=meeting.scheduled_at)
+        name = member.full_name if member else mid
+        if unexcused >= 3 or run >= 3:
+            out.append(_("⛔ Đồng chí {name}: {u} lần vắng không lý do trong năm, {r} lần vắng "
+                         "liên tiếp — thuộc diện xem xét xóa tên (Điều lệ Đảng, Điều 8).")
+                       .format(name=name, u=unexcused, r=run))
+        elif unexcused == 2 or run == 2:
+            out.append(_("⚠️ Đồng chí {name}: {u} lần vắng không lý do trong năm, {r} lần vắng "
+                         "liên tiếp. Đề nghị chi bộ nhắc nhở.").format(name=name, u=unexcused,
+                                                                       r=run))
+    return out
+
+
+forms.register(RollCallForm())
+
+
+def _start_rollcall(ctx: Ctx, meeting_id: str | None) -> None:
+    cell = led_cell(ctx)
+    if cell is None:
+        ctx.deny("not a cell leader")
+        return
+    data: Data = {"cell_id": cell.id}
+    if meeting_id is not None:
+        m = ctx.session.get(Meeting, int(meeting_id)) if meeting_id.isdigit() else None
+        if m is None or m.cell_id != cell.id:
+            ctx.deny(f"roll call of meeting {meeting_id}")
+            return
+        if m.status != MeetingStatus.PLANNED.value:
+            ctx.reply(_("Buổi sinh hoạt này đã được điểm danh trước đó."))
+            return
+        data.update(meeting=m.id, meeting_fixed=True,
+                    marks=RollCallForm().prefill(ctx, m))
+    elif not rollcall_candidates(ctx.session, cell.id or 0, ctx.now()):
+        ctx.reply(_("Chưa có buổi sinh hoạt nào đến giờ để điểm danh."))
+        return
+    private = ctx.actor.identity.private_chat_id if ctx.actor.identity else None
+    forms.start(ctx, "rollcall", data, chat_id=private if ctx.in_group else None)
+
+
+@command("diemdanh", "rollcall", who=Who.LINKED, where=Where.PRIVATE,
+         summary=N_("Ghi giờ họp và điểm danh sau buổi sinh hoạt (Bí thư)"))
+def rollcall(ctx: Ctx, args: list[str], rest: str) -> None:
+    _start_rollcall(ctx, args[0] if args else None)
+
+
+@callback("rc", who=Who.LINKED)
+def rollcall_button(ctx: Ctx, parts: list[str]) -> None:
+    _start_rollcall(ctx, parts[0] if parts else "")

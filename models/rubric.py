@@ -1,0 +1,162 @@
+"""Scoring rubrics: data files (locales/rubrics/*.toml), validated on load.
+
+A rubric cites the document it implements and carries a version; every score row keeps
+both. Criteria marked ``auto`` are computed from recorded data (see handlers/autoscore.py)
+instead of asked. A criterion with ``only_if = "thematic"`` counts only in a month with a
+thematic part; otherwise its points move to the criterion named by ``else_to``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+AUTO_KINDS = ("duration", "attendance", "notice_sent", "documents_ahead", "speakers",
+              "tasks_done")
+EPS = 1e-9
+
+
+class RubricError(ValueError):
+    pass
+
+
+class Criterion(BaseModel):
+    id: str
+    title: str
+    title_en: str = ""
+    max: float = Field(gt=0)
+    auto: Literal["duration", "attendance", "notice_sent", "documents_ahead", "speakers",
+                  "tasks_done"] | None = None
+    # Thresholds for auto criteria: [[at least this value, points], ...], highest first.
+    steps: list[tuple[float, float]] = Field(default_factory=list)
+    params: dict[str, float] = Field(default_factory=dict)
+    only_if: Literal["thematic"] | None = None
+    else_to: str | None = None
+    # Where the cell has only a secretary (no chi ủy), this criterion gets full marks.
+    full_without_committee: bool = False
+
+
+class Group(BaseModel):
+    id: str
+    title: str
+    title_en: str = ""
+    max: float = Field(gt=0)
+    criteria: list[Criterion]
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> Group:
+        total = sum(c.max for c in self.criteria)
+        if abs(total - self.max) > EPS:
+            raise ValueError(f"group {self.id}: criteria maxima add up to {total}, "
+                             f"not {self.max}")
+        ids = {c.id for c in self.criteria}
+        for c in self.criteria:
+            if c.only_if and c.else_to not in ids:
+                raise ValueError(f"criterion {c.id}: else_to must name a criterion of "
+                                 f"group {self.id}")
+            if c.auto and c.steps and c.steps[0][1] > c.max + EPS:
+                raise ValueError(f"criterion {c.id}: steps give more than its max {c.max}")
+        return self
+
+
+class Band(BaseModel):
+    id: Literal["tot", "kha", "trung_binh", "kem"]
+    min: float = Field(ge=0)
+    requires_full: list[str] = Field(default_factory=list)
+
+
+class Rubric(BaseModel):
+    id: str
+    version: str
+    title: str
+    document: str
+    total: float = 100
+    groups: list[Group]
+    bands: list[Band]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rubric:
+        total = sum(g.max for g in self.groups)
+        if abs(total - self.total) > EPS:
+            raise ValueError(f"groups add up to {total}, not {self.total}")
+        ids = [c.id for c in self.criteria()]
+        if len(ids) != len(set(ids)):
+            raise ValueError("criterion ids must be unique")
+        mins = [b.min for b in self.bands]
+        if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
+            raise ValueError("bands must be listed from the highest minimum down, no ties")
+        if not self.bands or self.bands[-1].min != 0 or self.bands[0].min > self.total:
+            raise ValueError(f"bands must cover 0 to {self.total}: the lowest band starts at 0")
+        for b in self.bands:
+            unknown = set(b.requires_full) - set(ids)
+            if unknown:
+                raise ValueError(f"band {b.id} requires unknown criteria {sorted(unknown)}")
+        return self
+
+    def criteria(self) -> list[Criterion]:
+        return [c for g in self.groups for c in g.criteria]
+
+    def criterion(self, cid: str) -> Criterion:
+        for c in self.criteria():
+            if c.id == cid:
+                return c
+        raise KeyError(cid)
+
+    def effective_max(self, c: Criterion, thematic: bool) -> float:
+        """A criterion's maximum this month, after moving inapplicable points."""
+        if c.only_if == "thematic":
+            return c.max if thematic else 0.0
+        extra = 0.0
+        if not thematic:
+            for g in self.groups:
+                extra += sum(o.max for o in g.criteria
+                             if o.only_if == "thematic" and o.else_to == c.id)
+        return c.max + extra
+
+    def rate(self, points: dict[str, float], thematic: bool) -> tuple[float, str]:
+        """Total and band id, applying the bands' full-marks conditions."""
+        total = round(sum(points.values()), 2)
+        for band in self.bands:
+            if total + EPS < band.min:
+                continue
+            if all(points.get(cid, 0) + EPS >= self.effective_max(self.criterion(cid), thematic)
+                   for cid in band.requires_full):
+                return total, band.id
+        return total, self.bands[-1].id
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    out.update({k: v for k, v in over.items() if k != "extends"})
+    return out
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RubricError(f"{path.name}: {exc}") from exc
+
+
+@cache
+def load_rubric(rubrics_dir: Path, rubric_id: str) -> Rubric:
+    path = Path(rubrics_dir) / f"{rubric_id}.toml"
+    if not path.is_file():
+        raise RubricError(f"no rubric {rubric_id!r} in {rubrics_dir}")
+    data = _read(path)
+    if "extends" in data:
+        parent = load_rubric(rubrics_dir, data["extends"]).model_dump()
+        data = _merge(parent, data)
+    try:
+        return Rubric.model_validate(data)
+    except ValidationError as exc:
+        msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise RubricError(f"rubric {rubric_id}: {msgs}") from exc
+
+
+def available(rubrics_dir: Path) -> list[str]:
+    return sorted(p.stem for p in Path(rubrics_dir).glob("*.toml"))

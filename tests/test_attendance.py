@@ -1,0 +1,156 @@
+"""RSVP, the roll call form, quorum, and the absence flags."""
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from models.attendance import Attendance
+from models.meeting import Meeting
+from tests.helpers import QLNS, SEC, Driver, FakeClock, link_cell, tick
+from tests.test_cycle import DEC_MEETING, _materialise, _meeting
+
+
+async def _setup(driver: Driver, clock: FakeClock) -> tuple[int, int]:
+    cell = link_cell(driver, QLNS)
+    _materialise(driver.app)
+    m = _meeting(driver.app, cell)
+    clock.set(DEC_MEETING - timedelta(hours=72))
+    await tick(driver.app)  # agenda posted with RSVP buttons
+    return cell.id or 0, m.id or 0
+
+
+def _rows(driver: Driver, mid: int) -> dict[str, Attendance]:
+    from models.member import Member
+
+    with Session(driver.app.engine) as s:
+        return {s.get(Member, a.member_id).full_name: a for a in s.exec(
+            select(Attendance).where(Attendance.meeting_id == mid))}
+
+
+async def test_rsvp_by_button_and_by_number_and_reason(driver: Driver, clock: FakeClock) -> None:
+    _cid, mid = await _setup(driver, clock)
+    out = await driver.press("Hồ Đức Thắng", f"rsvp:{mid}:y", group=True)
+    assert "Hồ Đức Thắng sẽ có mặt" in out[0]
+    # A numbered reply to the latest button message in the group works like a press.
+    await driver.say("Mai Thị Phương", "1", group=True)
+    out = await driver.press("Châu Minh Tuấn", f"rsvp:{mid}:n", group=True)
+    assert any("lý do vắng" in t for t in out)
+    out = await driver.say("Châu Minh Tuấn", "2")  # "Đi công tác", in the private chat
+    assert "Đi công tác" in out[0]
+    await driver.say("Phan Thị Thúy", "/vang đi học lớp trung cấp lý luận chính trị")
+    rows = _rows(driver, mid)
+    assert rows["Hồ Đức Thắng"].rsvp == rows["Mai Thị Phương"].rsvp == "yes"
+    assert rows["Châu Minh Tuấn"].rsvp == "no"
+    assert rows["Châu Minh Tuấn"].rsvp_reason == "Đi công tác"
+    assert rows["Phan Thị Thúy"].rsvp_reason.startswith("đi học lớp")
+
+
+async def test_rsvp_refused_for_other_cells_exempted_and_after_start(
+        driver: Driver, clock: FakeClock) -> None:
+    _cid, mid = await _setup(driver, clock)
+    out = await driver.press("Ngô Thị Mai", f"rsvp:{mid}:y")  # another cell's member
+    assert "Không có buổi sinh hoạt nào của chi bộ đồng chí" in out[0]
+    out = await driver.press("Trịnh Văn Hùng", f"rsvp:{mid}:y")  # exempted
+    assert "miễn sinh hoạt" in out[0]
+    out = await driver.press("Hồ Đức Thắng", f"rsvp:{mid}:maybe")
+    assert "không còn hiệu lực" in out[0]
+    clock.set(DEC_MEETING + timedelta(minutes=5))
+    out = await driver.press("Hồ Đức Thắng", f"rsvp:{mid}:y")
+    assert "đã đóng" in out[0]
+    assert _rows(driver, mid) == {}
+
+
+async def _roll_call(driver: Driver, mid: int, edits: str, end: str = "09:30",
+                     speakers: str = "3") -> list[str]:
+    out = await driver.press(SEC, f"rc:{mid}")
+    for answer in ("1", end, edits, "Đúng", speakers, "1"):
+        out = await driver.say(SEC, answer)
+    return out
+
+
+async def test_roll_call_prefills_from_rsvp_and_records_everything(
+        driver: Driver, clock: FakeClock) -> None:
+    _cid, mid = await _setup(driver, clock)
+    await driver.press("Hồ Đức Thắng", f"rsvp:{mid}:y")
+    await driver.say("Châu Minh Tuấn", "/vang ốm")
+    clock.set(DEC_MEETING + timedelta(hours=2))
+    out = await driver.press(SEC, f"rc:{mid}")
+    await driver.say(SEC, "07:45")
+    out = await driver.say(SEC, "09:30")
+    assert "[c] Hồ Đức Thắng" in out[0] and "[v] Châu Minh Tuấn — ốm" in out[0]
+    out = await driver.say(SEC, "9 c")
+    assert "Số thứ tự phải từ 1 đến 7" in out[0]
+    out = await driver.say(SEC, "2 v")
+    assert "cần ghi lý do" in out[0]
+    out = await driver.say(SEC, "Đúng")
+    assert "chưa xác định" in out[0]
+    out = await driver.say(SEC, "2 m, * c")
+    assert "Đã sửa" in out[0] and "[m] Lý Thị Kim Oanh" in out[0]
+    await driver.say(SEC, "Đúng")
+    out = await driver.say(SEC, "7")
+    assert "từ 0 đến 6" in out[0]
+    out = await driver.say(SEC, "4")
+    assert "Tỷ lệ dự họp: 85,7%" in out[0]
+    out = await driver.say(SEC, "1")
+    assert "hợp lệ" in out[0]
+    rows = _rows(driver, mid)
+    assert rows["Lý Thị Kim Oanh"].status == "late"
+    assert rows["Châu Minh Tuấn"].status == "excused"
+    assert rows["Trịnh Văn Hùng"].status == "exempted"
+    with Session(driver.app.engine) as s:
+        m = s.get(Meeting, mid)
+        assert m.status == "held" and m.speakers_count == 4
+        assert (m.ended_at - m.started_at) == timedelta(minutes=105)
+
+
+async def test_quorum_failure_records_not_held_and_blocks_scoring(
+        driver: Driver, clock: FakeClock) -> None:
+    _cid, mid = await _setup(driver, clock)
+    clock.set(DEC_MEETING + timedelta(hours=2))
+    out = await _roll_call(driver, mid, "1-3 c, 4-7 k", speakers="1")
+    assert "KHÔNG ĐỦ ĐIỀU KIỆN" in out[0]
+    with Session(driver.app.engine) as s:
+        assert s.get(Meeting, mid).status == "not_held"
+    out = await driver.say(SEC, f"/chamdiem {mid}")
+    assert "không đủ điều kiện" in out[0]
+    # Exactly half is still no quorum; more than half is.
+    from handlers.attendance import quorum
+
+    assert not quorum(3, 6) and quorum(4, 6) and quorum(4, 7) and not quorum(0, 0)
+
+
+async def test_second_roll_call_refused(driver: Driver, clock: FakeClock) -> None:
+    _cid, mid = await _setup(driver, clock)
+    clock.set(DEC_MEETING + timedelta(hours=2))
+    await _roll_call(driver, mid, "* c")
+    out = await driver.press(SEC, f"rc:{mid}")
+    assert "đã được điểm danh" in out[0]
+    out = await driver.press("Hồ Đức Thắng", f"rc:{mid}")
+    assert "không có quyền" in out[0]
+
+
+async def test_absence_flags_warn_at_two_and_flag_at_three(
+        driver: Driver, clock: FakeClock) -> None:
+    from datetime import UTC, datetime
+
+    link_cell(driver, QLNS)
+    texts = []
+    for month in (1, 2, 3):
+        clock.set(datetime(2027, month, 1, 0, 0, tzinfo=UTC))
+        _materialise(driver.app)
+        with Session(driver.app.engine) as s:
+            m = s.exec(select(Meeting).where(Meeting.period == f"2027-{month:02d}",
+                                             Meeting.cell_id == _qlns_id(driver))).one()
+        clock.set(m.scheduled_at + timedelta(hours=2))
+        out = await _roll_call(driver, m.id, "1-6 c, 7 k", speakers="3")
+        texts.append(out[0])
+    assert "Tạ Thị Hạnh" not in texts[0]
+    assert "⚠️ Đồng chí Tạ Thị Hạnh: 2 lần vắng không lý do" in texts[1]
+    assert "⛔ Đồng chí Tạ Thị Hạnh: 3 lần" in texts[2] and "Điều 8" in texts[2]
+
+
+def _qlns_id(driver: Driver) -> int:
+    from models.org import Organisation
+
+    with Session(driver.app.engine) as s:
+        return s.exec(select(Organisation.id).where(Organisation.name == QLNS)).one()
