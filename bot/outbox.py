@@ -39,6 +39,8 @@ def to_payload(out: Outgoing, is_group: bool) -> dict[str, Any]:
         payload["reply_to"] = out.reply_to
     if out.answer_callback:
         payload["answer_callback"] = out.answer_callback
+    if out.toast:
+        payload["toast"] = True
     if out.attachment:
         payload["attachment"] = {"filename": out.attachment.filename,
                                  "kind": out.attachment.kind}
@@ -59,6 +61,7 @@ def to_outgoing(row: OutboxMessage) -> Outgoing:
         key=row.idempotency_key,
         reply_to=p.get("reply_to"),
         answer_callback=p.get("answer_callback"),
+        toast=bool(p.get("toast")),
     )
 
 
@@ -195,7 +198,10 @@ class OutboxSender:
 
     def _failed(self, row: OutboxMessage, exc: SendError, pacer: PlatformPacer) -> None:
         attempts = row.attempts + 1
-        permanent = not exc.transient or attempts >= self.settings.max_attempts
+        # Flood control (429 with retry_after) means "wait", not "broken": it never makes a
+        # message fail for good, however often it comes.
+        permanent = not exc.transient or (
+            exc.retry_after is None and attempts >= self.settings.max_attempts)
         delay = exc.retry_after if exc.retry_after is not None else backoff(attempts)
         if exc.retry_after:
             pacer.delay_chat(row.chat_id, exc.retry_after)

@@ -44,15 +44,15 @@ def _rsvp_meeting(ctx: Ctx, meeting_id: int | None) -> Meeting | None:
         meeting = nxt[0] if nxt else None
     if meeting is None or meeting.cell_id != m.cell_id:
         ctx.reply(_("Không có buổi sinh hoạt nào của chi bộ đồng chí để đăng ký."),
-                  answer_callback=ctx.incoming.message_id)
+                  toast=True)
         return None
     if meeting.status != MeetingStatus.PLANNED.value or ctx.now() > meeting.scheduled_at:
         ctx.reply(_("Buổi sinh hoạt này đã bắt đầu hoặc đã kết thúc; việc đăng ký đã đóng."),
-                  answer_callback=ctx.incoming.message_id)
+                  toast=True)
         return None
     if not m.due_to_attend:
         ctx.reply(_("Đồng chí đang được miễn sinh hoạt hoặc tạm vắng, không cần đăng ký."),
-                  answer_callback=ctx.incoming.message_id)
+                  toast=True)
         return None
     return meeting
 
@@ -79,7 +79,7 @@ def rsvp_button(ctx: Ctx, parts: list[str]) -> None:
     if parts[1] == "y":
         record_rsvp(ctx, meeting, True)
         ctx.reply(_("Đã ghi nhận đồng chí {name} sẽ có mặt.").format(name=name),
-                  answer_callback=ctx.incoming.message_id)
+                  toast=True)
         return
     record_rsvp(ctx, meeting, False)
     ident = ctx.actor.identity
@@ -89,7 +89,7 @@ def rsvp_button(ctx: Ctx, parts: list[str]) -> None:
         forms.start(ctx, "absence", {"meeting": meeting.id}, chat_id=private)
         if ctx.in_group:
             ctx.reply(_("Đã ghi nhận đồng chí {name} báo vắng; bot đã nhắn riêng để hỏi lý "
-                        "do.").format(name=name), answer_callback=ctx.incoming.message_id)
+                        "do.").format(name=name), toast=True)
     else:
         ctx.reply(_("Đã ghi nhận đồng chí {name} báo vắng. Đề nghị đồng chí nhắn riêng cho "
                     "bot: /vang LÝ DO, để vắng được tính là có lý do.").format(name=name))

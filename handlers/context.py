@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from bot.config import Settings
 from bot.outbox import enqueue
-from bot.platforms.base import Button, Incoming, Keyboard, Outgoing
+from bot.platforms.base import Attachment, Button, Incoming, Keyboard, Outgoing
 from handlers.access import Actor
 from models.org import ChatBinding, Organisation
 
@@ -27,6 +27,7 @@ class Ctx:
     actor: Actor
     binding: ChatBinding | None = None
     _sent: int = field(default=0, repr=False)
+    _answered: bool = field(default=False, repr=False)
 
     @property
     def platform(self) -> str:
@@ -48,20 +49,23 @@ class Ctx:
         self._sent += 1
         return f"r:{self.platform}:{self.incoming.update_id}:{self._sent}"
 
-    def reply(self, text: str, buttons: Keyboard = (), **kw: object) -> None:
-        """Answer in the chat the update came from."""
+    def reply(self, text: str, buttons: Keyboard = (), *, toast: bool = False) -> None:
+        """Answer in the chat the update came from. The first reply to a button press also
+        answers the press; ``toast`` makes it a short notice instead of a group message."""
+        answer = None
+        if self.incoming.callback_id and not self._answered:
+            answer, self._answered = self.incoming.callback_id, True
         self.send(self.incoming.chat.id, text, buttons, is_group=self.in_group,
-                  answer_callback=kw.get("answer_callback"))  # type: ignore[arg-type]
+                  answer_callback=answer, toast=toast and answer is not None)
 
     def send(
         self, chat_id: str, text: str, buttons: Keyboard = (), *, is_group: bool = False,
         platform: str | None = None, key: str | None = None, answer_callback: str | None = None,
-        attachment: object | None = None,
+        toast: bool = False, attachment: Attachment | None = None,
     ) -> bool:
         out = Outgoing(platform=platform or self.platform, chat_id=chat_id, text=text,
                        buttons=buttons, key=key or self._key(),
-                       answer_callback=answer_callback,
-                       attachment=attachment)  # type: ignore[arg-type]
+                       answer_callback=answer_callback, toast=toast, attachment=attachment)
         return enqueue(self.session, out, now=self.now(), is_group=is_group)
 
     def deny(self, reason: str | None = None) -> None:

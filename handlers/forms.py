@@ -336,7 +336,7 @@ def _on_button(ctx: Ctx, parts: list[str]) -> None:
     if (state is None or len(parts) != 3 or parts[0] != str(state.id)
             or parts[1] != state.step or not parts[2].isdigit()):
         log.info("stale/forged form button %s from %s", parts, ctx.incoming.sender.id)
-        ctx.reply(stale, answer_callback=ctx.incoming.message_id)
+        ctx.reply(stale, toast=True)
         return
     form = FORMS.get(state.kind)
     if form is None:

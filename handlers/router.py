@@ -218,7 +218,7 @@ def dispatch_callback(ctx: Ctx, data: str) -> None:
     if entry is None or len(data) > 64:
         log.warning("unknown callback %r from %s:%s", data[:80], ctx.platform,
                     ctx.incoming.sender.id)
-        ctx.reply(_("Nút này không còn hiệu lực."), answer_callback=ctx.incoming.message_id)
+        ctx.reply(_("Nút này không còn hiệu lực."), toast=True)
         return
     fn, who = entry
     if who is Who.LINKED and not ctx.actor.linked:

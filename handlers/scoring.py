@@ -451,7 +451,7 @@ def confirm_button(ctx: Ctx, parts: list[str]) -> None:
           total=confirmed.total, of_revision=score.revision)
     ctx.reply(_("Đã xác nhận điểm {total} — {band} của {cell}.").format(
         total=fmt_number(confirmed.total), band=label(confirmed.rating), cell=cell.name),
-        answer_callback=ctx.incoming.message_id)
+        toast=True)
 
 
 class AdjustForm(CellForm):

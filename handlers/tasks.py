@@ -60,4 +60,4 @@ def task_done(ctx: Ctx, parts: list[str]) -> None:
     s.add(task)
     audit(s, "task.done", "task", task.id, ctx.actor.member.id if ctx.actor.member else None)
     ctx.reply(_("Đã ghi hoàn thành: {task}").format(task=task.description),
-              answer_callback=ctx.incoming.message_id)
+              toast=True)

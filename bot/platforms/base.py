@@ -42,6 +42,7 @@ class Incoming:
     sender: Sender
     text: str | None = None
     callback_data: str | None = None
+    callback_id: str | None = None  # to answer the button press (Telegram)
     message_id: str | None = None
     timestamp: datetime | None = None
     event: Literal["message", "callback", "bot_removed", "chat_migrated", "unsupported"] = (
@@ -68,8 +69,10 @@ class Outgoing:
     attachment: Attachment | None = None
     key: str | None = None  # idempotency key; the outbox derives one when None
     reply_to: str | None = None
-    # Callback being answered: adapters with buttons edit that message to show the choice.
+    # The button press this message answers; with ``toast`` the answer is a short notice
+    # on the presser's screen instead of a chat message (for group chats).
     answer_callback: str | None = None
+    toast: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,16 @@ class Messenger(Protocol):
     capabilities: Capabilities
 
     async def send(self, out: Outgoing) -> SentRef: ...
+
+
+class Adapter(Messenger, Protocol):
+    """A platform connection: receives updates (polling or webhook) and sends."""
+
+    async def start(self) -> None: ...
+
+    async def run(self, stop: object) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 def numbered(text: str, buttons: Keyboard) -> str:

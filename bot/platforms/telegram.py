@@ -1,0 +1,358 @@
+"""Telegram adapter on python-telegram-bot v22. No ``telegram.*`` object leaves this module.
+
+Updates come by long polling or webhook. The polling loop is our own (on the
+Application's Bot): the offset moves past an update only after the core has committed it,
+so a crash or a database outage never loses what a member sent (PTB's Updater confirms
+updates before its handlers run). The webhook answers 200 only after the commit, so
+Telegram retries otherwise. Dedupe on update_id makes redelivery harmless.
+
+Sending limits are the outbox's job (DESIGN.md); this module maps errors so the outbox can
+retry: RetryAfter -> transient with ``retry_after``, network/timeouts -> transient,
+Forbidden/BadRequest -> permanent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import html
+import io
+import logging
+import warnings
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import Application, ApplicationBuilder
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.config import TelegramSettings
+from bot.platforms.base import (
+    Capabilities,
+    Chat,
+    Incoming,
+    Keyboard,
+    Outgoing,
+    Sender,
+    SendError,
+    SentRef,
+    split_text,
+)
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+MAX_TEXT = 4096
+CAPTION = 1024
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+HandleFn = Callable[[Incoming], bool]
+
+
+class TelegramAdapter:
+    platform = PLATFORM
+
+    def __init__(self, settings: TelegramSettings, handle: HandleFn, *,
+                 capabilities: Capabilities | None = None, poll_timeout: int = 25,
+                 read_timeout: float = 20) -> None:
+        self.settings = settings
+        self.handle = handle
+        self.poll_timeout = poll_timeout
+        self.capabilities = capabilities or Capabilities(
+            buttons=True, max_text=MAX_TEXT, edit=True, global_per_second=25,
+            group_per_minute=19, private_per_second=1)
+        self.application: Application = (  # type: ignore[type-arg]
+            ApplicationBuilder().token(settings.token).base_url(settings.base_url)
+            .updater(None).connect_timeout(10).read_timeout(read_timeout).write_timeout(30)
+            .pool_timeout(10).get_updates_read_timeout(poll_timeout + 10).build())
+        self.bot: Bot = self.application.bot
+        self.username = settings.bot_username
+        self.bot_id = 0
+        self.handled = 0  # updates committed by the core (tests and metrics)
+        self.last_update_id = 0
+        self._runner: web.AppRunner | None = None
+
+    # -- lifecycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        """Check the token, learn our name, register the command menus."""
+        await self.application.initialize()
+        me = await self.bot.get_me()
+        self.username = me.username or self.username
+        self.bot_id = me.id
+        await self.set_commands()
+        if self.settings.mode == "webhook":
+            await self._start_webhook()
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+        log.info("telegram: @%s ready (%s)", self.username, self.settings.mode)
+
+    async def run(self, stop: asyncio.Event) -> None:  # type: ignore[override]
+        if self.settings.mode == "webhook":
+            await stop.wait()
+        else:
+            await self.poll(stop)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.application.shutdown()
+
+    async def set_commands(self) -> None:
+        from bot.i18n import _, use_locale
+        from handlers.router import COMMANDS, Where
+
+        def menu(where: set[Where]) -> list[BotCommand]:
+            return [BotCommand(spec.name, _(spec.summary)[:256]) for spec in COMMANDS.values()
+                    if spec.menu and spec.summary and spec.where in where]
+
+        scopes = [(BotCommandScopeAllPrivateChats(), {Where.PRIVATE, Where.ANY}),
+                  (BotCommandScopeAllGroupChats(), {Where.GROUP, Where.ANY}),
+                  (BotCommandScopeAllChatAdministrators(), {Where.GROUP, Where.ANY})]
+        for lang in ("vi", "en"):
+            with use_locale(lang):
+                for scope, where in scopes:
+                    await self.bot.set_my_commands(menu(where), scope=scope,
+                                                   language_code=lang)
+
+    # -- receiving ----------------------------------------------------------------------
+    async def poll(self, stop: asyncio.Event) -> None:
+        offset: int | None = None
+        delay = 1.0
+        while not stop.is_set():
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+            except InvalidToken:
+                log.error("telegram: the token was refused; polling stops")
+                raise
+            except (TimedOut, NetworkError, RetryAfter) as exc:
+                log.warning("telegram: getUpdates failed (%s); retry in %.0fs", exc, delay)
+                await _sleep_or_stop(stop, delay)
+                delay = min(delay * 2, 60)
+                continue
+            delay = 1.0
+            for update in updates:
+                try:
+                    await self.process(update)
+                except Exception:
+                    # Not committed: keep the offset so Telegram sends it again.
+                    log.exception("telegram: update %s not handled; will retry",
+                                  update.update_id)
+                    await _sleep_or_stop(stop, 5)
+                    break
+                offset = update.update_id + 1
+
+    async def process(self, update: Update) -> None:
+        inc = self.to_incoming(update)
+        if inc is not None:
+            self.handle(inc)
+            if update.callback_query is not None:
+                await self._show_choice(update)
+        self.handled += 1
+        self.last_update_id = max(self.last_update_id, update.update_id)
+
+    def to_incoming(self, update: Update) -> Incoming | None:
+        """Map an Update to the neutral Incoming; None for what the bot ignores."""
+        uid = str(update.update_id)
+        cq = update.callback_query
+        if cq is not None:
+            msg = cq.message
+            chat = _chat(msg.chat) if msg is not None else Chat(str(cq.from_user.id), "private")
+            return Incoming(platform=PLATFORM, update_id=uid, chat=chat,
+                            sender=_sender(cq.from_user), callback_data=cq.data or "",
+                            callback_id=cq.id, event="callback",
+                            message_id=str(msg.message_id) if msg is not None else None)
+        mcm = update.my_chat_member
+        if mcm is not None:
+            if mcm.new_chat_member.user.id == self.bot_id and \
+                    mcm.new_chat_member.status in ("left", "kicked"):
+                return Incoming(platform=PLATFORM, update_id=uid, chat=_chat(mcm.chat),
+                                sender=_sender(mcm.from_user), event="bot_removed")
+            return None
+        msg = update.message
+        if msg is None or msg.from_user is None:
+            return None
+        chat = _chat(msg.chat)
+        if msg.migrate_to_chat_id:
+            return Incoming(platform=PLATFORM, update_id=uid, chat=chat,
+                            sender=_sender(msg.from_user), event="chat_migrated",
+                            extra={"new_chat_id": str(msg.migrate_to_chat_id)})
+        if msg.text is None:
+            if chat.kind == "private":
+                return Incoming(platform=PLATFORM, update_id=uid, chat=chat,
+                                sender=_sender(msg.from_user), event="unsupported")
+            return None
+        text = msg.text
+        if text.startswith("/"):
+            head = text.split()[0]
+            if "@" in head and head.split("@", 1)[1].lower() != (self.username or "").lower():
+                return None  # a command for another bot in the group
+        mention = bool(self.username) and f"@{self.username}".lower() in text.lower()
+        reply_to_bot = bool(msg.reply_to_message and msg.reply_to_message.from_user
+                            and msg.reply_to_message.from_user.id == self.bot_id)
+        return Incoming(platform=PLATFORM, update_id=uid, chat=chat,
+                        sender=_sender(msg.from_user), text=text,
+                        message_id=str(msg.message_id), timestamp=msg.date,
+                        mentions_bot=mention, reply_to_bot=reply_to_bot)
+
+    async def _show_choice(self, update: Update) -> None:
+        """In a private chat, replace the pressed keyboard by the choice made (cosmetic)."""
+        cq = update.callback_query
+        msg = cq.message if cq is not None else None
+        if cq is None or not isinstance(msg, Message) or msg.chat.type != "private":
+            return
+        label = next((b.text for row in (msg.reply_markup.inline_keyboard
+                                         if msg.reply_markup else ())
+                      for b in row if b.callback_data == cq.data), None)
+        if label is None:
+            return
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=msg.chat.id, message_id=msg.message_id,
+                reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
+                    "✓ " + label, callback_data="noop")]]))
+        except TelegramError as exc:
+            log.debug("telegram: could not mark the choice: %s", exc)
+
+    async def _start_webhook(self) -> None:
+        s = self.settings
+        if len(s.webhook_secret) < 16:
+            raise RuntimeError("telegram.webhook_secret must have at least 16 characters")
+        app = web.Application()
+        app.router.add_post("/telegram", self._webhook)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, s.listen, s.port).start()
+        await self.bot.set_webhook(url=s.webhook_url, secret_token=s.webhook_secret,
+                                   allowed_updates=ALLOWED_UPDATES)
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        got = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(got.encode(), self.settings.webhook_secret.encode()):
+            log.warning("telegram webhook: wrong secret from %s", request.remote)
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), self.bot)
+        except Exception:
+            log.warning("telegram webhook: malformed body refused")
+            return web.Response(status=400)
+        if update is None:
+            return web.Response(status=400)
+        try:
+            await self.process(update)
+        except Exception:
+            log.exception("telegram webhook: update %s not handled", update.update_id)
+            return web.Response(status=500)  # Telegram will deliver it again
+        return web.Response(status=200)
+
+    # -- sending ------------------------------------------------------------------------
+    async def send(self, out: Outgoing) -> SentRef:
+        try:
+            return await self._send(out)
+        except RetryAfter as exc:
+            with warnings.catch_warnings():  # PTB 22 warns about the int/timedelta switch
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                ra = exc.retry_after
+            seconds = ra.total_seconds() if isinstance(ra, timedelta) else float(ra)
+            raise SendError(f"429 retry after {seconds}", transient=True,
+                            retry_after=seconds) from exc
+        except ChatMigrated as exc:
+            raise SendError(f"chat migrated to {exc.new_chat_id}", transient=False) from exc
+        except (Forbidden, BadRequest) as exc:
+            raise SendError(f"{type(exc).__name__}: {exc}", transient=False) from exc
+        except InvalidToken as exc:
+            raise SendError("invalid token", transient=True, retry_after=300) from exc
+        except (TimedOut, NetworkError) as exc:
+            raise SendError(f"{type(exc).__name__}: {exc}", transient=True) from exc
+
+    async def _send(self, out: Outgoing) -> SentRef:
+        chat_id = int(out.chat_id)
+        if out.answer_callback:
+            answered = await self._answer(out)
+            if answered and out.toast:
+                return SentRef(f"cb:{out.answer_callback}")
+        markup = _markup(out.buttons)
+        if out.attachment is not None:
+            att = out.attachment
+            file = InputFile(io.BytesIO(att.data), filename=att.filename)
+            caption = html.escape(out.text[:CAPTION]) if out.text else None
+            if att.kind == "photo":
+                msg = await self.bot.send_photo(chat_id, file, caption=caption,
+                                                parse_mode="HTML", reply_markup=markup)
+            else:
+                msg = await self.bot.send_document(chat_id, file, caption=caption,
+                                                   parse_mode="HTML", reply_markup=markup)
+            return SentRef(str(msg.message_id))
+        parts = _parts(out.text)
+        msg_id = ""
+        for i, part in enumerate(parts):
+            msg = await self.bot.send_message(
+                chat_id, part, parse_mode="HTML",
+                reply_markup=markup if i == len(parts) - 1 else None,
+                disable_web_page_preview=True)
+            msg_id = str(msg.message_id)
+        return SentRef(msg_id)
+
+    async def _answer(self, out: Outgoing) -> bool:
+        try:
+            await self.bot.answer_callback_query(
+                out.answer_callback or "", text=out.text[:200] if out.toast else None)
+            return True
+        except BadRequest as exc:  # too old, or already answered: send as a message
+            log.info("telegram: callback %s not answered: %s", out.answer_callback, exc)
+            return False
+
+
+def _chat(chat: Any) -> Chat:
+    kind = "private" if chat.type == "private" else "group"
+    return Chat(str(chat.id), kind, getattr(chat, "title", None))
+
+
+def _sender(user: Any) -> Sender:
+    return Sender(str(user.id), user.full_name, user.language_code)
+
+
+def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data)
+                                  for b in row] for row in buttons])
+
+
+def _parts(text: str, size: int = 3500) -> list[str]:
+    """HTML-escaped parts that each fit Telegram's 4096 characters. Raw text is split
+    before escaping so an entity such as &amp; is never cut in two."""
+    out: list[str] = []
+    for raw in split_text(text, size):
+        escaped = html.escape(raw, quote=False)
+        out.extend(_parts(raw, size // 4) if len(escaped) > MAX_TEXT else [escaped])
+    return out or [" "]
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        return

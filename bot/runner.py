@@ -1,0 +1,76 @@
+"""`chibot run`: serve every configured platform from one process.
+
+One platform failing to start (bad token, API down) is logged and the others go on; the
+outbox keeps its messages until that platform is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from bot.app import App
+from bot.config import Settings
+from bot.platforms.base import Adapter
+from bot.scheduler import CycleRunner
+
+log = logging.getLogger(__name__)
+
+
+def build_adapters(app: App) -> list[Adapter]:
+    adapters: list[Adapter] = []
+    s = app.settings
+    if s.telegram.token:
+        from bot.platforms.telegram import TelegramAdapter
+
+        adapters.append(TelegramAdapter(s.telegram, app.handle))
+    if s.zalo.token:
+        from bot.platforms.zalo import ZaloAdapter
+
+        adapters.append(ZaloAdapter(s.zalo, app.handle))
+    return adapters
+
+
+async def start_adapters(app: App, adapters: list[Adapter]) -> list[Adapter]:
+    started = []
+    for adapter in adapters:
+        try:
+            await adapter.start()
+        except Exception:
+            log.exception("%s could not start; the other platforms go on", adapter.platform)
+            continue
+        app.add_messenger(adapter)
+        started.append(adapter)
+    return started
+
+
+async def _run_one(adapter: Adapter, stop: asyncio.Event) -> None:
+    try:
+        await adapter.run(stop)
+    except Exception:
+        log.exception("%s stopped with an error; the other platforms go on", adapter.platform)
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    app = App(settings)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    started = await start_adapters(app, build_adapters(app))
+    if not started:
+        log.error("no platform could start")
+        return
+    cycle = CycleRunner(app.engine, settings, app.clock)
+    cycle.start()
+    try:
+        await asyncio.gather(app.sender.run(stop), *(_run_one(a, stop) for a in started))
+    finally:
+        cycle.shutdown()
+        for a in started:
+            with contextlib.suppress(Exception):
+                await a.stop()
+        app.close()

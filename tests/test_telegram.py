@@ -1,0 +1,374 @@
+"""The real Telegram adapter end to end against the local Bot API emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import aiohttp
+import pytest
+from sqlmodel import Session, select
+
+from bot.app import App
+from bot.config import TelegramSettings
+from bot.outbox import enqueue
+from bot.platforms.base import Capabilities, Outgoing
+from bot.platforms.telegram import TelegramAdapter
+from handlers.cycle import materialise
+from models.attendance import Attendance
+from models.member import Identity, Member, new_link_code
+from models.org import ChatBinding, Organisation
+from tests.helpers import QLNS, SEC, tick
+from tests.test_cycle import DEC_MEETING
+from tests.tg_emulator import BOT_USERNAME, TelegramEmulator
+
+FAST = Capabilities(buttons=True, max_text=4096, global_per_second=300,
+                    group_per_minute=6000, private_per_second=100)
+GROUP = -1001
+
+
+async def until(cond: Callable[[], bool], timeout: float = 10) -> None:
+    """Wait for a condition the running bot must reach (fails after ``timeout``)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not cond():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.01)
+
+
+@dataclass
+class TG:
+    emu: TelegramEmulator
+    app: App
+    adapter: TelegramAdapter
+    pushed: int = 0
+
+    async def settle(self) -> None:
+        """Until every pushed update is handled and the outbox has delivered."""
+        await until(lambda: self.adapter.last_update_id >= self.pushed)
+        await self.app.sender.drain()
+
+    async def push(self, update_id: int) -> None:
+        self.pushed = update_id
+        await self.settle()
+
+    def code(self, purpose: str, **kw: int) -> str:
+        with Session(self.app.engine) as s:
+            code = new_link_code(s, purpose=purpose, now=self.app.clock(), **kw).code
+            s.commit()
+        return code
+
+    def member(self, name: str) -> Member:
+        with Session(self.app.engine) as s:
+            return s.exec(select(Member).where(Member.full_name == name)).one()
+
+    def cell(self, name: str = QLNS) -> Organisation:
+        with Session(self.app.engine) as s:
+            return s.exec(select(Organisation).where(Organisation.name == name)).one()
+
+    async def link(self, name: str, uid: int) -> dict:  # type: ignore[type-arg]
+        user = self.emu.user(uid, name)
+        code = self.code("member", member_id=self.member(name).id or 0)
+        await self.push(self.emu.user_message(user, f"/start {code}"))
+        return user
+
+
+@pytest.fixture
+async def tg(sample: App) -> AsyncIterator[TG]:
+    emu = TelegramEmulator()
+    base = await emu.start()
+    settings = TelegramSettings(token=emu.token, base_url=base)
+    adapter = TelegramAdapter(settings, sample.handle, capabilities=FAST, poll_timeout=1,
+                              read_timeout=3)
+    await adapter.start()
+    sample.add_messenger(adapter)
+    stop = asyncio.Event()
+    task = asyncio.create_task(adapter.run(stop))
+    try:
+        yield TG(emu, sample, adapter)
+    finally:
+        stop.set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await adapter.stop()
+        await emu.stop()
+
+
+async def test_command_menus_are_registered_per_scope_and_language(tg: TG) -> None:
+    calls = [p for m, p in tg.emu.calls if m == "setMyCommands"]
+    assert sorted((c["scope"]["type"], c["language_code"]) for c in calls) == sorted(
+        (scope, lang) for lang in ("vi", "en")
+        for scope in ("all_private_chats", "all_group_chats", "all_chat_administrators"))
+    private_vi = next(c for c in calls if c["scope"]["type"] == "all_private_chats"
+                      and c["language_code"] == "vi")
+    names = {c["command"] for c in private_vi["commands"]}
+    assert {"start", "chamdiem", "diemdanh", "lichhop"} <= names and "link" not in names
+    en = next(c for c in calls if c["scope"]["type"] == "all_private_chats"
+              and c["language_code"] == "en")
+    assert any(c["description"] == "Score a meeting (secretary, deputy)"
+               for c in en["commands"])
+
+
+async def test_linking_members_and_the_group(tg: TG) -> None:
+    stranger = tg.emu.user(500, "Người lạ")
+    await tg.push(tg.emu.user_message(stranger, "/lichhop"))
+    assert "chưa được liên kết" in tg.emu.to(500)[-1].text
+    thanh = await tg.link(SEC, 101)
+    assert "Đã liên kết tài khoản với hồ sơ của đồng chí Dương Văn Thành" in tg.emu.to(101)[-1].text
+    tg.emu.add_group(GROUP, "Chi bộ QLNS")
+    code = tg.code("chat", org_id=tg.cell().id or 0)
+    await tg.push(tg.emu.user_message(thanh, f"/link@{BOT_USERNAME} {code}", chat_id=GROUP))
+    assert "đã được gắn với Chi bộ Phòng Quản lý ngân sách" in tg.emu.to(GROUP)[-1].text
+    # A command addressed to another bot in the group is none of ours.
+    before = len(tg.emu.sent)
+    await tg.push(tg.emu.user_message(thanh, "/lichhop@other_bot", chat_id=GROUP))
+    assert len(tg.emu.sent) == before
+    with Session(tg.app.engine) as s:
+        assert s.exec(select(ChatBinding).where(ChatBinding.platform == "telegram")).one() \
+            .chat_id == str(GROUP)
+        ident = s.exec(select(Identity).where(Identity.platform == "telegram")).one()
+        assert ident.private_chat_id == "101"
+
+
+async def test_monthly_cycle_in_a_group_with_rsvp_by_button(tg: TG) -> None:
+    thanh = await tg.link(SEC, 101)
+    thang = await tg.link("Hồ Đức Thắng", 102)
+    tg.emu.add_group(GROUP, "Chi bộ QLNS")
+    await tg.push(tg.emu.user_message(thanh, f"/link {tg.code('chat', org_id=tg.cell().id)}",
+                                      chat_id=GROUP))
+    with Session(tg.app.engine) as s:
+        materialise(s, tg.app.settings, tg.app.clock())
+        s.commit()
+    tg.app.clock.set(DEC_MEETING - timedelta(hours=72))  # type: ignore[attr-defined]
+    await tick(tg.app)
+    post = tg.emu.to(GROUP)[-1]
+    assert post.text.startswith("📢 THÔNG BÁO SINH HOẠT CHI BỘ") and post.parse_mode == "HTML"
+    labels = [b["text"] for row in post.reply_markup["inline_keyboard"] for b in row]
+    assert labels == ["✅ Có mặt", "🚫 Vắng (báo lý do)"]
+    await tg.push(tg.emu.press(thang, post, label="Có mặt"))
+    answers = [p for m, p in tg.emu.calls if m == "answerCallbackQuery"]
+    assert answers[-1]["text"] == "Đã ghi nhận đồng chí Hồ Đức Thắng sẽ có mặt."
+    assert tg.emu.to(GROUP)[-1] is post  # a toast, not a group message
+    # "Vắng" asks for the reason in the member's private chat.
+    await tg.push(tg.emu.press(thang, post, label="Vắng"))
+    prompt = tg.emu.to(102)[-1]
+    assert "lý do vắng" in prompt.text
+    await tg.push(tg.emu.press(thang, prompt, label="Đi công tác"))
+    with Session(tg.app.engine) as s:
+        a = s.exec(select(Attendance)).one()
+        assert (a.rsvp, a.rsvp_reason) == ("no", "Đi công tác")
+    # The pressed private keyboard now shows the choice.
+    edits = [p for m, p in tg.emu.calls if m == "editMessageReplyMarkup"]
+    assert edits and edits[-1]["reply_markup"]["inline_keyboard"][0][0]["text"] == \
+        "✓ Đi công tác"
+    # The 24-hour reminder reaches linked members privately; the others in the group.
+    tg.app.clock.set(DEC_MEETING - timedelta(hours=24))  # type: ignore[attr-defined]
+    await tick(tg.app)
+    assert "Nhắc lịch" in tg.emu.to(101)[-1].text
+    group_reminder = tg.emu.to(GROUP)[-1].text
+    assert "Kính nhắc các đồng chí" in group_reminder and "Tạ Thị Hạnh" in group_reminder
+
+
+async def test_roll_call_and_scoring_form_in_private_chat(tg: TG) -> None:
+    thanh = await tg.link(SEC, 101)
+    with Session(tg.app.engine) as s:
+        materialise(s, tg.app.settings, tg.app.clock())
+        s.commit()
+    tg.app.clock.set(DEC_MEETING)  # type: ignore[attr-defined]
+    await tick(tg.app)
+    prompt = tg.emu.to(101)[-1]
+    assert "Đến giờ sinh hoạt" in prompt.text
+    tg.app.clock.set(DEC_MEETING + timedelta(hours=2))  # type: ignore[attr-defined]
+    await tg.push(tg.emu.press(thanh, prompt, label="Điểm danh"))
+    await tg.push(tg.emu.press(thanh, tg.emu.to(101)[-1], label="Đúng giờ"))
+    for text in ("09:40", "* c"):
+        await tg.push(tg.emu.user_message(thanh, text))
+    await tg.push(tg.emu.press(thanh, tg.emu.to(101)[-1], label="Đúng"))
+    await tg.push(tg.emu.user_message(thanh, "5"))
+    await tg.push(tg.emu.press(thanh, tg.emu.to(101)[-1], label="Xác nhận"))
+    assert "hợp lệ" in tg.emu.to(101)[-1].text
+    await tg.push(tg.emu.press(thanh, tg.emu.to(101)[-1], label="Chấm điểm"))
+    await tg.push(tg.emu.user_message(thanh, "9 9 9"))
+    assert "⚠️" in tg.emu.to(101)[-1].text  # range-checked, asked again
+    for text in ("3 2 2", "5 14 2 1 1 1", "đủ", "1 2 1 1", "27", "2 2 1",
+                 "Kết luận tháng 12."):
+        await tg.push(tg.emu.user_message(thanh, text))
+    await tg.push(tg.emu.press(thanh, tg.emu.to(101)[-1], label="Xong"))
+    assert "Tổng điểm: " in tg.emu.to(101)[-1].text
+    confirm = tg.emu.to(101)[-1]
+    # A forged button for a past step is refused and changes nothing.
+    await tg.push(tg.emu.forged_press(thanh, 101, "f:1:g:g3:0"))
+    answer = [p for m, p in tg.emu.calls if m == "answerCallbackQuery"][-1]
+    assert answer["callback_query_id"] == "forged" and "bước đã qua" in answer["text"]
+    assert tg.emu.to(101)[-1] is confirm
+    await tg.push(tg.emu.press(thanh, confirm, label="Xác nhận"))
+    assert "Đã ghi điểm" in tg.emu.to(101)[-1].text
+
+
+async def test_outbox_rides_out_429_and_5xx_with_nothing_lost_or_doubled(tg: TG) -> None:
+    tg.emu.enforce_limits = False  # only the injected faults
+    tg.emu.faults.extend(["429", "500", "429", "500", "429"])
+    with Session(tg.app.engine) as s:
+        for i in range(40):
+            enqueue(s, Outgoing(platform="telegram", chat_id=str(GROUP), text=f"tin {i}",
+                                key=f"bulk:{i}"), now=tg.app.clock(), is_group=True)
+        s.commit()
+    tg.emu.add_group(GROUP, "G")
+    for _ in range(20):
+        await tg.app.sender.drain()
+        tg.app.clock.advance(seconds=70)  # type: ignore[attr-defined]
+        if len(tg.emu.to(GROUP)) == 40:
+            break
+    texts = [s.text for s in tg.emu.to(GROUP)]
+    assert texts == [f"tin {i}" for i in range(40)]  # all, once each, in order
+    assert tg.emu.status_429 == 3
+
+
+async def test_pacing_keeps_under_the_emulators_limits(sample: App) -> None:
+    emu = TelegramEmulator()
+    emu.limits.group_per_minute = 1200  # 20 per second per group, scaled up for speed
+    emu.limits.per_second = 300
+    base = await emu.start()
+    caps = Capabilities(buttons=True, max_text=4096, global_per_second=280,
+                        group_per_minute=1100, private_per_second=100)
+    adapter = TelegramAdapter(TelegramSettings(token=emu.token, base_url=base), sample.handle,
+                              capabilities=caps)
+    await adapter.start()
+    sample.add_messenger(adapter)
+    emu.add_group(GROUP, "G")
+    try:
+        with Session(sample.engine) as s:
+            for i in range(25):
+                enqueue(s, Outgoing(platform="telegram", chat_id=str(GROUP), text=f"{i}",
+                                    key=f"p:{i}"), now=sample.clock(), is_group=True)
+            s.commit()
+        await sample.sender.drain()
+        assert [m.text for m in emu.to(GROUP)] == [str(i) for i in range(25)]
+        assert emu.status_429 == 0
+    finally:
+        await adapter.stop()
+        await emu.stop()
+
+
+async def test_long_text_is_split_and_html_escaped(tg: TG) -> None:
+    text = "\n".join(f"Dòng {i} <b>&" + "x" * 80 for i in range(120))
+    with Session(tg.app.engine) as s:
+        enqueue(s, Outgoing(platform="telegram", chat_id="101", text=text, key="long"),
+                now=tg.app.clock())
+        s.commit()
+    await tg.app.sender.drain()
+    parts = tg.emu.to(101)
+    assert len(parts) > 1 and all(len(p.text) <= 4096 for p in parts)
+    assert "&lt;b&gt;&amp;" in parts[0].text
+    assert html.unescape("\n".join(p.text for p in parts)) == text  # nothing lost or cut
+
+
+async def test_group_upgrade_and_bot_removal(tg: TG) -> None:
+    thanh = await tg.link(SEC, 101)
+    await tg.link("Nguyễn Văn An", 103)  # officer of the base organisation
+    tg.emu.add_group(GROUP, "Chi bộ QLNS")
+    await tg.push(tg.emu.user_message(thanh, f"/link {tg.code('chat', org_id=tg.cell().id)}",
+                                      chat_id=GROUP))
+    await tg.push(tg.emu.migrate(GROUP, -100777, thanh))
+    with Session(tg.app.engine) as s:
+        assert s.exec(select(ChatBinding)).one().chat_id == "-100777"
+    await tg.push(tg.emu.bot_removed(-100777, thanh))
+    with Session(tg.app.engine) as s:
+        assert not s.exec(select(ChatBinding)).one().active
+    assert "bị gỡ khỏi nhóm" in tg.emu.to(103)[-1].text
+
+
+async def test_unsupported_message_and_blocked_user(tg: TG) -> None:
+    thanh = await tg.link(SEC, 101)
+    await tg.push(tg.emu.sticker(thanh))
+    assert "chưa đọc được loại tin nhắn này" in tg.emu.to(101)[-1].text
+    tg.emu.blocked.add(101)
+    with Session(tg.app.engine) as s:
+        enqueue(s, Outgoing(platform="telegram", chat_id="101", text="x", key="blocked"),
+                now=tg.app.clock())
+        s.commit()
+    await tg.app.sender.drain()
+    from models.outbox import OutboxMessage
+
+    with Session(tg.app.engine) as s:
+        row = s.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == "blocked")
+                     ).one()
+        assert row.status == "failed" and "Forbidden" in row.last_error
+
+
+async def test_an_update_that_fails_to_commit_is_delivered_again(tg: TG) -> None:
+    thanh = await tg.link(SEC, 101)
+    real = tg.app.handle
+    calls = {"n": 0}
+
+    def flaky(inc):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database unavailable")
+        return real(inc)
+
+    tg.adapter.handle = flaky
+    uid = tg.emu.user_message(thanh, "/lichhop")
+    tg.pushed = uid
+    await until(lambda: tg.adapter.last_update_id >= uid, timeout=15)
+    await tg.app.sender.drain()
+    assert calls["n"] == 2 and "Lịch sinh hoạt" in tg.emu.to(101)[-1].text
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_webhook_checks_the_secret_and_refuses_malformed_bodies(sample: App) -> None:
+    emu = TelegramEmulator()
+    base = await emu.start()
+    port = _free_port()
+    settings = TelegramSettings(token=emu.token, base_url=base, mode="webhook",
+                                webhook_url="https://bot.example.vn/telegram",
+                                webhook_secret="s3cret-s3cret-s3cret", port=port)
+    adapter = TelegramAdapter(settings, sample.handle, capabilities=FAST)
+    await adapter.start()
+    sample.add_messenger(adapter)
+    url = f"http://127.0.0.1:{port}/telegram"
+    update = {"update_id": 77, "message": {
+        "message_id": 1, "date": 1, "chat": {"id": 500, "type": "private"},
+        "from": {"id": 500, "is_bot": False, "first_name": "A"}, "text": "/start"}}
+    try:
+        assert emu.webhook_url == "https://bot.example.vn/telegram"
+        async with aiohttp.ClientSession() as http:
+            r = await http.post(url, json=update,
+                                headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+            assert r.status == 403
+            r = await http.post(url, data=b"{not json",
+                                headers={"X-Telegram-Bot-Api-Secret-Token":
+                                         "s3cret-s3cret-s3cret"})
+            assert r.status == 400
+            assert adapter.handled == 0
+            r = await http.post(url, json=update,
+                                headers={"X-Telegram-Bot-Api-Secret-Token":
+                                         "s3cret-s3cret-s3cret"})
+            assert r.status == 200 and adapter.handled == 1
+        await sample.sender.drain()
+        assert "trợ lý sinh hoạt chi bộ" in emu.to(500)[-1].text
+    finally:
+        await adapter.stop()
+        await emu.stop()
+
+
+async def test_bad_token_fails_start(sample: App) -> None:
+    emu = TelegramEmulator()
+    base = await emu.start()
+    adapter = TelegramAdapter(TelegramSettings(token="1:wrong", base_url=base),
+                              sample.handle, capabilities=FAST)
+    try:
+        with pytest.raises(Exception, match=r"(?i)unauthori|token"):
+            await adapter.start()
+    finally:
+        await emu.stop()

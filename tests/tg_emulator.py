@@ -1,0 +1,364 @@
+"""A local Telegram Bot API emulator (aiohttp) for end-to-end tests of the real adapter.
+
+It accepts what python-telegram-bot sends (form-encoded and multipart bodies, JSON as a
+fallback), answers getMe with ``is_bot``, dates in seconds, ``chat_instance`` on callback
+queries; it keeps per-chat message history, long-polls getUpdates, enforces Telegram's
+send limits (configurable) with 429 + ``retry_after``, and injects 5xx errors and
+timeouts on demand. Tests drive users through Python methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_ID = 9_000_001
+BOT_USERNAME = "chibot_test_bot"
+SEND_METHODS = {"sendMessage", "sendDocument", "sendPhoto"}
+
+
+@dataclass
+class Sent:
+    method: str
+    chat_id: int
+    message_id: int
+    text: str
+    reply_markup: dict[str, Any] | None = None
+    filename: str | None = None
+    data: bytes | None = None
+    parse_mode: str | None = None
+    at: float = 0.0
+
+
+@dataclass
+class Limits:
+    per_second: float = 30.0
+    group_per_minute: float = 20.0
+    private_per_second: float = 1.0  # Telegram tolerates short bursts; we do not enforce it
+    retry_after: int = 1
+
+
+@dataclass
+class TelegramEmulator:
+    token: str = "123456:TEST-token"
+    limits: Limits = field(default_factory=Limits)
+    enforce_limits: bool = True
+    sent: list[Sent] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    faults: deque[str] = field(default_factory=deque)  # "429" | "500" | "timeout"
+    status_429: int = 0
+    webhook_url: str = ""
+    blocked: set[int] = field(default_factory=set)  # users who blocked the bot
+
+    def __post_init__(self) -> None:
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._callback_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count] = defaultdict(lambda: itertools.count(1))
+        self._new_update = asyncio.Event()
+        self._global_sends: deque[float] = deque()
+        self._group_sends: dict[int, deque[float]] = defaultdict(deque)
+        self.chats: dict[int, dict[str, Any]] = {}
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- server ---------------------------------------------------------------------
+    async def start(self) -> str:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    async def _params(self, request: web.Request) -> tuple[dict[str, Any], dict[str, Any]]:
+        files: dict[str, Any] = {}
+        params: dict[str, Any] = dict(request.query)
+        ctype = request.content_type
+        if ctype == "application/json":
+            params.update(await request.json())
+        elif ctype == "multipart/form-data":
+            reader = await request.multipart()
+            async for part in reader:
+                if part.filename:  # type: ignore[union-attr]
+                    files[part.name] = (part.filename, await part.read())  # type: ignore[union-attr]
+                else:
+                    params[part.name] = (await part.read()).decode()  # type: ignore[union-attr]
+        elif request.can_read_body:
+            params.update(dict(await request.post()))
+        for key in ("reply_markup", "scope", "commands", "allowed_updates"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        return params, files
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return self._error(401, "Unauthorized")
+        method = request.match_info["method"]
+        params, files = await self._params(request)
+        self.calls.append((method, params))
+        if method in SEND_METHODS | {"editMessageReplyMarkup", "answerCallbackQuery"} \
+                and self.faults:
+            fault = self.faults.popleft()
+            if fault == "timeout":
+                await asyncio.sleep(3600)  # the client gives up first
+            if fault == "500":
+                return self._error(500, "Internal Server Error")
+            if fault == "429":
+                self.status_429 += 1
+                return self._error(429, "Too Many Requests: retry after 1",
+                                   {"retry_after": 1})
+        handler = getattr(self, "m_" + method, None)
+        if handler is None:
+            return self._error(404, "Not Found: method not found")
+        try:
+            result = await handler(params, files)
+        except _ApiError as err:
+            if err.code == 429:
+                self.status_429 += 1
+            return self._error(err.code, err.description, err.parameters)
+        return web.json_response({"ok": True, "result": result})
+
+    @staticmethod
+    def _error(code: int, description: str,
+               parameters: dict[str, Any] | None = None) -> web.Response:
+        body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+        if parameters:
+            body["parameters"] = parameters
+        return web.json_response(body, status=code)
+
+    # -- limits ---------------------------------------------------------------------------
+    def _check_limits(self, chat_id: int) -> None:
+        if not self.enforce_limits:
+            return
+        now = time.monotonic()
+        g = self._global_sends
+        while g and now - g[0] >= 1.0:
+            g.popleft()
+        if len(g) >= self.limits.per_second:
+            raise _ApiError(429, "Too Many Requests: retry after 1",
+                            {"retry_after": self.limits.retry_after})
+        if chat_id < 0:
+            q = self._group_sends[chat_id]
+            while q and now - q[0] >= 60.0:
+                q.popleft()
+            if len(q) >= self.limits.group_per_minute:
+                raise _ApiError(429, "Too Many Requests: retry after 3",
+                                {"retry_after": self.limits.retry_after})
+            q.append(now)
+        g.append(now)
+
+    # -- Bot API methods ----------------------------------------------------------------
+    async def m_getMe(self, p: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
+        return {"id": BOT_ID, "is_bot": True, "first_name": "Chibot", "username": BOT_USERNAME,
+                "can_join_groups": True, "can_read_all_group_messages": False,
+                "supports_inline_queries": False}
+
+    async def m_deleteWebhook(self, p: dict[str, Any], f: dict[str, Any]) -> bool:
+        self.webhook_url = ""
+        return True
+
+    async def m_setWebhook(self, p: dict[str, Any], f: dict[str, Any]) -> bool:
+        self.webhook_url = p.get("url", "")
+        return True
+
+    async def m_getWebhookInfo(self, p: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
+        return {"url": self.webhook_url, "has_custom_certificate": False,
+                "pending_update_count": 0}
+
+    async def m_setMyCommands(self, p: dict[str, Any], f: dict[str, Any]) -> bool:
+        return True
+
+    async def m_getUpdates(self, p: dict[str, Any], f: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(p.get("offset", 0) or 0)
+        timeout = float(p.get("timeout", 0) or 0)
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates and timeout:
+            self._new_update.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_update.wait(), timeout=min(timeout, 2.0))
+        limit = int(p.get("limit", 100) or 100)
+        return [u for u in self._updates if u["update_id"] >= offset][:limit]
+
+    def _message(self, chat_id: int, text: str, markup: dict[str, Any] | None,
+                 **extra: Any) -> dict[str, Any]:
+        mid = next(self._message_ids[chat_id])
+        msg = {"message_id": mid, "date": int(time.time()), "chat": self._chat(chat_id),
+               "from": {"id": BOT_ID, "is_bot": True, "first_name": "Chibot",
+                        "username": BOT_USERNAME}, **extra}
+        if text:
+            msg["text"] = text
+        if markup:
+            msg["reply_markup"] = markup
+        self.messages[(chat_id, mid)] = msg
+        return msg
+
+    def _chat(self, chat_id: int) -> dict[str, Any]:
+        return self.chats.get(chat_id) or {"id": chat_id, "type": "private",
+                                           "first_name": f"User {chat_id}"}
+
+    def _chat_id(self, p: dict[str, Any]) -> int:
+        try:
+            chat_id = int(p["chat_id"])
+        except (KeyError, ValueError):
+            raise _ApiError(400, "Bad Request: chat_id is empty") from None
+        if chat_id in self.blocked:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        return chat_id
+
+    async def m_sendMessage(self, p: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._chat_id(p)
+        text = p.get("text", "")
+        if not text:
+            raise _ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            raise _ApiError(400, "Bad Request: message is too long")
+        self._check_limits(chat_id)
+        msg = self._message(chat_id, text, p.get("reply_markup"))
+        self.sent.append(Sent("sendMessage", chat_id, msg["message_id"], text,
+                              p.get("reply_markup"), parse_mode=p.get("parse_mode"),
+                              at=time.monotonic()))
+        return msg
+
+    async def _send_file(self, kind: str, p: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._chat_id(p)
+        if kind not in f:
+            raise _ApiError(400, f"Bad Request: there is no {kind} in the request")
+        self._check_limits(chat_id)
+        name, data = f[kind]
+        caption = p.get("caption", "")
+        extra = {"document": {"file_id": "f1", "file_unique_id": "u1", "file_name": name}} \
+            if kind == "document" else {"photo": [{"file_id": "p1", "file_unique_id": "u2",
+                                                   "width": 1, "height": 1}]}
+        msg = self._message(chat_id, "", p.get("reply_markup"), caption=caption, **extra)
+        self.sent.append(Sent("send" + kind.capitalize(), chat_id, msg["message_id"], caption,
+                              p.get("reply_markup"), filename=name, data=data,
+                              at=time.monotonic()))
+        return msg
+
+    async def m_sendDocument(self, p: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_file("document", p, f)
+
+    async def m_sendPhoto(self, p: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_file("photo", p, f)
+
+    async def m_answerCallbackQuery(self, p: dict[str, Any], f: dict[str, Any]) -> bool:
+        return True
+
+    async def m_editMessageReplyMarkup(self, p: dict[str, Any],
+                                       f: dict[str, Any]) -> dict[str, Any]:
+        key = (self._chat_id(p), int(p["message_id"]))
+        if key not in self.messages:
+            raise _ApiError(400, "Bad Request: message to edit not found")
+        self.messages[key]["reply_markup"] = p.get("reply_markup") or {"inline_keyboard": []}
+        return self.messages[key]
+
+    # -- driving users ------------------------------------------------------------------
+    def _push(self, update: dict[str, Any]) -> int:
+        update["update_id"] = next(self._update_ids)
+        self._updates.append(update)
+        self._new_update.set()
+        return update["update_id"]
+
+    def add_group(self, chat_id: int, title: str, kind: str = "group") -> None:
+        self.chats[chat_id] = {"id": chat_id, "type": kind, "title": title}
+
+    @staticmethod
+    def user(uid: int, name: str, lang: str = "vi") -> dict[str, Any]:
+        return {"id": uid, "is_bot": False, "first_name": name, "language_code": lang}
+
+    def user_message(self, user: dict[str, Any], text: str, chat_id: int | None = None,
+                     reply_to_bot: bool = False) -> int:
+        chat_id = chat_id if chat_id is not None else user["id"]
+        if chat_id == user["id"]:
+            self.chats.setdefault(chat_id, {"id": chat_id, "type": "private",
+                                            "first_name": user["first_name"]})
+        msg: dict[str, Any] = {"message_id": next(self._message_ids[chat_id]),
+                               "date": int(time.time()), "chat": self._chat(chat_id),
+                               "from": user, "text": text}
+        if text.startswith("/"):
+            cmd = text.split()[0]
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(cmd)}]
+        if "@" + BOT_USERNAME in text:
+            at = text.index("@" + BOT_USERNAME)
+            msg.setdefault("entities", []).append(
+                {"type": "mention", "offset": at, "length": len(BOT_USERNAME) + 1})
+        if reply_to_bot:
+            bot_msgs = [m for (c, _i), m in self.messages.items()
+                        if c == chat_id and m["from"]["id"] == BOT_ID]
+            if bot_msgs:
+                msg["reply_to_message"] = bot_msgs[-1]
+        return self._push({"message": msg})
+
+    def press(self, user: dict[str, Any], sent: Sent, data: str | None = None,
+              label: str | None = None) -> int:
+        """Press a button of a message the bot sent (by data or by label)."""
+        rows = (sent.reply_markup or {}).get("inline_keyboard", [])
+        buttons = [b for row in rows for b in row]
+        if data is None:
+            data = next(b["callback_data"] for b in buttons if label and label in b["text"])
+        message = self.messages[(sent.chat_id, sent.message_id)]
+        return self._push({"callback_query": {
+            "id": f"cq{next(self._callback_ids)}", "from": user, "message": message,
+            "chat_instance": f"ci{sent.chat_id}", "data": data}})
+
+    def forged_press(self, user: dict[str, Any], chat_id: int, data: str) -> int:
+        message = {"message_id": 999_999, "date": int(time.time()), "chat": self._chat(chat_id),
+                   "from": {"id": BOT_ID, "is_bot": True, "first_name": "Chibot"},
+                   "text": "?"}
+        return self._push({"callback_query": {
+            "id": "forged", "from": user, "message": message,
+            "chat_instance": "x", "data": data}})
+
+    def migrate(self, old_chat_id: int, new_chat_id: int, user: dict[str, Any]) -> int:
+        self.chats[new_chat_id] = {**self.chats.get(old_chat_id, {}), "id": new_chat_id,
+                                   "type": "supergroup"}
+        return self._push({"message": {
+            "message_id": next(self._message_ids[old_chat_id]), "date": int(time.time()),
+            "chat": self._chat(old_chat_id), "from": user,
+            "migrate_to_chat_id": new_chat_id}})
+
+    def bot_removed(self, chat_id: int, by: dict[str, Any]) -> int:
+        me = {"id": BOT_ID, "is_bot": True, "first_name": "Chibot", "username": BOT_USERNAME}
+        return self._push({"my_chat_member": {
+            "chat": self._chat(chat_id), "from": by, "date": int(time.time()),
+            "old_chat_member": {"status": "member", "user": me},
+            "new_chat_member": {"status": "kicked", "user": me,
+                                "until_date": 0}}})
+
+    def sticker(self, user: dict[str, Any]) -> int:
+        return self._push({"message": {
+            "message_id": next(self._message_ids[user["id"]]), "date": int(time.time()),
+            "chat": self._chat(user["id"]), "from": user,
+            "sticker": {"file_id": "s", "file_unique_id": "s", "type": "regular",
+                        "width": 1, "height": 1, "is_animated": False, "is_video": False}}})
+
+    def pending_updates(self) -> int:
+        return len(self._updates)
+
+    def to(self, chat_id: int) -> list[Sent]:
+        return [s for s in self.sent if s.chat_id == chat_id]
+
+
+class _ApiError(Exception):
+    def __init__(self, code: int, description: str,
+                 parameters: dict[str, Any] | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.parameters = parameters
