@@ -20,7 +20,7 @@ from sqlmodel import select
 from bot.i18n import _
 from handlers.context import Ctx, column
 from handlers.router import Who, callback
-from handlers.text import fold
+from handlers.text import fold, match_choice
 from models.base import utcnow
 from models.form import FormState
 
@@ -280,15 +280,7 @@ def _answer(ctx: Ctx, form: Form, state: FormState, *, text: str | None = None,
 
 
 def _match_choice(text: str, choices: list[Choice]) -> int | None:
-    t = fold(text).rstrip(".")
-    if t.isdigit():
-        n = int(t)
-        return n - 1 if 1 <= n <= len(choices) else None
-    labels = [fold(c.label).strip("✅✏️❌ ") for c in choices]
-    if t in labels:
-        return labels.index(t)
-    hits = [i for i, lbl in enumerate(labels) if t and lbl.startswith(t)]
-    return hits[0] if len(hits) == 1 else None
+    return match_choice(text, [c.label for c in choices])
 
 
 def handle_text(ctx: Ctx, text: str) -> bool:

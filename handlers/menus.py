@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from handlers.context import Ctx
 from handlers.router import dispatch_callback, text_fallback
-from handlers.text import fold
+from handlers.text import match_choice
 from models.outbox import OutboxMessage
 
 
@@ -30,21 +30,12 @@ def _latest_menu(ctx: Ctx) -> list[tuple[str, str]]:
 
 @text_fallback
 def numbered_reply(ctx: Ctx) -> bool:
-    text = fold(ctx.incoming.text or "").rstrip(".")
+    text = (ctx.incoming.text or "").strip()
     if not text or len(text) > 60:
         return False
     menu = _latest_menu(ctx)
-    if not menu:
+    index = match_choice(text, [lbl for lbl, _d in menu]) if menu else None
+    if index is None:
         return False
-    if text.isdigit():
-        n = int(text)
-        if not 1 <= n <= len(menu):
-            return False
-        data = menu[n - 1][1]
-    else:
-        hits = [d for lbl, d in menu if fold(lbl) == text]
-        if len(hits) != 1:
-            return False
-        data = hits[0]
-    dispatch_callback(ctx, data)
+    dispatch_callback(ctx, menu[index][1])
     return True

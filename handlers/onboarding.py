@@ -262,3 +262,15 @@ def chat_migrated(ctx: Ctx) -> None:
     b.chat_id = new_id
     ctx.session.add(b)
     audit(ctx.session, "chat.migrated", "organisation", b.org_id, None, new_chat_id=new_id)
+
+
+@command("kenh", "channel", who=Who.LINKED, where=Where.PRIVATE,
+         summary=N_("Nhận nhắc lịch qua ứng dụng này (khi có cả Telegram và Zalo)"))
+def channel(ctx: Ctx, args: list[str], rest: str) -> None:
+    """Each reminder goes once, to the preferred platform; this makes it the current one."""
+    member = ctx.actor.member
+    assert member is not None
+    member.preferred_platform = ctx.platform
+    ctx.session.add(member)
+    ctx.reply(_("Từ nay bot gửi nhắc lịch cho đồng chí qua {platform}.").format(
+        platform=ctx.platform.capitalize()))

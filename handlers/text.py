@@ -27,3 +27,22 @@ def parse_command(text: str) -> tuple[str, list[str], str] | None:
         return None
     rest = rest.strip()
     return name, rest.split() if rest else [], rest
+
+
+def choice_key(label: str) -> str:
+    """A label as typed replies are compared with it: folded, emoji and brackets trimmed."""
+    return fold(label).strip(" .:!?()[]✅✏️❌🚫📝📋✓★-")
+
+
+def match_choice(text: str, labels: list[str]) -> int | None:
+    """Index of the choice ``text`` names: its number, its words (diacritics-insensitive),
+    or an unambiguous beginning of its words; None otherwise."""
+    t = fold(text).rstrip(".")
+    if t.isdigit():
+        n = int(t)
+        return n - 1 if 1 <= n <= len(labels) else None
+    keys = [choice_key(lbl) for lbl in labels]
+    if t in keys:
+        return keys.index(t)
+    hits = [i for i, k in enumerate(keys) if t and k.startswith(t)]
+    return hits[0] if len(hits) == 1 else None

@@ -1,0 +1,315 @@
+"""Zalo Bot Platform adapter over aiohttp (ZALO.md). No Zalo JSON leaves this module.
+
+Nine endpoints, one envelope ({"ok", "result"} / {"ok": false, "error_code",
+"description"}), called with one shared ClientSession. Updates come by long polling
+(``getUpdates`` returns ONE update, or HTTP 408 when idle; there is no offset, and
+consumed updates were seen replayed, so we dedupe on message_id and keep at least a second
+between polls) or by webhook (secret header compared in constant time; the body may come
+wrapped in {"ok", "result"} or not). Zalo has no buttons: choices go out as numbered
+lists and the core maps "1" or the choice's words back. Texts are split at 2,000
+characters; photos go by URL only (our own expiring link under ``public_base_url``).
+The token sits in every URL: URLs are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import re
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.config import ZaloSettings
+from bot.i18n import _
+from bot.platforms.base import (
+    Capabilities,
+    Chat,
+    Incoming,
+    Outgoing,
+    Sender,
+    SendError,
+    SentRef,
+    numbered,
+    split_text,
+)
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "zalo"
+MAX_TEXT = 2000
+HandleFn = Callable[[Incoming], bool]
+EVENTS = {"message.text.received", "message.image.received", "message.sticker.received",
+          "message.unsupported.received"}
+
+
+class ZaloApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(f"{code} {description}")
+        self.code = code
+        self.description = description
+
+
+class ZaloAdapter:
+    platform = PLATFORM
+
+    def __init__(self, settings: ZaloSettings, handle: HandleFn, *,
+                 capabilities: Capabilities | None = None, poll_interval: float = 1.0,
+                 poll_timeout: int = 30, request_timeout: float = 40) -> None:
+        self.settings = settings
+        self.handle = handle
+        self.poll_interval = poll_interval
+        self.poll_timeout = poll_timeout
+        self.request_timeout = request_timeout
+        self.capabilities = capabilities or Capabilities(
+            buttons=False, max_text=MAX_TEXT, documents=False,
+            photos=bool(settings.public_base_url), global_per_second=10,
+            group_per_minute=20, private_per_second=1)
+        self.session: aiohttp.ClientSession | None = None
+        self.account_name = ""
+        self.can_join_groups = False
+        self.handled = 0
+        self.last_message_id = ""
+        self._seen: OrderedDict[str, None] = OrderedDict()  # recent message ids (replays)
+        self._files: dict[str, tuple[bytes, float]] = {}
+        self._runner: web.AppRunner | None = None
+
+    # -- HTTP ---------------------------------------------------------------------------
+    def _url(self, method: str) -> str:
+        return f"{self.settings.base_url.rstrip('/')}/bot{self.settings.token}/{method}"
+
+    async def call(self, method: str, body: dict[str, Any] | None = None,
+                   timeout: float | None = None) -> Any:
+        assert self.session is not None, "start() first"
+        try:
+            async with self.session.post(
+                    self._url(method), json=body or {},
+                    timeout=aiohttp.ClientTimeout(total=timeout or self.request_timeout)) as r:
+                try:
+                    data = await r.json(content_type=None)
+                except ValueError:
+                    raise ZaloApiError(r.status, "non-JSON answer") from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ZaloApiError(0, f"{method}: {type(exc).__name__}") from None
+        if not isinstance(data, dict):
+            raise ZaloApiError(r.status, "malformed envelope")
+        if not data.get("ok"):
+            raise ZaloApiError(int(data.get("error_code") or r.status),
+                               str(data.get("description", "")))
+        return data.get("result")
+
+    # -- lifecycle ----------------------------------------------------------------------
+    async def start(self) -> None:
+        self.session = aiohttp.ClientSession()
+        try:
+            me = await self.call("getMe")
+        except ZaloApiError:
+            await self.session.close()
+            raise
+        self.account_name = str((me or {}).get("account_name", ""))
+        self.can_join_groups = bool((me or {}).get("can_join_groups"))
+        if not self.can_join_groups:
+            log.warning("zalo: this bot may not join groups; reminders go privately")
+        if self.settings.mode == "webhook" or self.settings.public_base_url:
+            await self._start_server()
+        if self.settings.mode == "webhook":
+            if not 8 <= len(self.settings.webhook_secret) <= 256:
+                raise RuntimeError("zalo.webhook_secret must have 8 to 256 characters")
+            await self.call("setWebhook", {
+                "url": self.settings.public_base_url.rstrip("/") + "/zalo",
+                "secret_token": self.settings.webhook_secret})
+        else:
+            try:
+                await self.call("deleteWebhook")
+            except ZaloApiError as exc:
+                log.info("zalo: deleteWebhook: %s", exc.description)
+        log.info("zalo: %s ready (%s)", self.account_name, self.settings.mode)
+
+    async def run(self, stop: asyncio.Event) -> None:  # type: ignore[override]
+        if self.settings.mode == "webhook":
+            await stop.wait()
+        else:
+            await self.poll(stop)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self.session is not None:
+            await self.session.close()
+
+    # -- receiving ----------------------------------------------------------------------
+    async def poll(self, stop: asyncio.Event) -> None:
+        delay = self.poll_interval
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                update = await self.call("getUpdates", {"timeout": str(self.poll_timeout)},
+                                         timeout=self.poll_timeout + 10)
+            except ZaloApiError as exc:
+                if exc.code == 408:  # idle poll: the normal "nothing new"
+                    delay = self.poll_interval
+                else:
+                    log.warning("zalo: getUpdates failed (%s); retry in %.0fs", exc, delay)
+                    delay = min(max(delay * 2, self.poll_interval), 60)
+                await _sleep_or_stop(stop, max(delay - (time.monotonic() - started), 0.0))
+                continue
+            delay = self.poll_interval
+            await self._process_retrying(update, stop)
+            await _sleep_or_stop(stop, max(self.poll_interval - (time.monotonic() - started),
+                                           0.0))
+
+    async def _process_retrying(self, body: Any, stop: asyncio.Event) -> None:
+        """getUpdates has no offset: a consumed update cannot be fetched again, so a
+        failure to commit (database down) is retried here, with backoff, before giving up."""
+        for attempt in range(6):
+            try:
+                await self.process(body)
+                return
+            except Exception:
+                log.exception("zalo: update not handled (attempt %d)", attempt + 1)
+                await _sleep_or_stop(stop, min(2 ** attempt, 30))
+        log.error("zalo: update dropped after retries: %.200r", body)
+
+    async def process(self, body: Any) -> bool:
+        """Handle one update body; False when it was refused or a replay."""
+        inc = self.to_incoming(body)
+        if inc is None:
+            return False
+        if inc.update_id in self._seen:
+            log.info("zalo: replayed message %s ignored", inc.update_id)
+            return False
+        self.handle(inc)  # raises if not committed: the caller decides what to do
+        self._seen[inc.update_id] = None
+        while len(self._seen) > 10_000:
+            self._seen.popitem(last=False)
+        self.handled += 1
+        self.last_message_id = inc.update_id
+        return True
+
+    def to_incoming(self, body: Any) -> Incoming | None:
+        """Map a Zalo update (wrapped or not) to Incoming; None for malformed payloads."""
+        if isinstance(body, dict) and "result" in body and "event_name" not in body:
+            body = body.get("result")
+        try:
+            event = body["event_name"]
+            msg = body["message"]
+            message_id = str(msg["message_id"])
+            sender = msg["from"]
+            chat = msg["chat"]
+            chat_id = str(chat["id"])
+            user_id = str(sender["id"])
+        except (KeyError, TypeError):
+            log.warning("zalo: malformed update refused: %.200r", body)
+            return None
+        if event not in EVENTS or not message_id or not chat_id or not user_id:
+            log.warning("zalo: unknown or empty update refused: %.200r", body)
+            return None
+        if sender.get("is_bot"):
+            return None
+        kind = "group" if str(chat.get("chat_type", "")).upper() == "GROUP" else "private"
+        when = msg.get("date")
+        ts = datetime.fromtimestamp(when / 1000, UTC) if isinstance(when, int | float) else None
+        base = {"platform": PLATFORM, "update_id": message_id, "message_id": message_id,
+                "chat": Chat(chat_id, kind), "timestamp": ts,
+                "sender": Sender(user_id, str(sender.get("display_name") or user_id))}
+        text = msg.get("text")
+        if event != "message.text.received" or not isinstance(text, str):
+            if kind == "group":
+                return None
+            return Incoming(**base, event="unsupported")
+        # In groups the bot only receives messages that mention it (or reply to it).
+        text, mentioned = self._strip_mention(text)
+        return Incoming(**base, text=text, mentions_bot=mentioned or kind == "group")
+
+    def _strip_mention(self, text: str) -> tuple[str, bool]:
+        name = re.escape(self.account_name) if self.account_name else r"\S+"
+        stripped, n = re.subn(rf"^\s*@{name}\s*", "", text, flags=re.IGNORECASE)
+        return stripped.strip(), bool(n)
+
+    # -- webhook and file server --------------------------------------------------------------
+    async def _start_server(self) -> None:
+        app = web.Application(client_max_size=1024 * 1024)
+        app.router.add_post("/zalo", self._webhook)
+        app.router.add_get("/zalo/files/{token}", self._file)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.settings.listen, self.settings.port).start()
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        got = request.headers.get("X-Bot-Api-Secret-Token", "")
+        want = self.settings.webhook_secret
+        if not want or not hmac.compare_digest(got.encode(), want.encode()):
+            log.warning("zalo webhook: wrong secret from %s", request.remote)
+            return web.json_response({"ok": False, "description": "Forbidden"}, status=403)
+        try:
+            body = await request.json()
+        except ValueError:
+            log.warning("zalo webhook: malformed body refused")
+            return web.json_response({"ok": False, "description": "Bad Request"}, status=400)
+        if self.to_incoming(body) is None:
+            return web.json_response({"ok": False, "description": "Bad Request"}, status=400)
+        try:
+            await self.process(body)
+        except Exception:
+            log.exception("zalo webhook: update not handled")
+            return web.json_response({"ok": False}, status=500)
+        return web.json_response({"ok": True})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        entry = self._files.get(request.match_info["token"])
+        if entry is None or entry[1] < time.time():
+            return web.Response(status=404)
+        return web.Response(body=entry[0], content_type="image/png")
+
+    def _publish(self, data: bytes, ttl: float = 3600) -> str:
+        now = time.time()
+        self._files = {k: v for k, v in self._files.items() if v[1] > now}
+        token = secrets.token_urlsafe(24)
+        self._files[token] = (data, now + ttl)
+        return f"{self.settings.public_base_url.rstrip('/')}/zalo/files/{token}"
+
+    # -- sending --------------------------------------------------------------------------
+    async def send(self, out: Outgoing) -> SentRef:
+        try:
+            return await self._send(out)
+        except ZaloApiError as exc:
+            if exc.code == 429:
+                raise SendError("429 quota exceeded", transient=True, retry_after=5) from exc
+            if exc.code in (0, 408) or exc.code >= 500:
+                raise SendError(f"zalo {exc}", transient=True) from exc
+            if exc.code == 401:
+                raise SendError("zalo token refused", transient=True, retry_after=300) from exc
+            raise SendError(f"zalo {exc}", transient=False) from exc
+
+    async def _send(self, out: Outgoing) -> SentRef:
+        text = numbered(out.text, out.buttons)
+        att = out.attachment
+        if att is not None:
+            if att.kind == "photo" and self.settings.public_base_url:
+                r = await self.call("sendPhoto", {"chat_id": out.chat_id,
+                                                  "photo": self._publish(att.data),
+                                                  "caption": text[:MAX_TEXT]})
+                return SentRef(str((r or {}).get("message_id", "")))
+            text += "\n" + _("[{name}: Zalo không nhận tệp; đồng chí xem qua Telegram hoặc "
+                              "lệnh chibot report]").format(name=att.filename)
+        last = ""
+        for part in split_text(text, MAX_TEXT):
+            r = await self.call("sendMessage", {"chat_id": out.chat_id, "text": part})
+            last = str((r or {}).get("message_id", ""))
+        return SentRef(last)
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    if seconds <= 0:
+        return
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        return
