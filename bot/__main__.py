@@ -129,6 +129,51 @@ def cmd_i18n(settings: Settings, args: argparse.Namespace) -> int:
     return catalogs_main(args.actions)
 
 
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from sqlmodel import Session, select
+
+    from handlers.exports import cells_csv, chart_png, workbook
+    from handlers.text import fold
+    from models.db import make_engine, migrate
+    from models.org import Organisation
+    from models.reports import parse_period
+
+    period = parse_period(args.period or "", date.today())
+    if period is None:
+        print(f"Kỳ “{args.period}” không hợp lệ: 2026-11, 11/2026, q4/2026 hoặc 2026.",
+              file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with Session(engine) as s:
+        orgs = list(s.exec(select(Organisation).order_by(Organisation.path)))
+        root = next((o for o in orgs if args.org and fold(args.org) == fold(o.name)),
+                    orgs[0] if orgs and not args.org else None)
+        if root is None:
+            print("Không tìm thấy tổ chức (dùng --org \"TÊN\").", file=sys.stderr)
+            return 1
+        render = {"xlsx": workbook, "csv": cells_csv, "png": chart_png}[args.format]
+        data = render(s, root, period)
+    out = Path(args.out or f"bao-cao-{period.first}.{args.format}")
+    out.write_bytes(data)
+    print(f"Đã ghi {out} ({len(data)} bytes) — {root.name}, kỳ {period.label}.")
+    return 0
+
+
+def cmd_bench_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.benchseed import seed
+    from models.db import make_engine, migrate
+
+    engine = make_engine(args.url or settings.database_url)
+    migrate(engine)
+    counts = seed(engine, bases=args.bases, cells_per_base=args.cells_per_base,
+                  members_per_cell=args.members_per_cell, years=args.years)
+    print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="chibot", description="Trợ lý sinh hoạt chi bộ")
     p.add_argument("--config", help="config.toml (default: $CHIBOT_CONFIG or ./config.toml)")
@@ -147,13 +192,25 @@ def build_parser() -> argparse.ArgumentParser:
     g = code.add_mutually_exclusive_group(required=True)
     g.add_argument("--member", help="member's full name")
     g.add_argument("--cell", help="cell name, for binding its group chat")
+    rep = sub.add_parser("report", help="write a report file: Excel, CSV or PNG chart")
+    rep.add_argument("--period", default="", help="2026-11, 11/2026, q4/2026, 2026")
+    rep.add_argument("--format", choices=["xlsx", "csv", "png"], default="xlsx")
+    rep.add_argument("--org", help="organisation name (default: the bloc)")
+    rep.add_argument("--out", help="output file")
+    bs = sub.add_parser("bench-seed", help="generate the bloc-scale benchmark data set")
+    bs.add_argument("--url", help="database URL (default: the configured one)")
+    bs.add_argument("--bases", type=int, default=100)
+    bs.add_argument("--cells-per-base", type=int, default=5)
+    bs.add_argument("--members-per-cell", type=int, default=16)
+    bs.add_argument("--years", type=int, default=10)
     i18n = sub.add_parser("i18n", help="compile the message catalogues (update/check first)")
     i18n.add_argument("actions", nargs="*", choices=["update", "check"])
     return p
 
 
 COMMANDS = {"run": cmd_run, "migrate": cmd_migrate, "import": cmd_import,
-            "console": cmd_console, "code": cmd_code, "i18n": cmd_i18n, "demo": cmd_demo}
+            "console": cmd_console, "code": cmd_code, "i18n": cmd_i18n, "demo": cmd_demo,
+            "report": cmd_report, "bench-seed": cmd_bench_seed}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,5 +9,6 @@ from handlers import (  # noqa: F401
     profile,
     reminders,
     scoring,
+    status,
     tasks,
 )

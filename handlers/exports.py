@@ -1,0 +1,165 @@
+"""Report files for the committee: an Excel workbook, a CSV of cells, and a PNG chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.i18n import _
+from handlers.labels import label
+from models import reports
+from models.org import Organisation
+from models.reports import Period
+
+
+def _rate(attended: int, due: int) -> float | None:
+    return round(attended / due, 4) if due else None
+
+
+def _sheet(wb: Any, title: str, headers: list[str], rows: list[list[Any]],
+           percent_cols: tuple[int, ...] = ()) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title[:31])
+    ws.append(headers)
+    for cell in ws[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="B22222")
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for row in rows:
+        ws.append(row)
+    ws.freeze_panes = "A2"
+    for col in percent_cols:
+        for (c,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+            c.number_format = "0.0%"
+    for i, h in enumerate(headers, 1):
+        values = [len(str(h))] + [len(str(r[i - 1])) for r in rows[:500] if r[i - 1] is not None]
+        ws.column_dimensions[get_column_letter(i)].width = min(max(values) + 2, 50)
+
+
+def workbook(session: Session, root: Organisation, period: Period) -> bytes:
+    """One sheet per level: bloc summary, organisations, cells, meetings, members."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    s = reports.summary(session, root, period)
+    rat = s["ratings"]
+    _sheet(wb, _("Tổng hợp"), [_("Chỉ tiêu"), _("Giá trị")], [
+        [_("Đơn vị"), root.name], [_("Kỳ báo cáo"), period.label],
+        [_("Số chi bộ"), s["cells"]], [_("Chi bộ đã sinh hoạt"), s["met"]],
+        [_("Chi bộ chưa sinh hoạt"), s["not_met"]], [_("Chưa chấm điểm"), s["unscored"]],
+        [_("Buổi không đủ điều kiện"), s["not_held"]],
+        [_("Lượt phải dự"), s["due"]], [_("Lượt có mặt"), s["attended"]],
+        [_("Tỷ lệ dự họp"), _rate(s["attended"], s["due"])],
+        [_("Vắng không lý do"), s["unexcused"]],
+        *[[label(r), rat.get(r, 0)] for r in ("tot", "kha", "trung_binh", "kem")]])
+    for name_cell, value_cell in wb[_("Tổng hợp")].iter_rows(min_row=2):
+        if name_cell.value == _("Tỷ lệ dự họp"):
+            value_cell.number_format = "0.0%"
+    orgs = reports.child_rows(session, root, period)
+    _sheet(wb, _("Tổ chức cơ sở"),
+           [_("Tổ chức"), _("Số chi bộ"), _("Đã sinh hoạt"), _("Chưa chấm điểm"),
+            _("Lượt phải dự"), _("Lượt có mặt"), _("Tỷ lệ dự họp"), _("Vắng không lý do"),
+            _("Điểm bình quân")],
+           [[o["name"], o["cells"], o["met"], o["unscored"], o["due"], o["attended"],
+             _rate(o["attended"], o["due"]), o["unexcused"],
+             round(o["score"], 1) if o["score"] is not None else None] for o in orgs],
+           percent_cols=(7,))
+    cells = reports.cell_rows(session, root, period)
+    _sheet(wb, _("Chi bộ"),
+           [_("Chi bộ"), _("Số buổi"), _("Đã họp"), _("Không đủ điều kiện"),
+            _("Chưa chấm điểm"), _("Lượt phải dự"), _("Lượt có mặt"), _("Tỷ lệ dự họp"),
+            _("Vắng không lý do"), _("Điểm"), _("Xếp loại")],
+           [[c["cell"], c["meetings"], c["held"], c["not_held"], c["unscored"], c["due"],
+             c["attended"], _rate(c["attended"], c["due"]), c["unexcused"],
+             round(c["score"], 1) if c["score"] is not None else None,
+             label(c["rating"]) if c["rating"] else None] for c in cells],
+           percent_cols=(8,))
+    meetings = reports.meeting_rows(session, root, period)
+    _sheet(wb, _("Buổi sinh hoạt"),
+           [_("Chi bộ"), _("Loại"), _("Tháng"), _("Thời gian"), _("Trạng thái"),
+            _("Thời lượng (phút)"), _("Lượt phải dự"), _("Lượt có mặt"), _("Tỷ lệ dự họp"),
+            _("Vắng không lý do"), _("Điểm chi bộ"), _("Xếp loại"), _("Điểm cấp trên")],
+           [[m["cell"], label(m["kind"]), m["period"], _naive(m["scheduled_at"]),
+             label(m["status"]),
+             round((m["ended_at"] - m["started_at"]).total_seconds() / 60)
+             if m["started_at"] and m["ended_at"] else None,
+             m["due"], m["attended"], _rate(m["attended"], m["due"]), m["unexcused"],
+             m["cell_score"], label(m["cell_rating"]) if m["cell_rating"] else None,
+             m["confirmed_score"]] for m in meetings],
+           percent_cols=(9,))
+    members = reports.member_rows(session, root, period)
+    _sheet(wb, _("Đảng viên"),
+           [_("Chi bộ"), _("Họ và tên"), _("Số buổi phải dự"), _("Có mặt"),
+            _("Vắng có lý do"), _("Vắng không lý do"), _("Tỷ lệ dự họp")],
+           [[m["cell"], m["name"], m["due"], m["attended"], m["excused"], m["unexcused"],
+             _rate(m["attended"], m["due"])] for m in members],
+           percent_cols=(7,))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _naive(dt: datetime | None) -> datetime | None:
+    """Excel has no timezones: write local Vietnamese time."""
+    if dt is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    return dt.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None)
+
+
+def cells_csv(session: Session, root: Organisation, period: Period) -> bytes:
+    rows = reports.cell_rows(session, root, period)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([_("Chi bộ"), _("Đã họp"), _("Chưa chấm điểm"), _("Lượt phải dự"),
+                _("Lượt có mặt"), _("Tỷ lệ dự họp"), _("Vắng không lý do"), _("Điểm"),
+                _("Xếp loại")])
+    for c in rows:
+        rate = _rate(c["attended"], c["due"])
+        w.writerow([c["cell"], c["held"], c["unscored"], c["due"], c["attended"],
+                    f"{rate:.4f}" if rate is not None else "", c["unexcused"],
+                    f"{c['score']:.1f}" if c["score"] is not None else "",
+                    label(c["rating"]) if c["rating"] else ""])
+    return buf.getvalue().encode("utf-8-sig")  # Excel opens UTF-8 with a BOM correctly
+
+
+def chart_png(session: Session, root: Organisation, period: Period) -> bytes:
+    """Attendance trend over the 12 months up to the period, and the rating distribution."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    last = period.months[-1]
+    y, m = int(last[:4]), int(last[5:])
+    months = tuple(f"{(y * 12 + m - 1 - k) // 12:04d}-{(y * 12 + m - 1 - k) % 12 + 1:02d}"
+                   for k in range(11, -1, -1))
+    trend = {r["period"]: _rate(r["attended"], r["due"]) for r in
+             reports.trend(session, root, months)}
+    rat = reports.ratings(session, root, period)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100)
+    xs = [f"{p[5:]}/{p[2:4]}" for p in months]
+    ys = [(trend.get(p) or 0) * 100 for p in months]
+    ax1.plot(xs, ys, marker="o", color="#B22222")
+    ax1.axhline(85, linestyle="--", color="grey", linewidth=1)
+    ax1.set_ylim(0, 100)
+    ax1.set_title(_("Tỷ lệ dự họp (%)"))
+    ax1.tick_params(axis="x", labelrotation=45)
+    keys = ["tot", "kha", "trung_binh", "kem"]
+    ax2.bar([label(k) for k in keys], [rat.get(k, 0) for k in keys],
+            color=["#2E7D32", "#1565C0", "#F9A825", "#C62828"])
+    ax2.set_title(_("Xếp loại buổi sinh hoạt — {period}").format(period=period.label))
+    fig.suptitle(root.name)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()

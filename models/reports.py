@@ -1,0 +1,352 @@
+"""Aggregate queries for the committee: SQL GROUP BY over indexed columns, no row loops.
+
+A period is one month, a quarter or a year, always as its list of "YYYY-MM" months.
+The month's *regular* meeting (seq 0) is what "met / scored" refers to; attendance
+aggregates count every held meeting of the period.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any
+
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from models.attendance import Attendance
+from models.meeting import Meeting
+from models.member import Member
+from models.org import CELL_KINDS, Organisation
+from models.score import Score
+
+ATTENDED = ("present", "late")
+DUE = ("present", "late", "excused", "unexcused")
+BANDS = ("tot", "kha", "trung_binh", "kem")
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # month | quarter | year
+    months: tuple[str, ...]
+    label: str
+
+    @property
+    def first(self) -> str:
+        return self.months[0]
+
+
+def month(y: int, m: int) -> Period:
+    return Period("month", (f"{y:04d}-{m:02d}",), f"{m:02d}/{y:04d}")
+
+
+def quarter(y: int, q: int) -> Period:
+    return Period("quarter", tuple(f"{y:04d}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)),
+                  f"Q{q}/{y:04d}")
+
+
+def year(y: int) -> Period:
+    return Period("year", tuple(f"{y:04d}-{m:02d}" for m in range(1, 13)), f"{y:04d}")
+
+
+def parse_period(text: str, today: date) -> Period | None:
+    """"11/2026", "2026-11", "tháng 11", "Q4/2026", "quý 4", "2026", "" (this month)."""
+    from handlers.text import fold
+
+    t = fold(text).replace("thang", "").replace("quy", "q").strip()
+    if not t:
+        return month(today.year, today.month)
+    if m := re.fullmatch(r"(\d{1,2})\s*[/-]\s*(\d{4})", t):
+        mo, y = int(m.group(1)), int(m.group(2))
+    elif m := re.fullmatch(r"(\d{4})\s*-\s*(\d{1,2})", t):
+        y, mo = int(m.group(1)), int(m.group(2))
+    elif m := re.fullmatch(r"(\d{1,2})", t):
+        y, mo = today.year, int(m.group(1))
+    elif m := re.fullmatch(r"q\s*([1-4])(?:\s*[/-]\s*(\d{4}))?", t):
+        return quarter(int(m.group(2) or today.year), int(m.group(1)))
+    elif m := re.fullmatch(r"(?:nam\s*)?(\d{4})", t):
+        return year(int(m.group(1)))
+    else:
+        return None
+    return month(y, mo) if 1 <= mo <= 12 and 2000 <= y <= 2100 else None
+
+
+# Statements are built once, with bind parameters, and reused: building one of these costs
+# more than running it, and a reused statement also keeps its compiled-cache key.
+PREFIX = bindparam("prefix")
+MONTHS = bindparam("months", expanding=True)
+
+
+def _params(root: Organisation, months: tuple[str, ...], **extra: Any) -> dict[str, Any]:
+    return {"prefix": root.path + "%", "months": list(months), **extra}
+
+
+def _in_subtree() -> Any:
+    return Organisation.path.like(PREFIX)
+
+
+@cache
+def attendance_by_meeting() -> Any:
+    """Per held meeting of the periods: attended, due, unexcused."""
+    return (
+        select(Attendance.meeting_id.label("meeting_id"),
+               func.sum(case((Attendance.status.in_(ATTENDED), 1), else_=0)).label("attended"),
+               func.sum(case((Attendance.status.in_(DUE), 1), else_=0)).label("due"),
+               func.sum(case((Attendance.status == "unexcused", 1), else_=0)).label("unexcused"))
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(Meeting.period.in_(MONTHS), Meeting.status.in_(("held", "not_held")))
+        .group_by(Attendance.meeting_id)
+        .subquery("att"))
+
+
+def current_score(kind: str) -> tuple[Any, Callable[[Any], Any]]:
+    """An alias of ``score`` and its join condition on (meeting, kind, current). A direct
+    join uses the (meeting_id, kind, is_current) index; a derived table scanned all."""
+    sc = aliased(Score, name=f"sc_{kind}")
+    return sc, lambda meeting_id: and_(sc.meeting_id == meeting_id, sc.kind == kind,
+                                       sc.is_current == True)  # noqa: E712
+
+
+@cache
+def _cells_subquery() -> Any:
+    """Per cell of the subtree: its regular meetings of the months, attendance, scores."""
+    att = attendance_by_meeting()
+    (cell_sc, cell_on), (conf_sc, conf_on) = current_score("cell"), current_score("confirmed")
+    rating = func.coalesce(conf_sc.rating, cell_sc.rating)
+    m = aliased(Meeting)
+    return (
+        select(Organisation.id.label("cell_id"), Organisation.name.label("cell"),
+               Organisation.path.label("path"),
+               func.count(m.id).label("meetings"),
+               func.sum(case((m.status == "held", 1), else_=0)).label("held"),
+               func.sum(case((m.status == "not_held", 1), else_=0)).label("not_held"),
+               func.sum(case((and_(m.status == "held", cell_sc.id.is_(None)), 1),
+                             else_=0)).label("unscored"),
+               func.coalesce(func.sum(att.c.attended), 0).label("attended"),
+               func.coalesce(func.sum(att.c.due), 0).label("due"),
+               func.coalesce(func.sum(att.c.unexcused), 0).label("unexcused"),
+               func.avg(func.coalesce(conf_sc.total, cell_sc.total)).label("score"),
+               func.max(rating).label("rating"),
+               *(func.sum(case((rating == band, 1), else_=0)).label(f"r_{band}")
+                 for band in BANDS))
+        .select_from(Organisation)
+        .outerjoin(m, and_(m.cell_id == Organisation.id, m.period.in_(MONTHS),
+                           m.kind == "regular", m.seq == 0, m.status != "cancelled"))
+        .outerjoin(att, att.c.meeting_id == m.id)
+        .outerjoin(cell_sc, cell_on(m.id))
+        .outerjoin(conf_sc, conf_on(m.id))
+        .where(_in_subtree(), Organisation.kind.in_(CELL_KINDS),
+               Organisation.active == True)  # noqa: E712
+        .group_by(Organisation.id, Organisation.name, Organisation.path)
+        .subquery("cells"))
+
+
+@cache
+def _cell_rows_stmt() -> Any:
+    cells = _cells_subquery()
+    return select(cells).order_by(cells.c.path)
+
+
+def cell_rows(session: Session, root: Organisation, period: Period) -> list[Any]:
+    """One row per cell of the subtree: its regular meetings' status, attendance, score."""
+    return list(session.execute(_cell_rows_stmt(), _params(root, period.months)).mappings())
+
+
+@cache
+def _child_rows_stmt() -> Any:
+    cells = _cells_subquery()
+    child = aliased(Organisation)
+    return (
+        select(child.id.label("org_id"), child.name.label("name"), child.kind.label("kind"),
+               func.count(cells.c.cell_id).label("cells"),
+               func.sum(case((cells.c.held > 0, 1), else_=0)).label("met"),
+               func.sum(case((cells.c.unscored > 0, 1), else_=0)).label("unscored"),
+               func.sum(cells.c.attended).label("attended"),
+               func.sum(cells.c.due).label("due"),
+               func.sum(cells.c.unexcused).label("unexcused"),
+               func.avg(cells.c.score).label("score"))
+        .select_from(child)
+        .join(cells, cells.c.path.startswith(child.path))
+        .where(child.parent_id == bindparam("root_id"))
+        .group_by(child.id, child.name, child.kind)
+        .order_by(child.name))
+
+
+def child_rows(session: Session, root: Organisation, period: Period) -> list[Any]:
+    """The same figures summed per direct child of ``root`` (drill-down one level)."""
+    return list(session.execute(_child_rows_stmt(),
+                                _params(root, period.months, root_id=root.id)).mappings())
+
+
+@cache
+def _summary_stmt() -> Any:
+    cells = _cells_subquery()
+    return select(
+        func.count(cells.c.cell_id).label("cells"),
+        func.coalesce(func.sum(case((cells.c.held > 0, 1), else_=0)), 0).label("met"),
+        func.coalesce(func.sum(case((cells.c.unscored > 0, 1), else_=0)), 0).label("unscored"),
+        func.coalesce(func.sum(cells.c.not_held), 0).label("not_held"),
+        func.coalesce(func.sum(cells.c.attended), 0).label("attended"),
+        func.coalesce(func.sum(cells.c.due), 0).label("due"),
+        func.coalesce(func.sum(cells.c.unexcused), 0).label("unexcused"),
+        *(func.coalesce(func.sum(cells.c[f"r_{b}"]), 0).label(f"r_{b}") for b in BANDS))
+
+
+def summary(session: Session, root: Organisation, period: Period) -> dict[str, Any]:
+    """Subtree totals in one query: cells, met, not yet, not scored, not valid,
+    attendance, unexcused absences and the distribution of ratings."""
+    row = session.execute(_summary_stmt(), _params(root, period.months)).mappings().one()
+    out = {k: v for k, v in row.items() if not k.startswith("r_")}
+    out["not_met"] = out["cells"] - out["met"]
+    out["ratings"] = {b: row[f"r_{b}"] for b in BANDS if row[f"r_{b}"]}
+    return out
+
+
+def ratings(session: Session, root: Organisation, period: Period) -> dict[str, int]:
+    return summary(session, root, period)["ratings"]
+
+
+@cache
+def _meeting_rows_stmt() -> Any:
+    att = attendance_by_meeting()
+    (cell_sc, cell_on), (conf_sc, conf_on) = current_score("cell"), current_score("confirmed")
+    return (select(Meeting.id.label("meeting_id"), Organisation.name.label("cell"),
+                   Meeting.kind, Meeting.period, Meeting.scheduled_at, Meeting.status,
+                   Meeting.started_at, Meeting.ended_at,
+                   func.coalesce(att.c.attended, 0).label("attended"),
+                   func.coalesce(att.c.due, 0).label("due"),
+                   func.coalesce(att.c.unexcused, 0).label("unexcused"),
+                   cell_sc.total.label("cell_score"), cell_sc.rating.label("cell_rating"),
+                   conf_sc.total.label("confirmed_score"))
+            .join(Organisation, Organisation.id == Meeting.cell_id)
+            .outerjoin(att, att.c.meeting_id == Meeting.id)
+            .outerjoin(cell_sc, cell_on(Meeting.id))
+            .outerjoin(conf_sc, conf_on(Meeting.id))
+            .where(_in_subtree(), Meeting.period.in_(MONTHS))
+            .order_by(Organisation.path, Meeting.scheduled_at))
+
+
+def meeting_rows(session: Session, root: Organisation, period: Period) -> list[Any]:
+    """Every meeting of the subtree in the period, with attendance and scores."""
+    return list(session.execute(_meeting_rows_stmt(), _params(root, period.months)).mappings())
+
+
+@cache
+def _member_rows_stmt(one: bool) -> Any:
+    q = (select(Member.id.label("member_id"), Member.full_name.label("name"),
+                Organisation.name.label("cell"),
+                func.sum(case((Attendance.status.in_(DUE), 1), else_=0)).label("due"),
+                func.sum(case((Attendance.status.in_(ATTENDED), 1), else_=0)).label("attended"),
+                func.sum(case((Attendance.status == "excused", 1), else_=0)).label("excused"),
+                func.sum(case((Attendance.status == "unexcused", 1), else_=0))
+                .label("unexcused"))
+         .join(Attendance, Attendance.member_id == Member.id)
+         .join(Meeting, Meeting.id == Attendance.meeting_id)
+         .join(Organisation, Organisation.id == Meeting.cell_id)
+         .where(_in_subtree(), Meeting.period.in_(MONTHS),
+                Meeting.status.in_(("held", "not_held")))
+         .group_by(Member.id, Member.full_name, Organisation.name, Organisation.path)
+         .order_by(Organisation.path, Member.full_name))
+    return q.where(Member.id == bindparam("member_id")) if one else q
+
+
+def member_rows(session: Session, root: Organisation, period: Period,
+                member_id: int | None = None) -> list[Any]:
+    """Per member: meetings due, attended, excused, unexcused over the period."""
+    params = _params(root, period.months)
+    if member_id is not None:
+        params["member_id"] = member_id
+    return list(session.execute(_member_rows_stmt(member_id is not None), params).mappings())
+
+
+def _months_back(upto: str, n: int) -> tuple[str, ...]:
+    yr, mo = int(upto[:4]), int(upto[5:7])
+    return tuple(f"{(yr * 12 + mo - 1 - k) // 12:04d}-{(yr * 12 + mo - 1 - k) % 12 + 1:02d}"
+                 for k in range(n - 1, -1, -1))
+
+
+@cache
+def _flagged_stmt(limit: int) -> Any:
+    recent = bindparam("recent", expanding=True)
+    ranked = (
+        select(Attendance.member_id.label("member_id"), Attendance.status.label("status"),
+               func.row_number().over(partition_by=Attendance.member_id,
+                                      order_by=Meeting.scheduled_at.desc()).label("rn"))
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .join(Organisation, Organisation.id == Meeting.cell_id)
+        .where(_in_subtree(), Meeting.status.in_(("held", "not_held")),
+               Meeting.period.in_(recent), Attendance.status.in_(DUE))
+        .subquery("ranked"))
+    streak = (select(ranked.c.member_id,
+                     func.sum(case((ranked.c.status.in_(("excused", "unexcused")), 1),
+                                   else_=0)).label("recent_absent"))
+              .where(ranked.c.rn <= limit).group_by(ranked.c.member_id)
+              .having(func.count() == limit).subquery("streak"))
+    yearly = (select(Attendance.member_id.label("member_id"), func.count().label("unexcused"))
+              .join(Meeting, Meeting.id == Attendance.meeting_id)
+              .join(Organisation, Organisation.id == Meeting.cell_id)
+              .where(_in_subtree(), Attendance.status == "unexcused",
+                     Meeting.period.in_(MONTHS))
+              .group_by(Attendance.member_id).subquery("yearly"))
+    cell = aliased(Organisation)
+    return (select(Member.id.label("member_id"), Member.full_name.label("name"),
+                   cell.name.label("cell"),
+                   func.coalesce(yearly.c.unexcused, 0).label("unexcused"),
+                   func.coalesce(streak.c.recent_absent, 0).label("recent_absent"))
+            .join(cell, cell.id == Member.cell_id)
+            .outerjoin(yearly, yearly.c.member_id == Member.id)
+            .outerjoin(streak, streak.c.member_id == Member.id)
+            .where(Member.active == True,  # noqa: E712
+                   or_(yearly.c.unexcused >= limit, streak.c.recent_absent >= limit))
+            .order_by(cell.path, Member.full_name))
+
+
+def flagged_members(session: Session, root: Organisation, upto: str,
+                    limit: int = 3) -> list[Any]:
+    """Điều 8 flags as of month ``upto`` ("YYYY-MM"): ``limit`` unexcused absences in that
+    calendar year, or the member's last ``limit`` recorded meetings all absences (any kind).
+    The run is looked for in the last six months: a monthly cycle puts the last three
+    meetings there, and the window query stays small at bloc scale."""
+    year_months = tuple(f"{upto[:4]}-{m:02d}" for m in range(1, int(upto[5:7]) + 1))
+    params = _params(root, year_months, recent=list(_months_back(upto, 6)))
+    return list(session.execute(_flagged_stmt(limit), params).mappings())
+
+
+@cache
+def _without_thematic_stmt() -> Any:
+    thematic = (select(literal(1)).select_from(Meeting)
+                .where(Meeting.cell_id == Organisation.id, Meeting.period.in_(MONTHS),
+                       Meeting.status != "cancelled",
+                       or_(Meeting.kind == "thematic", Meeting.thematic_part == True))  # noqa: E712
+                .exists())
+    return (select(Organisation.id.label("cell_id"), Organisation.name.label("cell"))
+            .where(_in_subtree(), Organisation.kind.in_(CELL_KINDS),
+                   Organisation.active == True, ~thematic)  # noqa: E712
+            .order_by(Organisation.path))
+
+
+def cells_without_thematic(session: Session, root: Organisation,
+                           months: tuple[str, ...]) -> list[Any]:
+    return list(session.execute(_without_thematic_stmt(), _params(root, months)).mappings())
+
+
+@cache
+def _trend_stmt() -> Any:
+    return (select(Meeting.period.label("period"),
+                   func.sum(case((Attendance.status.in_(ATTENDED), 1), else_=0))
+                   .label("attended"),
+                   func.sum(case((Attendance.status.in_(DUE), 1), else_=0)).label("due"))
+            .join(Attendance, Attendance.meeting_id == Meeting.id)
+            .join(Organisation, Organisation.id == Meeting.cell_id)
+            .where(_in_subtree(), Meeting.period.in_(MONTHS),
+                   Meeting.status.in_(("held", "not_held")))
+            .group_by(Meeting.period).order_by(Meeting.period))
+
+
+def trend(session: Session, root: Organisation, months: tuple[str, ...]) -> list[Any]:
+    """Attendance rate per month over the subtree (for the chart)."""
+    return list(session.execute(_trend_stmt(), _params(root, months)).mappings())
