@@ -15,6 +15,7 @@ from handlers.context import Ctx, buttons
 from handlers.forms import Again, Choice, Form, Invalid, Step
 from handlers.meetings import CellForm, led_cell, meeting_label
 from handlers.router import Where, Who, callback, command
+from handlers.text import as_id
 from handlers.validators import parse_number, parse_text, parse_time
 from models.attendance import ATTENDED, Attendance, Presence, Rsvp, absence_stats
 from models.audit import audit
@@ -38,6 +39,10 @@ def _rsvp_meeting(ctx: Ctx, meeting_id: int | None) -> Meeting | None:
     """The meeting a member may still answer for, or None (with the reason sent)."""
     m = ctx.actor.member
     assert m is not None
+    group_cell = ctx.bound_cell() if ctx.in_group else None
+    if ctx.in_group and (group_cell is None or group_cell.id != m.cell_id):
+        ctx.deny("RSVP in another cell's group")
+        return None
     meeting = ctx.session.get(Meeting, meeting_id) if meeting_id else None
     if meeting_id is None:
         nxt = upcoming(ctx.session, cell_id=m.cell_id or 0, now=ctx.now(), limit=1)
@@ -69,10 +74,11 @@ def record_rsvp(ctx: Ctx, meeting: Meeting, yes: bool, reason: str | None = None
 
 @callback("rsvp", who=Who.LINKED)
 def rsvp_button(ctx: Ctx, parts: list[str]) -> None:
-    if len(parts) != 2 or not parts[0].isdigit() or parts[1] not in ("y", "n"):
+    meeting_id = as_id(parts[0]) if len(parts) == 2 else None
+    if meeting_id is None or parts[1] not in ("y", "n"):
         ctx.reply(_("Nút này không còn hiệu lực."))
         return
-    meeting = _rsvp_meeting(ctx, int(parts[0]))
+    meeting = _rsvp_meeting(ctx, meeting_id)
     if meeting is None:
         return
     name = ctx.actor.member.full_name if ctx.actor.member else ""
@@ -391,7 +397,7 @@ def _start_rollcall(ctx: Ctx, meeting_id: str | None) -> None:
         return
     data: Data = {"cell_id": cell.id}
     if meeting_id is not None:
-        m = ctx.session.get(Meeting, int(meeting_id)) if meeting_id.isdigit() else None
+        m = ctx.by_id(Meeting, meeting_id)
         if m is None or m.cell_id != cell.id:
             ctx.deny(f"roll call of meeting {meeting_id}")
             return

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from sqlmodel import Session, select
 
@@ -13,9 +14,11 @@ from bot.config import Settings
 from bot.outbox import enqueue
 from bot.platforms.base import Attachment, Button, Incoming, Keyboard, Outgoing
 from handlers.access import Actor
+from handlers.text import as_id
 from models.org import ChatBinding, Organisation
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -39,6 +42,11 @@ class Ctx:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def by_id(self, model: type[T], text: str | None) -> T | None:
+        """The row a user-supplied id names, or None for anything that is not a valid id."""
+        ident = as_id(text)
+        return self.session.get(model, ident) if ident is not None else None
 
     def bound_cell(self) -> Organisation | None:
         if self.binding is None or not self.binding.active:

@@ -326,7 +326,7 @@ def _on_button(ctx: Ctx, parts: list[str]) -> None:
     state = active_form(ctx)
     stale = _("Nút này thuộc một bước đã qua hoặc biểu mẫu đã kết thúc; không có gì thay đổi.")
     if (state is None or len(parts) != 3 or parts[0] != str(state.id)
-            or parts[1] != state.step or not parts[2].isdigit()):
+            or parts[1] != state.step or _choice_index(parts[2]) is None):
         log.info("stale/forged form button %s from %s", parts, ctx.incoming.sender.id)
         ctx.reply(stale, toast=True)
         return
@@ -335,4 +335,9 @@ def _on_button(ctx: Ctx, parts: list[str]) -> None:
         cancel(ctx, state, say=False)
         ctx.reply(stale)
         return
-    _answer(ctx, form, state, index=int(parts[2]))
+    _answer(ctx, form, state, index=_choice_index(parts[2]))
+
+
+def _choice_index(text: str) -> int | None:
+    """A choice index from button data: a short run of ASCII digits."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else None

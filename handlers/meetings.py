@@ -74,8 +74,8 @@ def _start_for_meeting(ctx: Ctx, kind: str, args: list[str], extra: Data | None 
         ctx.deny("not a cell leader")
         return
     data: Data = {"cell_id": cell.id, **(extra or {})}
-    if args and args[0].isdigit():
-        m = ctx.session.get(Meeting, int(args[0]))
+    if args:
+        m = ctx.by_id(Meeting, args[0])
         if m is None or m.cell_id != cell.id:
             ctx.reply(_("Không tìm thấy buổi sinh hoạt số {n} của chi bộ.").format(n=args[0]))
             return

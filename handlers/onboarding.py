@@ -187,7 +187,7 @@ def code(ctx: Ctx, args: list[str], rest: str) -> None:
 
 @callback("code", who=Who.LINKED)
 def _code_button(ctx: Ctx, parts: list[str]) -> None:
-    member = ctx.session.get(Member, int(parts[0])) if parts and parts[0].isdigit() else None
+    member = ctx.by_id(Member, parts[0] if parts else None)
     cells = {c.id for c in _manageable_cells(ctx)}
     if member is None or member.cell_id not in cells:
         ctx.deny("code for a member outside the actor's cells")

@@ -37,8 +37,8 @@ def me(ctx: Ctx, args: list[str], rest: str) -> None:
 
 def _cell_of_request(ctx: Ctx, args: list[str]) -> Organisation | None:
     s = ctx.session
-    if args and args[0].isdigit():
-        return s.get(Organisation, int(args[0]))
+    if args:
+        return ctx.by_id(Organisation, args[0])
     if ctx.in_group:
         return ctx.bound_cell()
     m = ctx.actor.member

@@ -172,8 +172,8 @@ class Router:
             dispatch_callback(ctx, inc.callback_data)
             return
         text = (inc.text or "").strip()
-        if not text:
-            return
+        if not text and inc.chat.kind != "private":
+            return  # an empty group message is nobody's business
         parsed = parse_command(text)
         if parsed is not None:
             name, args, rest = parsed

@@ -27,7 +27,7 @@ from handlers.labels import label
 from handlers.meetings import CellForm, led_cell, meeting_label
 from handlers.notify import send_group, send_private
 from handlers.router import Where, Who, callback, command
-from handlers.text import fold
+from handlers.text import as_id, fold
 from handlers.validators import parse_date, parse_number, parse_text
 from models.audit import audit
 from models.meeting import Meeting, MeetingStatus, Task
@@ -189,8 +189,8 @@ class ScoringForm(CellForm):
                             "cáo quý | 15/12”."))
         members = self._members(ctx, data)
         who = parts[0]
-        if who.isdigit() and 1 <= int(who) <= len(members):
-            member = members[int(who) - 1]
+        if (n := as_id(who)) is not None and n <= len(members):
+            member = members[n - 1]
         else:
             hits = [m for m in members if fold(who) and fold(who) in fold(m.full_name)]
             if len(hits) != 1:
@@ -352,7 +352,7 @@ def _start_scoring(ctx: Ctx, meeting_id: str | None) -> None:
             return
         meeting: Meeting | None = candidates[0]
     else:
-        meeting = s.get(Meeting, int(meeting_id)) if meeting_id.isdigit() else None
+        meeting = ctx.by_id(Meeting, meeting_id)
     if meeting is None or meeting.cell_id != cell.id:
         ctx.deny(f"scoring meeting {meeting_id}")
         return
@@ -395,7 +395,7 @@ def score_button(ctx: Ctx, parts: list[str]) -> None:
          summary=N_("Mở lại việc sửa điểm đã quá hạn (cấp ủy cơ sở)"))
 def reopen(ctx: Ctx, args: list[str], rest: str) -> None:
     s = ctx.session
-    meeting = s.get(Meeting, int(args[0])) if args and args[0].isdigit() else None
+    meeting = ctx.by_id(Meeting, args[0] if args else None)
     cell = s.get(Organisation, meeting.cell_id) if meeting else None
     if meeting is None or cell is None or not oversees(s, ctx.actor, cell):
         ctx.deny("reopen scoring")
@@ -419,7 +419,7 @@ def reopen(ctx: Ctx, args: list[str], rest: str) -> None:
 def _followed_meeting(ctx: Ctx, parts: list[str]) -> tuple[Meeting, Organisation,
                                                            Score] | None:
     s = ctx.session
-    meeting = s.get(Meeting, int(parts[0])) if parts and parts[0].isdigit() else None
+    meeting = ctx.by_id(Meeting, parts[0] if parts else None)
     cell = s.get(Organisation, meeting.cell_id) if meeting else None
     if meeting is None or cell is None or not follows_cell(ctx.actor, cell.id or 0):
         ctx.deny("confirm score")

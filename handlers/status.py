@@ -171,7 +171,7 @@ def _own_record(ctx: Ctx, period: Period) -> None:
 
 @callback("st", who=Who.LINKED)
 def status_drill(ctx: Ctx, parts: list[str]) -> None:
-    org = ctx.session.get(Organisation, int(parts[0])) if parts and parts[0].isdigit() else None
+    org = ctx.by_id(Organisation, parts[0] if parts else None)
     period = decode(parts[1]) if len(parts) == 2 else None
     if org is None or period is None or not may_view(ctx, org):
         ctx.deny("status drill-down")
@@ -182,7 +182,7 @@ def status_drill(ctx: Ctx, parts: list[str]) -> None:
 @callback("sm", who=Who.LINKED)
 def meeting_members(ctx: Ctx, parts: list[str]) -> None:
     s = ctx.session
-    m = s.get(Meeting, int(parts[0])) if parts and parts[0].isdigit() else None
+    m = ctx.by_id(Meeting, parts[0] if parts else None)
     cell = s.get(Organisation, m.cell_id) if m else None
     if m is None or cell is None or not may_view(ctx, cell):
         ctx.deny("meeting members")
@@ -236,7 +236,7 @@ def missing(ctx: Ctx, args: list[str], rest: str) -> None:
 def remind_missing(ctx: Ctx, parts: list[str]) -> None:
     """Remind the secretaries of the missing cells: at most once a day per cell."""
     s = ctx.session
-    root = s.get(Organisation, int(parts[0])) if parts and parts[0].isdigit() else None
+    root = ctx.by_id(Organisation, parts[0] if parts else None)
     period = decode(parts[1]) if len(parts) == 2 else None
     if root is None or period is None or not oversees(s, ctx.actor, root):
         ctx.deny("remind missing")

@@ -46,7 +46,7 @@ def tasks(ctx: Ctx, args: list[str], rest: str) -> None:
 @callback("nv", who=Who.LINKED)
 def task_done(ctx: Ctx, parts: list[str]) -> None:
     s = ctx.session
-    task = s.get(Task, int(parts[0])) if parts and parts[0].isdigit() else None
+    task = ctx.by_id(Task, parts[0] if parts else None)
     meeting = s.get(Meeting, task.meeting_id) if task else None
     cell = s.get(Organisation, meeting.cell_id) if meeting else None
     if task is None or cell is None or not can_manage_cell(s, ctx.actor, cell):

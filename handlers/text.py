@@ -39,10 +39,22 @@ def match_choice(text: str, labels: list[str]) -> int | None:
     or an unambiguous beginning of its words; None otherwise."""
     t = fold(text).rstrip(".")
     if t.isdigit():
-        n = int(t)
-        return n - 1 if 1 <= n <= len(labels) else None
+        n = as_id(t)
+        return n - 1 if n is not None and n <= len(labels) else None
     keys = [choice_key(lbl) for lbl in labels]
     if t in keys:
         return keys.index(t)
     hits = [i for i, k in enumerate(keys) if t and k.startswith(t)]
     return hits[0] if len(hits) == 1 else None
+
+
+MAX_ID = 2**63 - 1
+
+
+def as_id(text: str | None) -> int | None:
+    """A database id typed or sent by a user: ASCII digits within the 64-bit range only,
+    so a huge or exotic number can never reach int() limits or the database."""
+    if not text or len(text) > 19 or not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ class TelegramEmulator:
     faults: deque[str] = field(default_factory=deque)  # "429" | "500" | "timeout"
     status_429: int = 0
     webhook_url: str = ""
+    fault_rate: float = 0.0  # share of send calls that fail at random (429/500/timeout)
+    fault_seed: int = 7
     blocked: set[int] = field(default_factory=set)  # users who blocked the bot
 
     def __post_init__(self) -> None:
@@ -70,12 +73,15 @@ class TelegramEmulator:
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.runner: web.AppRunner | None = None
         self.port = 0
+        self._rng = random.Random(self.fault_seed)
+        self.injected: list[str] = []
 
     # -- server ---------------------------------------------------------------------
     async def start(self) -> str:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
-        self.runner = web.AppRunner(app)
+        # A handler stuck in an injected timeout must not hold the shutdown for 60 s.
+        self.runner = web.AppRunner(app, shutdown_timeout=0.5)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
@@ -112,9 +118,12 @@ class TelegramEmulator:
         method = request.match_info["method"]
         params, files = await self._params(request)
         self.calls.append((method, params))
+        if method in SEND_METHODS and self.fault_rate and self._rng.random() < self.fault_rate:
+            self.faults.append(self._rng.choice(["429", "500", "timeout"]))
         if method in SEND_METHODS | {"editMessageReplyMarkup", "answerCallbackQuery"} \
                 and self.faults:
             fault = self.faults.popleft()
+            self.injected.append(fault)
             if fault == "timeout":
                 await asyncio.sleep(3600)  # the client gives up first
             if fault == "500":

@@ -52,7 +52,8 @@ class ZaloEmulator:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._dispatch)
-        self.runner = web.AppRunner(app)
+        # A handler stuck in an injected timeout must not hold the shutdown for 60 s.
+        self.runner = web.AppRunner(app, shutdown_timeout=0.5)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
