@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, exists, select, update
+from sqlalchemy import Engine, bindparam, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
@@ -90,6 +92,34 @@ def enqueue(
     return session.execute(stmt).first() is not None
 
 
+@cache
+def _heads_stmt():  # type: ignore[no-untyped-def]
+    """Built once, with bind parameters: building it cost more than running it."""
+    earlier = aliased(OutboxMessage)
+    busy = (
+        select(earlier.id)
+        .where(earlier.platform == OutboxMessage.platform,
+               earlier.chat_id == OutboxMessage.chat_id,
+               earlier.id < OutboxMessage.id,
+               earlier.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]))
+    )
+    return (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING.value,
+               OutboxMessage.next_attempt_at <= bindparam("now"),
+               OutboxMessage.platform.in_(bindparam("platforms", expanding=True)),
+               ~exists(busy))
+        .order_by(OutboxMessage.id)
+        .limit(bindparam("limit"))
+    )
+
+
+@cache
+def _heads_locking_stmt():  # type: ignore[no-untyped-def]
+    """PostgreSQL: several senders share the queue; each skips rows another has locked."""
+    return _heads_stmt().with_for_update(skip_locked=True, of=OutboxMessage)
+
+
 def backoff(attempts: int) -> float:
     return float(min(2 ** max(attempts - 1, 0), 300))
 
@@ -129,32 +159,17 @@ class OutboxSender:
 
     def _heads(self, limit: int):  # type: ignore[no-untyped-def]
         """The oldest due row of each chat whose earlier rows are all delivered."""
-        earlier = aliased(OutboxMessage)
-        busy = (
-            select(earlier.id)
-            .where(earlier.platform == OutboxMessage.platform,
-                   earlier.chat_id == OutboxMessage.chat_id,
-                   earlier.id < OutboxMessage.id,
-                   earlier.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]))
-        )
-        return (
-            select(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.PENDING.value,
-                   OutboxMessage.next_attempt_at <= self.clock(),
-                   OutboxMessage.platform.in_(list(self.messengers)),
-                   ~exists(busy))
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-        )
+        return _heads_stmt(), {"now": self.clock(), "platforms": list(self.messengers),
+                               "limit": limit}
 
     def claim(self, limit: int) -> list[OutboxMessage]:
         """Claim due chat heads whose chats the pacer lets through now."""
         now = self.clock()
-        q = self._heads(limit * 4)
+        q, params = self._heads(limit * 4)
         with Session(self.engine, expire_on_commit=False) as s:
             if s.get_bind().dialect.name == "postgresql":
-                q = q.with_for_update(skip_locked=True, of=OutboxMessage)
-            rows = [r for r in s.scalars(q)
+                q = _heads_locking_stmt()
+            rows = [r for r in s.scalars(q, params)
                     if self.pacers[r.platform].chat_ready(r.chat_id)][:limit]
             if not rows:
                 s.rollback()
@@ -219,42 +234,55 @@ class OutboxSender:
             s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values))
             s.commit()
 
-    async def send_batch(self) -> int:
-        rows = self.claim(self.concurrency)
-        if rows:
-            await asyncio.gather(*(self._deliver(r) for r in rows))
-        return len(rows)
-
-    async def drain(self, max_batches: int | None = None) -> int:
-        """Send until nothing is due now (or ``max_batches``); returns rows handled."""
+    async def pump(self, stop: asyncio.Event | None = None) -> int:
+        """Keep up to ``concurrency`` sends in flight, claiming more as each one ends, so
+        the pacer, not a batch boundary, sets the pace. Returns when nothing is due (or
+        when ``stop`` is set) with the number of rows handled."""
+        in_flight: set[asyncio.Task[None]] = set()
         total = 0
-        batches = 0
-        while max_batches is None or batches < max_batches:
-            n = await self.send_batch()
-            if n == 0:
-                wait = self._paced_wait()
-                if wait is None:
-                    break
-                await asyncio.sleep(max(wait, 0.001))
-                continue
-            total += n
-            batches += 1
+        try:
+            while stop is None or not stop.is_set():
+                # Refill in chunks: one claim query per half of the window, not per send.
+                if len(in_flight) <= self.concurrency // 2:
+                    for row in self.claim(self.concurrency - len(in_flight)):
+                        in_flight.add(asyncio.create_task(self._deliver(row)))
+                if not in_flight:
+                    wait = self._paced_wait()
+                    if wait is None:
+                        break
+                    await asyncio.sleep(max(wait, 0.001))
+                    continue
+                done, in_flight = await asyncio.wait(in_flight,
+                                                     return_when=asyncio.FIRST_COMPLETED)
+                total += len(done)
+        finally:
+            if in_flight:  # claimed sends are finished, not abandoned in "sending"
+                await asyncio.gather(*in_flight, return_exceptions=True)
+                total += len(in_flight)
         return total
+
+    async def drain(self) -> int:
+        """Send until nothing is due now; returns rows handled."""
+        return await self.pump()
 
     def _paced_wait(self) -> float | None:
         """Seconds until a due chat head is let through by its pacer; None if none is due."""
+        q, params = self._heads(200)
         with Session(self.engine) as s:
-            heads = list(s.scalars(self._heads(200)))
+            heads = list(s.scalars(q, params))
         if not heads:
             return None
         return min(self.pacers[r.platform].wait_for(r.chat_id) for r in heads)
 
     async def run(self, stop: asyncio.Event) -> None:
-        self.recover_stale()
         idle = self.settings.poll_seconds
+        last_recovery = -float("inf")
         while not stop.is_set():
+            if time.monotonic() - last_recovery > self.settings.lease_seconds:
+                self.recover_stale()  # also rows of another sender that crashed
+                last_recovery = time.monotonic()
             try:
-                n = await self.send_batch()
+                n = await self.pump(stop)
             except Exception:
                 log.exception("outbox sweep failed")
                 n = 0

@@ -59,6 +59,8 @@ class TelegramEmulator:
     webhook_url: str = ""
     fault_rate: float = 0.0  # share of send calls that fail at random (429/500/timeout)
     fault_seed: int = 7
+    send_delay: float = 0.0  # seconds each send takes, like a real API's latency
+    keep_messages: bool = True  # False for long benchmark runs: only counts are kept
     blocked: set[int] = field(default_factory=set)  # users who blocked the bot
 
     def __post_init__(self) -> None:
@@ -75,6 +77,7 @@ class TelegramEmulator:
         self.port = 0
         self._rng = random.Random(self.fault_seed)
         self.injected: list[str] = []
+        self.pushed_at: dict[int, float] = {}
 
     # -- server ---------------------------------------------------------------------
     async def start(self) -> str:
@@ -214,7 +217,8 @@ class TelegramEmulator:
             msg["text"] = text
         if markup:
             msg["reply_markup"] = markup
-        self.messages[(chat_id, mid)] = msg
+        if self.keep_messages:
+            self.messages[(chat_id, mid)] = msg
         return msg
 
     def _chat(self, chat_id: int) -> dict[str, Any]:
@@ -238,6 +242,8 @@ class TelegramEmulator:
         if len(text) > 4096:
             raise _ApiError(400, "Bad Request: message is too long")
         self._check_limits(chat_id)
+        if self.send_delay:
+            await asyncio.sleep(self.send_delay)
         msg = self._message(chat_id, text, p.get("reply_markup"))
         self.sent.append(Sent("sendMessage", chat_id, msg["message_id"], text,
                               p.get("reply_markup"), parse_mode=p.get("parse_mode"),
@@ -280,6 +286,7 @@ class TelegramEmulator:
     # -- driving users ------------------------------------------------------------------
     def _push(self, update: dict[str, Any]) -> int:
         update["update_id"] = next(self._update_ids)
+        self.pushed_at[update["update_id"]] = time.time()
         self._updates.append(update)
         self._new_update.set()
         return update["update_id"]
@@ -371,3 +378,49 @@ class _ApiError(Exception):
         self.code = code
         self.description = description
         self.parameters = parameters
+
+
+async def _serve(args: Any) -> None:
+    """Run the emulator as its own process (benchmarks measure the bot's memory alone)."""
+    emu = TelegramEmulator(limits=Limits(per_second=args.per_second,
+                                         group_per_minute=args.group_per_minute))
+    emu.keep_messages = False
+    base = await emu.start()
+
+    async def stats(request: web.Request) -> web.Response:
+        times = [s.at for s in emu.sent]
+        return web.json_response({"sent": len(emu.sent), "status_429": emu.status_429,
+                                  "first": min(times, default=0), "last": max(times, default=0),
+                                  "last_wall": time.time(), "pending": emu.pending_updates()})
+
+    async def push(request: web.Request) -> web.Response:
+        """[{"uid": 1, "text": "..."}]: users write to the bot privately."""
+        ids = [emu.user_message(emu.user(int(u["uid"]), f"User {u['uid']}"), u["text"])
+               for u in await request.json()]
+        return web.json_response(ids)
+
+    async def pushed(request: web.Request) -> web.Response:
+        return web.json_response(emu.pushed_at)
+
+    assert emu.runner is not None
+    # A second small app on another port: the control endpoints.
+    app = web.Application(client_max_size=50 * 1024 * 1024)
+    app.router.add_get("/stats", stats)
+    app.router.add_post("/push", push)
+    app.router.add_get("/pushed", pushed)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    print(f"READY {base} http://127.0.0.1:{port}/stats", flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--per-second", type=float, default=30.0)
+    ap.add_argument("--group-per-minute", type=float, default=20.0)
+    asyncio.run(_serve(ap.parse_args()))

@@ -81,8 +81,8 @@ class TelegramAdapter:
         self.handle = handle
         self.poll_timeout = poll_timeout
         self.capabilities = capabilities or Capabilities(
-            buttons=True, max_text=MAX_TEXT, edit=True, global_per_second=25,
-            group_per_minute=19, private_per_second=1)
+            buttons=True, max_text=MAX_TEXT, edit=True, global_per_second=28.5,
+            group_per_minute=19, private_per_second=1)  # 95% of Telegram's limits
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder().token(settings.token).base_url(settings.base_url)
             .updater(None).connect_timeout(10).read_timeout(read_timeout).write_timeout(30)
