@@ -409,8 +409,7 @@ def _start_rollcall(ctx: Ctx, meeting_id: str | None) -> None:
     elif not rollcall_candidates(ctx.session, cell.id or 0, ctx.now()):
         ctx.reply(_("Chưa có buổi sinh hoạt nào đến giờ để điểm danh."))
         return
-    private = ctx.actor.identity.private_chat_id if ctx.actor.identity else None
-    forms.start(ctx, "rollcall", data, chat_id=private if ctx.in_group else None)
+    forms.start_private(ctx, "rollcall", data)
 
 
 @command("diemdanh", "rollcall", who=Who.LINKED, where=Where.PRIVATE,

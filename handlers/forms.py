@@ -138,6 +138,22 @@ def start(ctx: Ctx, kind: str, data: Data, chat_id: str | None = None) -> None:
     _ask(ctx, form, state)
 
 
+def start_private(ctx: Ctx, kind: str, data: Data) -> bool:
+    """Long forms run in the sender's private chat: from a group button, the form moves
+    there. False when the member never opened a private chat with the bot (told so)."""
+    if not ctx.in_group:
+        start(ctx, kind, data)
+        return True
+    chat_id = ctx.actor.identity.private_chat_id if ctx.actor.identity else None
+    if chat_id is None:
+        ctx.reply(_("Đồng chí vui lòng mở tin nhắn riêng với bot (gửi /start cho bot) rồi bấm "
+                    "lại; biểu mẫu dài được làm trong tin nhắn riêng."), toast=True)
+        return False
+    ctx.reply(_("Bot đã nhắn riêng để đồng chí tiếp tục."), toast=True)
+    start(ctx, kind, data, chat_id=chat_id)
+    return True
+
+
 def _choices_for(ctx: Ctx, form: Form, state: FormState) -> list[Choice]:
     if state.step == CONFIRM:
         return [Choice("ok", _("✅ Xác nhận")), Choice("redo", _("✏️ Làm lại")),

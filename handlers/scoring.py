@@ -373,11 +373,10 @@ def _start_scoring(ctx: Ctx, meeting_id: str | None) -> None:
     data = {"cell_id": cell.id, "meeting": meeting.id, "meeting_fixed": True,
             "rubric": rubric.id, "auto": auto, "thematic": is_thematic(meeting),
             "correction": correction}
-    private = ctx.actor.identity.private_chat_id if ctx.actor.identity else None
-    ctx.reply(_("Chấm điểm {meeting} theo {rubric} ({doc}).").format(
-        meeting=meeting_label(meeting), rubric=rubric.title, doc=rubric.document)
-        if not ctx.in_group else _("Bot đã nhắn riêng để đồng chí chấm điểm."))
-    forms.start(ctx, "scoring", data, chat_id=private if ctx.in_group else None)
+    if not ctx.in_group:
+        ctx.reply(_("Chấm điểm {meeting} theo {rubric} ({doc}).").format(
+            meeting=meeting_label(meeting), rubric=rubric.title, doc=rubric.document))
+    forms.start_private(ctx, "scoring", data)
 
 
 @command("chamdiem", "score", who=Who.LINKED, where=Where.PRIVATE,
@@ -536,8 +535,6 @@ def adjust_button(ctx: Ctx, parts: list[str]) -> None:
     if found is None:
         return
     meeting, cell, score = found
-    private = ctx.actor.identity.private_chat_id if ctx.actor.identity else None
-    forms.start(ctx, "adjust_score", {
+    forms.start_private(ctx, "adjust_score", {
         "cell_id": cell.id, "meeting": meeting.id, "meeting_fixed": True,
-        "rubric": score.rubric_id, "cell_points": _items(ctx.session, score)},
-        chat_id=private if ctx.in_group else None)
+        "rubric": score.rubric_id, "cell_points": _items(ctx.session, score)})
