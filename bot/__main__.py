@@ -204,8 +204,16 @@ def build_parser() -> argparse.ArgumentParser:
     bs.add_argument("--members-per-cell", type=int, default=16)
     bs.add_argument("--years", type=int, default=10)
     i18n = sub.add_parser("i18n", help="compile the message catalogues (update/check first)")
-    i18n.add_argument("actions", nargs="*", choices=["update", "check"])
+    # Not ``choices=``: Python 3.11's argparse checks an empty ``nargs="*"`` list against
+    # them and refuses a bare ``chibot i18n``.
+    i18n.add_argument("actions", nargs="*", type=_i18n_action, metavar="update|check")
     return p
+
+
+def _i18n_action(value: str) -> str:
+    if value not in ("update", "check"):
+        raise argparse.ArgumentTypeError(f"“{value}”: update hoặc check")
+    return value
 
 
 COMMANDS = {"run": cmd_run, "migrate": cmd_migrate, "import": cmd_import,
