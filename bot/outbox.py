@@ -23,7 +23,14 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from bot.config import OutboxSettings
-from bot.platforms.base import Attachment, Button, Messenger, Outgoing, SendError
+from bot.platforms.base import (
+    Attachment,
+    Button,
+    JoinDecision,
+    Messenger,
+    Outgoing,
+    SendError,
+)
 from bot.ratelimit import PlatformPacer
 from models.base import utcnow
 from models.outbox import OutboxMessage, OutboxStatus
@@ -43,6 +50,8 @@ def to_payload(out: Outgoing, is_group: bool) -> dict[str, Any]:
         payload["answer_callback"] = out.answer_callback
     if out.toast:
         payload["toast"] = True
+    if out.join:
+        payload["join"] = [out.join.user_id, out.join.approve]
     if out.attachment:
         payload["attachment"] = {"filename": out.attachment.filename,
                                  "kind": out.attachment.kind}
@@ -64,6 +73,7 @@ def to_outgoing(row: OutboxMessage) -> Outgoing:
         reply_to=p.get("reply_to"),
         answer_callback=p.get("answer_callback"),
         toast=bool(p.get("toast")),
+        join=JoinDecision(str(p["join"][0]), bool(p["join"][1])) if "join" in p else None,
     )
 
 

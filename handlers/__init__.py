@@ -3,6 +3,7 @@
 from handlers import (  # noqa: F401
     attendance,
     forms,
+    joinrequests,
     meetings,
     menus,
     onboarding,

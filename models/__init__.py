@@ -3,6 +3,7 @@
 from models.attendance import Attendance
 from models.audit import AuditEntry
 from models.form import FormState
+from models.joinrequest import JoinRequest
 from models.meeting import AgendaItem, Meeting, Task
 from models.member import Identity, LinkCode, Member, RoleAssignment
 from models.org import ChatBinding, Organisation
@@ -17,6 +18,7 @@ __all__ = [
     "ChatBinding",
     "FormState",
     "Identity",
+    "JoinRequest",
     "LinkCode",
     "Meeting",
     "Member",

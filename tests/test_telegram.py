@@ -135,12 +135,80 @@ async def test_linking_members_and_the_group(tg: TG) -> None:
         assert ident.private_chat_id == "101"
 
 
-async def test_monthly_cycle_in_a_group_with_rsvp_by_button(tg: TG) -> None:
+async def _bound_group(tg: TG) -> dict:  # type: ignore[type-arg]
     thanh = await tg.link(SEC, 101)
-    thang = await tg.link("Hồ Đức Thắng", 102)
     tg.emu.add_group(GROUP, "Chi bộ QLNS")
     await tg.push(tg.emu.user_message(thanh, f"/link {tg.code('chat', org_id=tg.cell().id)}",
                                       chat_id=GROUP))
+    return thanh
+
+
+async def test_join_request_approved_by_the_secretary_links_the_member(tg: TG) -> None:
+    thanh = await _bound_group(tg)
+    hanh = tg.emu.user(205, "Hạnh Tạ Thị")
+    await tg.push(tg.emu.join_request(hanh, GROUP))
+    ask = tg.emu.to(101)[-1]
+    assert "“Hạnh Tạ Thị” xin vào nhóm của Chi bộ Phòng Quản lý ngân sách" in ask.text
+    labels = [b["text"] for row in ask.reply_markup["inline_keyboard"] for b in row]
+    # The likeliest member first; the linked secretary and the member who left are not offered.
+    assert labels[0] == "Tạ Thị Hạnh" and labels[-1] == "🚫 Từ chối"
+    assert SEC not in labels and "Lương Văn Khánh" not in labels
+    assert (GROUP, 205) not in tg.emu.members
+    polls = [p for m, p in tg.emu.calls if m == "getUpdates"]
+    assert "chat_join_request" in polls[-1]["allowed_updates"]
+    await tg.push(tg.emu.press(thanh, ask, label="Tạ Thị Hạnh"))
+    assert (GROUP, 205) in tg.emu.members
+    assert "Đã duyệt “Hạnh Tạ Thị” vào nhóm" in tg.emu.to(101)[-1].text
+    assert "Chào mừng đồng chí Tạ Thị Hạnh" in tg.emu.to(GROUP)[-1].text
+    with Session(tg.app.engine) as s:
+        ident = s.exec(select(Identity).where(Identity.platform_user_id == "205")).one()
+        assert ident.member_id == tg.member("Tạ Thị Hạnh").id and ident.private_chat_id is None
+    # The same button again, or the deputy's copy: already decided, nothing changes.
+    calls = len(tg.emu.calls)
+    await tg.push(tg.emu.press(thanh, ask, label="Hồ Đức Thắng"))
+    assert "đã được xử lý trước đó (đã duyệt: Tạ Thị Hạnh)" in tg.emu.to(101)[-1].text
+    assert not [m for m, _p in tg.emu.calls[calls:] if "ChatJoinRequest" in m]
+    # Once she opens the private chat, reminders can reach her there.
+    await tg.push(tg.emu.user_message(hanh, "/start"))
+    assert "Kính chào đồng chí Tạ Thị Hạnh" in tg.emu.to(205)[-1].text
+    with Session(tg.app.engine) as s:
+        assert s.exec(select(Identity).where(Identity.platform_user_id == "205")).one() \
+            .private_chat_id == "205"
+
+
+async def test_join_requests_declined_forged_unbound_and_already_linked(tg: TG) -> None:
+    thanh = await _bound_group(tg)
+    thang = await tg.link("Hồ Đức Thắng", 102)
+    stranger = tg.emu.user(300, "Người lạ")
+    await tg.push(tg.emu.join_request(stranger, GROUP))
+    ask = tg.emu.to(101)[-1]
+    phuong = next(b["callback_data"] for row in ask.reply_markup["inline_keyboard"]
+                  for b in row if b["text"] == "Mai Thị Phương")
+    # A plain member forging the secretary's choice is refused and nothing is linked.
+    await tg.push(tg.emu.forged_press(thang, 102, phuong))
+    assert "không có quyền" in tg.emu.to(102)[-1].text
+    await tg.push(tg.emu.press(thanh, ask, label="Từ chối"))
+    assert "Đã từ chối yêu cầu vào nhóm của “Người lạ”" in tg.emu.to(101)[-1].text
+    assert [p["user_id"] for m, p in tg.emu.calls if m == "declineChatJoinRequest"] == ["300"]
+    assert (GROUP, 300) not in tg.emu.members
+    with Session(tg.app.engine) as s:
+        assert s.exec(select(Identity).where(Identity.platform_user_id == "300")).first() is None
+    # Asking again reopens the request with a fresh notice.
+    await tg.push(tg.emu.join_request(stranger, GROUP))
+    assert tg.emu.to(101)[-1] is not ask and "xin vào nhóm" in tg.emu.to(101)[-1].text
+    # A member already linked to this cell is let in at once.
+    await tg.push(tg.emu.join_request(thang, GROUP))
+    assert (GROUP, 102) in tg.emu.members
+    # A group that is not bound to a cell: left to its own admins.
+    tg.emu.add_group(-2002, "Nhóm khác")
+    sent = len(tg.emu.sent)
+    await tg.push(tg.emu.join_request(tg.emu.user(301, "Ai đó"), -2002))
+    assert len(tg.emu.sent) == sent and (-2002, 301) in tg.emu.join_requests
+
+
+async def test_monthly_cycle_in_a_group_with_rsvp_by_button(tg: TG) -> None:
+    await _bound_group(tg)
+    thang = await tg.link("Hồ Đức Thắng", 102)
     with Session(tg.app.engine) as s:
         materialise(s, tg.app.settings, tg.app.clock())
         s.commit()

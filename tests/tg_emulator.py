@@ -78,6 +78,8 @@ class TelegramEmulator:
         self._rng = random.Random(self.fault_seed)
         self.injected: list[str] = []
         self.pushed_at: dict[int, float] = {}
+        self.join_requests: set[tuple[int, int]] = set()  # (chat, user) awaiting a decision
+        self.members: set[tuple[int, int]] = set()  # (chat, user) admitted by the bot
 
     # -- server ---------------------------------------------------------------------
     async def start(self) -> str:
@@ -283,6 +285,24 @@ class TelegramEmulator:
         self.messages[key]["reply_markup"] = p.get("reply_markup") or {"inline_keyboard": []}
         return self.messages[key]
 
+    async def m_approveChatJoinRequest(self, p: dict[str, Any],
+                                       f: dict[str, Any]) -> bool:
+        key = self._join_key(p)
+        self.members.add(key)
+        return True
+
+    async def m_declineChatJoinRequest(self, p: dict[str, Any],
+                                       f: dict[str, Any]) -> bool:
+        self._join_key(p)
+        return True
+
+    def _join_key(self, p: dict[str, Any]) -> tuple[int, int]:
+        key = (self._chat_id(p), int(p.get("user_id", 0)))
+        if key not in self.join_requests:
+            raise _ApiError(400, "Bad Request: HIDE_REQUESTER_MISSING")
+        self.join_requests.discard(key)
+        return key
+
     # -- driving users ------------------------------------------------------------------
     def _push(self, update: dict[str, Any]) -> int:
         update["update_id"] = next(self._update_ids)
@@ -348,6 +368,13 @@ class TelegramEmulator:
             "message_id": next(self._message_ids[old_chat_id]), "date": int(time.time()),
             "chat": self._chat(old_chat_id), "from": user,
             "migrate_to_chat_id": new_chat_id}})
+
+    def join_request(self, user: dict[str, Any], chat_id: int) -> int:
+        """The user asks to join the group through an invite link that needs approval."""
+        self.join_requests.add((chat_id, user["id"]))
+        return self._push({"chat_join_request": {
+            "chat": self._chat(chat_id), "from": user, "user_chat_id": user["id"],
+            "date": int(time.time()), "bio": "Cán bộ phòng"}})
 
     def bot_removed(self, chat_id: int, by: dict[str, Any]) -> int:
         me = {"id": BOT_ID, "is_bot": True, "first_name": "Chibot", "username": BOT_USERNAME}

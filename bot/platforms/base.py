@@ -45,9 +45,8 @@ class Incoming:
     callback_id: str | None = None  # to answer the button press (Telegram)
     message_id: str | None = None
     timestamp: datetime | None = None
-    event: Literal["message", "callback", "bot_removed", "chat_migrated", "unsupported"] = (
-        "message"
-    )
+    event: Literal["message", "callback", "bot_removed", "chat_migrated", "join_request",
+                   "unsupported"] = "message"
     mentions_bot: bool = False
     reply_to_bot: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -58,6 +57,14 @@ class Attachment:
     filename: str
     data: bytes
     kind: Literal["document", "photo"] = "document"
+
+
+@dataclass(frozen=True, slots=True)
+class JoinDecision:
+    """Approve or decline a user's request to join the group chat ``Outgoing.chat_id``."""
+
+    user_id: str
+    approve: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +80,7 @@ class Outgoing:
     # on the presser's screen instead of a chat message (for group chats).
     answer_callback: str | None = None
     toast: bool = False
+    join: JoinDecision | None = None  # an action instead of a message (``text`` unused)
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,11 @@ class ConsoleMessenger:
 
     async def send(self, out: Outgoing) -> SentRef:
         self.sent.append(out)
+        if out.join is not None:
+            verdict = "duyệt" if out.join.approve else "từ chối"
+            self.write(f"── {self.describe(out.chat_id)} ──\n[bot {verdict} yêu cầu vào nhóm "
+                       f"của {out.join.user_id}]\n")
+            return SentRef(str(next(self._ids)))
         body = numbered(out.text, out.buttons)
         if out.attachment is not None:
             body += f"\n[{out.attachment.kind}: {out.attachment.filename}, " \

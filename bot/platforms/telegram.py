@@ -67,7 +67,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 MAX_TEXT = 4096
 CAPTION = 1024
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "chat_join_request"]
 HandleFn = Callable[[Incoming], bool]
 
 
@@ -184,6 +184,11 @@ class TelegramAdapter:
                             sender=_sender(cq.from_user), callback_data=cq.data or "",
                             callback_id=cq.id, event="callback",
                             message_id=str(msg.message_id) if msg is not None else None)
+        cjr = update.chat_join_request
+        if cjr is not None:
+            return Incoming(platform=PLATFORM, update_id=uid, chat=_chat(cjr.chat),
+                            sender=_sender(cjr.from_user), event="join_request",
+                            timestamp=cjr.date, extra={"bio": (cjr.bio or "")[:200]})
         mcm = update.my_chat_member
         if mcm is not None:
             if mcm.new_chat_member.user.id == self.bot_id and \
@@ -289,6 +294,12 @@ class TelegramAdapter:
 
     async def _send(self, out: Outgoing) -> SentRef:
         chat_id = int(out.chat_id)
+        if out.join is not None:
+            if out.join.approve:
+                await self.bot.approve_chat_join_request(chat_id, int(out.join.user_id))
+            else:
+                await self.bot.decline_chat_join_request(chat_id, int(out.join.user_id))
+            return SentRef("join")
         if out.answer_callback:
             answered = await self._answer(out)
             if answered and out.toast:

@@ -289,6 +289,8 @@ class ZaloAdapter:
             raise SendError(f"zalo {exc}", transient=False) from exc
 
     async def _send(self, out: Outgoing) -> SentRef:
+        if out.join is not None:  # never queued for Zalo: its groups have no join requests
+            raise SendError("zalo has no join requests", transient=False)
         text = numbered(out.text, out.buttons)
         att = out.attachment
         if att is not None:
