@@ -154,8 +154,10 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
         if root is None:
             print("Không tìm thấy tổ chức (dùng --org \"TÊN\").", file=sys.stderr)
             return 1
-        render = {"xlsx": workbook, "csv": cells_csv, "png": chart_png}[args.format]
-        data = render(s, root, period)
+        if args.format == "png":
+            data = chart_png(s, root, period)
+        else:
+            data = {"xlsx": workbook, "csv": cells_csv}[args.format](s, root, period, settings)
     out = Path(args.out or f"bao-cao-{period.first}.{args.format}")
     out.write_bytes(data)
     print(f"Đã ghi {out} ({len(data)} bytes) — {root.name}, kỳ {period.label}.")

@@ -9,11 +9,13 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.config import Settings
 from bot.i18n import _
 from handlers.labels import label
 from models import reports
 from models.org import Organisation
 from models.reports import Period
+from models.rubric import load_rubric
 
 
 def _rate(attended: int, due: int) -> float | None:
@@ -42,7 +44,28 @@ def _sheet(wb: Any, title: str, headers: list[str], rows: list[list[Any]],
         ws.column_dimensions[get_column_letter(i)].width = min(max(values) + 2, 50)
 
 
-def workbook(session: Session, root: Organisation, period: Period) -> bytes:
+def _rating_headers(period: Period) -> list[str]:
+    """A month has one regular meeting and its rating; longer periods count meetings per
+    band, and a year adds the yearly meeting-quality rating of the cell's rubric."""
+    if period.kind == "month":
+        return [_("Xếp loại")]
+    counts = [_("Số buổi {band}").format(band=label(b)) for b in reports.BANDS]
+    return counts + ([_("Xếp loại cả năm")] if period.kind == "year" else [])
+
+
+def _rating_values(row: Any, period: Period, settings: Settings) -> list[Any]:
+    if period.kind == "month":
+        return [label(row["rating"]) if row["rating"] else None]
+    counts = {b: row[f"r_{b}"] for b in reports.BANDS}
+    if period.kind != "year":
+        return list(counts.values())
+    rubric = load_rubric(settings.rubrics_dir, row["rubric_id"] or settings.rubric)
+    band = rubric.rate_year(counts, row["score"])
+    return [*counts.values(), label(band) if band else None]
+
+
+def workbook(session: Session, root: Organisation, period: Period,
+             settings: Settings) -> bytes:
     """One sheet per level: bloc summary, organisations, cells, meetings, members."""
     from openpyxl import Workbook
 
@@ -75,11 +98,11 @@ def workbook(session: Session, root: Organisation, period: Period) -> bytes:
     _sheet(wb, _("Chi bộ"),
            [_("Chi bộ"), _("Số buổi"), _("Đã họp"), _("Không đủ điều kiện"),
             _("Chưa chấm điểm"), _("Lượt phải dự"), _("Lượt có mặt"), _("Tỷ lệ dự họp"),
-            _("Vắng không lý do"), _("Điểm"), _("Xếp loại")],
+            _("Vắng không lý do"), _("Điểm"), *_rating_headers(period)],
            [[c["cell"], c["meetings"], c["held"], c["not_held"], c["unscored"], c["due"],
              c["attended"], _rate(c["attended"], c["due"]), c["unexcused"],
              round(c["score"], 1) if c["score"] is not None else None,
-             label(c["rating"]) if c["rating"] else None] for c in cells],
+             *_rating_values(c, period, settings)] for c in cells],
            percent_cols=(8,))
     meetings = reports.meeting_rows(session, root, period)
     _sheet(wb, _("Buổi sinh hoạt"),
@@ -115,19 +138,20 @@ def _naive(dt: datetime | None) -> datetime | None:
     return dt.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None)
 
 
-def cells_csv(session: Session, root: Organisation, period: Period) -> bytes:
+def cells_csv(session: Session, root: Organisation, period: Period,
+              settings: Settings) -> bytes:
     rows = reports.cell_rows(session, root, period)
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow([_("Chi bộ"), _("Đã họp"), _("Chưa chấm điểm"), _("Lượt phải dự"),
                 _("Lượt có mặt"), _("Tỷ lệ dự họp"), _("Vắng không lý do"), _("Điểm"),
-                _("Xếp loại")])
+                *_rating_headers(period)])
     for c in rows:
         rate = _rate(c["attended"], c["due"])
         w.writerow([c["cell"], c["held"], c["unscored"], c["due"], c["attended"],
                     f"{rate:.4f}" if rate is not None else "", c["unexcused"],
                     f"{c['score']:.1f}" if c["score"] is not None else "",
-                    label(c["rating"]) if c["rating"] else ""])
+                    *("" if v is None else v for v in _rating_values(c, period, settings))])
     return buf.getvalue().encode("utf-8-sig")  # Excel opens UTF-8 with a BOM correctly
 
 

@@ -324,7 +324,8 @@ def report(ctx: Ctx, args: list[str], rest: str) -> None:
     name = f"bao-cao-{encode(period)}"
     ctx.reply(summary_text(s, root, period))
     ctx.send(ctx.incoming.chat.id, _("Báo cáo {period} (Excel).").format(period=period.label),
-             attachment=Attachment(f"{name}.xlsx", workbook(s, root, period), "document"))
+             attachment=Attachment(f"{name}.xlsx", workbook(s, root, period, ctx.settings),
+                                   "document"))
     ctx.send(ctx.incoming.chat.id, _("Biểu đồ tỷ lệ dự họp và xếp loại."),
              attachment=Attachment(f"{name}.png", chart_png(s, root, period), "photo"))
 

@@ -120,7 +120,7 @@ def _cells_subquery() -> Any:
     m = aliased(Meeting)
     return (
         select(Organisation.id.label("cell_id"), Organisation.name.label("cell"),
-               Organisation.path.label("path"),
+               Organisation.path.label("path"), Organisation.rubric_id.label("rubric_id"),
                func.count(m.id).label("meetings"),
                func.sum(case((m.status == "held", 1), else_=0)).label("held"),
                func.sum(case((m.status == "not_held", 1), else_=0)).label("not_held"),
@@ -141,7 +141,8 @@ def _cells_subquery() -> Any:
         .outerjoin(conf_sc, conf_on(m.id))
         .where(_in_subtree(), Organisation.kind.in_(CELL_KINDS),
                Organisation.active == True)  # noqa: E712
-        .group_by(Organisation.id, Organisation.name, Organisation.path)
+        .group_by(Organisation.id, Organisation.name, Organisation.path,
+                  Organisation.rubric_id)
         .subquery("cells"))
 
 

@@ -20,6 +20,9 @@ AUTO_KINDS = ("duration", "attendance", "notice_sent", "documents_ahead", "speak
 EPS = 1e-9
 
 
+BandId = Literal["tot", "kha", "trung_binh", "kem"]
+
+
 class RubricError(ValueError):
     pass
 
@@ -64,9 +67,24 @@ class Group(BaseModel):
 
 
 class Band(BaseModel):
-    id: Literal["tot", "kha", "trung_binh", "kem"]
+    id: BandId
     min: float = Field(ge=0)
     requires_full: list[str] = Field(default_factory=list)
+
+
+class YearlyRule(BaseModel):
+    """One line of a yearly meeting-quality rule: the cell gets ``id`` when every condition
+    holds (Phú Thọ: Tốt when every meeting is Khá or better and at least 7 are Tốt)."""
+
+    id: BandId
+    all_at_least: BandId | None = None  # every rated meeting of the year this band or better
+    count_at_least: dict[BandId, int] = Field(default_factory=dict)  # n meetings band or better
+    average_at_least: float | None = None  # the year's mean score
+
+    @property
+    def unconditional(self) -> bool:
+        return not self.all_at_least and not self.count_at_least \
+            and self.average_at_least is None
 
 
 class Rubric(BaseModel):
@@ -77,6 +95,9 @@ class Rubric(BaseModel):
     total: float = 100
     groups: list[Group]
     bands: list[Band]
+    # Tried in order, first that holds wins; the last must hold always. Without rules the
+    # year is rated by the band its mean score falls in.
+    yearly: list[YearlyRule] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Rubric:
@@ -95,6 +116,13 @@ class Rubric(BaseModel):
             unknown = set(b.requires_full) - set(ids)
             if unknown:
                 raise ValueError(f"band {b.id} requires unknown criteria {sorted(unknown)}")
+        bands = {b.id for b in self.bands}
+        for r in self.yearly:
+            named = {r.id, *r.count_at_least, *([r.all_at_least] if r.all_at_least else [])}
+            if named - bands:
+                raise ValueError(f"yearly rule {r.id} names unknown bands {sorted(named - bands)}")
+        if self.yearly and not self.yearly[-1].unconditional:
+            raise ValueError("the last yearly rule must have no condition (it rates the rest)")
         return self
 
     def criteria(self) -> list[Criterion]:
@@ -127,6 +155,30 @@ class Rubric(BaseModel):
                    for cid in band.requires_full):
                 return total, band.id
         return total, self.bands[-1].id
+
+
+    def rate_year(self, counts: dict[str, int], average: float | None) -> str | None:
+        """Yearly meeting-quality band from the count of meetings per band and the mean
+        score; None for a year without a rated meeting."""
+        rated = sum(counts.values())
+        if not rated:
+            return None
+        order = [b.id for b in self.bands]  # best first
+
+        def at_least(band: str) -> int:
+            return sum(counts.get(b, 0) for b in order[:order.index(band) + 1])
+
+        for rule in self.yearly:
+            if rule.all_at_least and at_least(rule.all_at_least) < rated:
+                continue
+            if any(at_least(b) < n for b, n in rule.count_at_least.items()):
+                continue
+            if rule.average_at_least is not None and (
+                    average is None or average + EPS < rule.average_at_least):
+                continue
+            return rule.id
+        mean = average or 0.0
+        return next(b.id for b in self.bands if mean + EPS >= b.min)
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -96,3 +96,31 @@ def _dump(data: dict) -> str:  # type: ignore[type-arg]
                     else:
                         lines.append(f"{ck} = {json.dumps(cv, ensure_ascii=False)}")
     return "\n".join(lines)
+
+
+def test_yearly_meeting_quality_rating() -> None:
+    pt = load_rubric(RUBRICS, "phutho-2024")  # Tốt: every meeting Khá or better, 7 Tốt
+    assert pt.rate_year({"tot": 7, "kha": 5}, 88.0) == "tot"
+    assert pt.rate_year({"tot": 6, "kha": 6}, 91.0) == "kha"  # the mean never gives Tốt
+    assert pt.rate_year({"tot": 11, "trung_binh": 1}, 92.0) == "kha"  # one below Khá
+    assert pt.rate_year({"kha": 2, "trung_binh": 10}, 60.0) == "trung_binh"
+    assert pt.rate_year({"kem": 3}, 40.0) == "kem"
+    assert pt.rate_year({}, None) is None
+    hd = load_rubric(RUBRICS, "hd42-2025")  # no rule: the band of the year's mean score
+    assert hd.rate_year({"tot": 1, "kha": 2}, 85.5) == "kha"
+    assert hd.rate_year({"tot": 3}, 90.0) == "tot"
+
+
+@pytest.mark.parametrize(("rules", "message"), [
+    ([{"id": "tot", "all_at_least": "kha"}], "last yearly rule"),
+    ([{"id": "tot", "count_at_least": {"xuat_sac": 2}}, {"id": "kem"}], "yearly"),
+])
+def test_broken_yearly_rules_are_refused(rules: list, message: str) -> None:  # type: ignore[type-arg]
+    from pydantic import ValidationError
+
+    from models.rubric import Rubric
+
+    data = load_rubric(RUBRICS, "hd42-2025").model_dump()
+    data["yearly"] = rules
+    with pytest.raises(ValidationError, match=message):
+        Rubric.model_validate(data)

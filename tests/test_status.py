@@ -199,6 +199,40 @@ async def test_report_excel_and_chart(month: App, driver: Driver) -> None:
     assert "Đảng bộ Sở Tài chính" in out[0]
 
 
+def test_year_report_rates_each_cell_by_its_rubrics_yearly_rule(month: App) -> None:
+    from handlers.exports import cells_csv, workbook
+
+    with Session(month.engine) as s:
+        ql, vp = _org(s, *QLNS), _org(s, *VP_TC)
+        ql.rubric_id = "phutho-2024"  # Tốt: every meeting Khá or better and 7 Tốt
+        s.add(ql)
+        for mo in range(1, 11):
+            _meeting(s, ql, f"2026-{mo:02d}", "held", datetime(2026, mo, 3, 0, 30, tzinfo=UTC),
+                     {}, (92, "tot") if mo <= 7 else (85, "kha"))
+        s.commit()
+        bloc = s.exec(select(Organisation).where(Organisation.kind == "bloc")).one()
+        wb = load_workbook(io.BytesIO(workbook(s, bloc, reports.year(2026), month.settings)))
+        sheet = wb["Chi bộ"]
+        headers = [c.value for c in sheet[1]]
+        assert headers[10:] == ["Số buổi Tốt", "Số buổi Khá", "Số buổi Trung bình",
+                                "Số buổi Kém", "Xếp loại cả năm"]
+        rows = {(r[0], r[1]): r for r in sheet.iter_rows(min_row=2, values_only=True)}
+        assert rows[(QLNS[0], 11)][9:] == (pytest.approx((7 * 92 + 3 * 85 + 75) / 11, abs=0.05),
+                                           7, 4, 0, 0, "Tốt")
+        # hd42-2025 has no yearly rule: the band of the mean (85, 85, 92 -> 87.3: Khá).
+        assert rows[(VP_TC[0], 3)][10:] == (1, 2, 0, 0, "Khá")
+        assert rows[(GDTH[0], 1)][10:] == (0, 0, 0, 0, None)  # met, never scored
+        ql.rubric_id = None  # under hd42-2025 the same year goes by its mean, 88.5: Khá
+        s.add(ql)
+        s.flush()
+        text = cells_csv(s, bloc, reports.year(2026), month.settings).decode("utf-8-sig")
+        line = next(x for x in text.splitlines() if x.startswith(QLNS[0]))
+        assert line.startswith(f"{QLNS[0]},11,0,") and line.endswith(",7,4,0,0,Khá")
+        quarter = load_workbook(io.BytesIO(workbook(s, bloc, reports.quarter(2026, 4),
+                                                    month.settings)))["Chi bộ"]
+        assert [c.value for c in quarter[1]][-1] == "Số buổi Kém"  # no yearly rating
+
+
 def test_cli_report_formats(month: App, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from bot.__main__ import main
 
