@@ -113,7 +113,7 @@ def main() -> int:
                  ("/report quarter", reports.quarter(y, (m - 1) // 3 + 1)),
                  ("/report year", reports.year(y))]
         print(f"{'query':34} {'ORM ms':>8} {'SQL ms':>8} {'ratio':>6}  < 300 ms")
-        worst = 0.0
+        worst, fastest = 0.0, float("inf")
         for name, period in cases:
             periods = ", ".join(f"'{p}'" for p in period.months)
             params = {"prefix": root.path + "%"}
@@ -137,6 +137,7 @@ def main() -> int:
                         (v[0], v[1], v[3], v[5], v[7]), "ORM and SQL disagree"
                 ratio = orm_ms / sql_ms if sql_ms else 0
                 worst = max(worst, ratio)
+                fastest = min(fastest, sql_ms)
                 print(f"{label:34} {orm_ms:8.1f} {sql_ms:8.1f} {ratio:6.2f}  "
                       f"{'yes' if orm_ms < 300 else 'NO'}")
         for label, fn in (("/status drill-down (children)",
@@ -146,6 +147,10 @@ def main() -> int:
             ms, _r = timed(fn, args.repeat)
             print(f"{label:34} {ms:8.1f} {'-':>8} {'-':>6}  {'yes' if ms < 300 else 'NO'}")
         print(f"worst ORM/SQL ratio: {worst:.2f} (target <= 1.5)")
+        if fastest < 5:
+            print("note: a query under 5 ms is dominated by SQLAlchemy's fixed cost per call "
+                  "(a few tenths of a ms), not by the query; the target is for the full-size "
+                  "data set (chibot bench-seed with its defaults)")
     return 0
 
 
