@@ -47,7 +47,6 @@ def join_request(ctx: Ctx) -> None:
     req = _request(ctx, cell)
     candidates = _candidates(s, cell, inc.platform, inc.sender.name)
     choices = [(m.full_name, f"jr:{req.id}:{m.id}") for m in candidates[:MAX_CHOICES]]
-    choices.append((_("🚫 Từ chối"), f"jr:{req.id}:no"))
     leaders = members_with_role(s, org_id=cell.id or 0, roles=("secretary", "deputy"))
     reached = 0
     for leader in leaders or officers_above(s, cell):
@@ -58,8 +57,9 @@ def join_request(ctx: Ctx) -> None:
                               cell=cell.name)
             if not candidates:
                 text += "\n" + _("(Mọi đảng viên của chi bộ đều đã liên kết tài khoản.)")
+            decline = (_("🚫 Từ chối"), f"jr:{req.id}:no")
             reached += send_private(s, leader, text, f"jr:{req.id}:{req.round}:{leader.id}",
-                                    now=ctx.now(), buttons=column(choices))
+                                    now=ctx.now(), buttons=column([*choices, decline]))
     if not reached:
         log.warning("join request %s: no leader of %s reachable privately", req.id, cell.name)
 

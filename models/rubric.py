@@ -156,7 +156,6 @@ class Rubric(BaseModel):
                 return total, band.id
         return total, self.bands[-1].id
 
-
     def rate_year(self, counts: dict[str, int], average: float | None) -> str | None:
         """Yearly meeting-quality band from the count of meetings per band and the mean
         score; None for a year without a rated meeting."""

@@ -203,7 +203,7 @@ def test_year_report_rates_each_cell_by_its_rubrics_yearly_rule(month: App) -> N
     from handlers.exports import cells_csv, workbook
 
     with Session(month.engine) as s:
-        ql, vp = _org(s, *QLNS), _org(s, *VP_TC)
+        ql = _org(s, *QLNS)
         ql.rubric_id = "phutho-2024"  # Tốt: every meeting Khá or better and 7 Tốt
         s.add(ql)
         for mo in range(1, 11):
