@@ -37,11 +37,20 @@ class TelegramSettings(BaseModel):
     token: str = ""
     mode: Literal["polling", "webhook"] = "polling"
     base_url: str = "https://api.telegram.org/bot"
+    # Where files are downloaded from; empty: base_url with "/bot" -> "/file/bot".
+    base_file_url: str = ""
     webhook_url: str = ""
     webhook_secret: str = ""
     listen: str = "127.0.0.1"
     port: int = Field(default=8443, ge=1, le=65535)
     bot_username: str = ""
+
+    @property
+    def file_url(self) -> str:
+        if self.base_file_url:
+            return self.base_file_url
+        head, sep, _tail = self.base_url.rpartition("/bot")
+        return f"{head}/file/bot" if sep else self.base_url
 
 
 class ZaloSettings(BaseModel):

@@ -62,6 +62,7 @@ class Step:
     # A repeating step collects a list: each answer is appended; a choice whose value is
     # None ("Xong") moves on.
     repeat: bool = False
+    files: bool = False  # the answer may be a file (its caption is the text)
 
 
 class Form:
@@ -309,6 +310,11 @@ def handle_text(ctx: Ctx, text: str) -> bool:
         cancel(ctx, state, say=False)
         return False
     folded = fold(text)
+    if ctx.incoming.attachment is not None:
+        step = _current_step(ctx, form, state) if state.step != CONFIRM else None
+        if step is None or not step.files:
+            _ask(ctx, form, state, "⚠️ " + _("Ở bước này bot không nhận tệp."))
+            return True
     if folded in CANCEL_WORDS:
         cancel(ctx, state)
     elif folded in BACK_WORDS:

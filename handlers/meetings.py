@@ -21,6 +21,7 @@ from handlers.router import Where, Who, callback, command
 from handlers.schedule_rules import check_rule, period_of
 from handlers.validators import parse_datetime, parse_number, parse_text, parse_time
 from models.audit import audit
+from models.files import StoredFile
 from models.meeting import AgendaItem, Meeting, MeetingKind, MeetingStatus, agenda_of, upcoming
 from models.member import due_members
 from models.org import Organisation
@@ -111,14 +112,30 @@ def schedule(ctx: Ctx, args: list[str], rest: str) -> None:
 
 
 # -- agenda ----------------------------------------------------------------------------
-def _parse_item(ctx: Ctx, data: Data, text: str) -> dict[str, str | None]:
+def _parse_item(ctx: Ctx, data: Data, text: str) -> dict[str, str | int | None]:
+    """"Title | Presenter | link" as text, or a file whose caption is "Title | Presenter"
+    (no caption: the file name is the title). The file is stored at once, so it survives
+    a restart before the agenda is confirmed."""
+    att = ctx.incoming.attachment
     parts = [p.strip() for p in text.split("|")]
-    if len(parts) > 3:
-        raise Invalid(_("Mỗi nội dung gồm tối đa 3 phần: Tiêu đề | Người trình bày | Tài liệu."))
+    if len(parts) > (2 if att else 3):
+        raise Invalid(_("Mỗi nội dung gồm tối đa 3 phần: Tiêu đề | Người trình bày | Tài liệu.")
+                      if not att else _("Chú thích của tệp gồm tối đa 2 phần: Tiêu đề | Người "
+                                        "trình bày."))
+    if att is not None and not parts[0]:
+        parts[0] = att.filename.rsplit(".", 1)[0][:300] or att.filename[:300]
     title = parse_text(parts[0], max_len=300)
     presenter = parse_text(parts[1], max_len=120) if len(parts) > 1 and parts[1] else None
-    doc = parse_text(parts[2], max_len=500) if len(parts) > 2 and parts[2] else None
-    return {"title": title, "presenter": presenter, "document": doc}
+    if att is None:
+        doc = parse_text(parts[2], max_len=500) if len(parts) > 2 and parts[2] else None
+        return {"title": title, "presenter": presenter, "document": doc}
+    stored = StoredFile(filename=att.filename[:200], size=len(att.data), data=att.data,
+                        uploaded_by=ctx.actor.member.id if ctx.actor.member else None,
+                        created_at=ctx.now())
+    ctx.session.add(stored)
+    ctx.session.flush()
+    return {"title": title, "presenter": presenter, "document": stored.filename,
+            "file": stored.id}
 
 
 def _parse_place(ctx: Ctx, data: Data, text: str) -> str:
@@ -148,10 +165,11 @@ class AgendaForm(CellForm):
                  parse=_parse_place, optional=True),
             Step("items", lambda c, d: _(
                 "Nội dung thứ {n}: gửi theo dạng Tiêu đề | Người trình bày | Link tài liệu "
-                "(chỉ tiêu đề là bắt buộc). Bấm Xong khi đủ; không nhập gì thì dùng quy trình "
-                "sinh hoạt chuẩn.").format(n=len(d.get("items", [])) + 1),
+                "(chỉ tiêu đề là bắt buộc), hoặc gửi tệp tài liệu kèm chú thích Tiêu đề | "
+                "Người trình bày. Bấm Xong khi đủ; không nhập gì thì dùng quy trình sinh hoạt "
+                "chuẩn.").format(n=len(d.get("items", [])) + 1),
                  parse=_parse_item, choices=lambda c, d: [Choice(None, _("Xong"))],
-                 repeat=True),
+                 repeat=True, files=True),
         ]
 
     def _apply(self, ctx: Ctx, m: Meeting, data: Data) -> None:
@@ -196,7 +214,7 @@ class AgendaForm(CellForm):
                              presenter=it.get("presenter"),
                              document_url=doc if doc and "://" in doc else None,
                              document_name=doc if doc and "://" not in doc else None,
-                             added_at=ctx.now()))
+                             document_file_id=it.get("file"), added_at=ctx.now()))
         m.agenda_rev += 1
         m.updated_at = ctx.now()
         s.add(m)

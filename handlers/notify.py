@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from bot.outbox import enqueue
-from bot.platforms.base import Keyboard, Outgoing
+from bot.platforms.base import Attachment, Keyboard, Outgoing
 from models.member import Identity, Member, RoleAssignment
 from models.org import ChatBinding, Organisation
 
@@ -29,26 +29,27 @@ def group_targets(session: Session, org_id: int) -> list[ChatBinding]:
 
 def send_private(
     session: Session, member: Member, text: str, key: str, *, now: datetime,
-    buttons: Keyboard = (),
+    buttons: Keyboard = (), attachment: Attachment | None = None,
 ) -> bool:
     """Queue a private message; False when the member cannot be reached privately."""
     target = private_target(session, member)
     if target is None:
         return False
     enqueue(session, Outgoing(platform=target[0], chat_id=target[1], text=text, buttons=buttons,
-                              key=key), now=now)
+                              key=key, attachment=attachment), now=now)
     return True
 
 
 def send_group(
     session: Session, org_id: int, text: str, key: str, *, now: datetime,
-    buttons: Keyboard = (),
+    buttons: Keyboard = (), attachment: Attachment | None = None,
 ) -> int:
     """Queue to every active group bound to the organisation; returns how many."""
     n = 0
     for b in group_targets(session, org_id):
         enqueue(session, Outgoing(platform=b.platform, chat_id=b.chat_id, text=text,
-                                  buttons=buttons, key=f"{key}:{b.platform}:{b.chat_id}"),
+                                  buttons=buttons, key=f"{key}:{b.platform}:{b.chat_id}",
+                                  attachment=attachment),
                 now=now, is_group=True)
         n += 1
     return n

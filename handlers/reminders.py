@@ -9,13 +9,14 @@ from sqlmodel import Session, select
 
 from bot.config import Settings
 from bot.i18n import _, use_locale
+from bot.platforms.base import Attachment
 from handlers.agenda import agenda_text, reminder_text, rsvp_buttons, starts_at, title_line
 from handlers.context import buttons
 from handlers.cycle import step_handler
 from handlers.notify import group_targets, officers_above, send_group, send_private
 from handlers.schedule_rules import quarter_months
 from models.attendance import Attendance, Rsvp
-from models.meeting import Meeting, MeetingKind, MeetingStatus, agenda_of
+from models.meeting import Meeting, MeetingKind, MeetingStatus, agenda_files, agenda_of
 from models.member import Member, Role, due_members, members_with_role
 from models.org import Organisation
 from models.schedule import ScheduledStep
@@ -77,17 +78,22 @@ def post_agenda(s: Session, meeting: Meeting, cell: Organisation, now: datetime,
         text, has_docs = agenda_text(s, meeting, cell, correction)
         kb = rsvp_buttons(meeting.id or 0)
     sent = send_group(s, cell.id or 0, text, f"{key_base}:g", now=now, buttons=kb)
+    files = agenda_files(s, meeting_id=meeting.id or 0)
+    # One key per file and chat: a repeated sweep or restart never posts a file twice.
+    for doc in files:
+        send_group(s, cell.id or 0, doc.filename, f"m{meeting.id}:file{doc.id}:g", now=now,
+                   attachment=Attachment(doc.filename, doc.data))
     members = due_members(s, cell_id=cell.id or 0)
-    if not sent:
-        for m in members:
-            with use_locale(m.locale):
-                t, _docs = agenda_text(s, meeting, cell, correction)
-                send_private(s, m, t, f"{key_base}:p{m.id}", now=now,
-                             buttons=rsvp_buttons(meeting.id or 0))
-    for f in members_with_role(s, org_id=cell.id or 0, roles=(Role.FOLLOWER.value,)):
-        with use_locale(f.locale):
+    followers = members_with_role(s, org_id=cell.id or 0, roles=(Role.FOLLOWER.value,))
+    for m in followers if sent else members + followers:
+        with use_locale(m.locale):
             t, _docs = agenda_text(s, meeting, cell, correction)
-            send_private(s, f, t, f"{key_base}:f{f.id}", now=now)
+            follower = m in followers
+            send_private(s, m, t, f"{key_base}:{'f' if follower else 'p'}{m.id}", now=now,
+                         buttons=() if follower else rsvp_buttons(meeting.id or 0))
+        for doc in files:
+            send_private(s, m, doc.filename, f"m{meeting.id}:file{doc.id}:p{m.id}", now=now,
+                         attachment=Attachment(doc.filename, doc.data))
     meeting.agenda_posted_rev = meeting.agenda_rev
     if has_docs and meeting.docs_posted_at is None:
         meeting.docs_posted_at = now

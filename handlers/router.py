@@ -174,6 +174,11 @@ class Router:
         text = (inc.text or "").strip()
         if not text and inc.chat.kind != "private":
             return  # an empty group message is nobody's business
+        if inc.extra.get("file_too_big"):
+            ctx.reply(_("Tệp “{name}” quá lớn: bot nhận tệp tối đa {mb} MB. Đồng chí gửi đường "
+                        "link tài liệu thay cho tệp.").format(name=inc.extra.get("file_name"),
+                                                             mb=inc.extra["file_too_big"]))
+            return
         parsed = parse_command(text)
         if parsed is not None:
             name, args, rest = parsed
@@ -182,6 +187,10 @@ class Router:
             self._command(ctx, name, args, rest)
             return
         if forms.handle_text(ctx, text):
+            return
+        if inc.attachment is not None:
+            ctx.reply(_("Bot nhận tệp tài liệu khi đồng chí nhập chương trình sinh hoạt "
+                        "(/chuongtrinh), ở bước nhập nội dung."))
             return
         for fallback in TEXT_FALLBACKS:
             if fallback(ctx):

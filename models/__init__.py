@@ -2,6 +2,7 @@
 
 from models.attendance import Attendance
 from models.audit import AuditEntry
+from models.files import StoredFile
 from models.form import FormState
 from models.joinrequest import JoinRequest
 from models.meeting import AgendaItem, Meeting, Task
@@ -29,5 +30,6 @@ __all__ = [
     "ScheduledStep",
     "Score",
     "ScoreItem",
+    "StoredFile",
     "Task",
 ]

@@ -9,6 +9,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.base import utcnow
+from models.files import StoredFile
 
 
 class MeetingKind(StrEnum):
@@ -71,6 +72,7 @@ class AgendaItem(SQLModel, table=True):
     presenter: str | None = Field(default=None, max_length=120)
     document_name: str | None = Field(default=None, max_length=200)
     document_url: str | None = Field(default=None, max_length=500)
+    document_file_id: int | None = Field(default=None, foreign_key="stored_file.id")
     added_at: datetime = Field(default_factory=utcnow)
 
 
@@ -104,6 +106,13 @@ def upcoming(session: Session, *, cell_id: int, now: datetime, limit: int = 5) -
 def agenda_of(session: Session, *, meeting_id: int) -> list[AgendaItem]:
     return list(session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
                              .order_by(AgendaItem.position)))
+
+
+def agenda_files(session: Session, *, meeting_id: int) -> list[StoredFile]:
+    """The files attached to the meeting's agenda items, in agenda order."""
+    return list(session.exec(
+        select(StoredFile).join(AgendaItem, AgendaItem.document_file_id == StoredFile.id)
+        .where(AgendaItem.meeting_id == meeting_id).order_by(AgendaItem.position)))
 
 
 def previous_meeting(session: Session, *, meeting: Meeting) -> Meeting | None:

@@ -20,6 +20,7 @@ from bot.platforms.base import Capabilities, Outgoing
 from bot.platforms.telegram import TelegramAdapter
 from handlers.cycle import materialise
 from models.attendance import Attendance
+from models.meeting import Meeting
 from models.member import Identity, Member, new_link_code
 from models.org import ChatBinding, Organisation
 from tests.helpers import QLNS, SEC, tick
@@ -204,6 +205,40 @@ async def test_join_requests_declined_forged_unbound_and_already_linked(tg: TG) 
     sent = len(tg.emu.sent)
     await tg.push(tg.emu.join_request(tg.emu.user(301, "Ai đó"), -2002))
     assert len(tg.emu.sent) == sent and (-2002, 301) in tg.emu.join_requests
+
+
+async def test_agenda_document_sent_as_a_file_is_posted_to_the_group(tg: TG) -> None:
+    from tests.test_cycle import _materialise, _meeting
+
+    thanh = await _bound_group(tg)
+    _materialise(tg.app)
+    mid = _meeting(tg.app, tg.cell()).id
+    pdf = b"%PDF-1.4 du thao nghi quyet " * 100
+    await tg.push(tg.emu.user_document(thanh, "stray.pdf", b"%PDF"))  # no form open
+    assert "khi đồng chí nhập chương trình sinh hoạt (/chuongtrinh)" in tg.emu.to(101)[-1].text
+    await tg.push(tg.emu.user_message(thanh, f"/chuongtrinh {mid}"))
+    await tg.push(tg.emu.user_document(thanh, "early.pdf", b"%PDF"))  # a step without files
+    assert tg.emu.to(101)[-1].text.startswith("⚠️ Ở bước này bot không nhận tệp.")
+    for text in ("Không", "Hội trường tầng 3"):
+        await tg.push(tg.emu.user_message(thanh, text))
+    await tg.push(tg.emu.user_document(thanh, "du-thao-nq.pdf", pdf,
+                                       caption="Dự thảo nghị quyết | Đ/c Thành"))
+    assert "Nội dung thứ 2" in tg.emu.to(101)[-1].text
+    await tg.push(tg.emu.user_document(thanh, "video.mp4", b"x", size=30 * 1024 * 1024))
+    assert "quá lớn: bot nhận tệp tối đa 20 MB" in tg.emu.to(101)[-1].text
+    await tg.push(tg.emu.user_message(thanh, "Xong"))
+    assert "1. Dự thảo nghị quyết — Đ/c Thành\n   📎 du-thao-nq.pdf" in tg.emu.to(101)[-1].text
+    await tg.push(tg.emu.press(thanh, tg.emu.to(101)[-1], label="Xác nhận"))
+    assert "Đã lưu chương trình" in tg.emu.to(101)[-1].text
+    tg.app.clock.set(DEC_MEETING - timedelta(hours=72))  # type: ignore[attr-defined]
+    await tick(tg.app)
+    notice, doc = tg.emu.to(GROUP)[-2:]
+    assert notice.text.startswith("📢 THÔNG BÁO") and "📎 du-thao-nq.pdf" in notice.text
+    assert (doc.method, doc.filename, doc.data) == ("sendDocument", "du-thao-nq.pdf", pdf)
+    with Session(tg.app.engine) as s:
+        assert s.get(Meeting, mid).docs_posted_at == tg.app.clock()
+    await tick(tg.app)  # a second sweep posts nothing again
+    assert tg.emu.to(GROUP)[-1] is doc
 
 
 async def test_monthly_cycle_in_a_group_with_rsvp_by_button(tg: TG) -> None:

@@ -78,6 +78,7 @@ class TelegramEmulator:
         self._rng = random.Random(self.fault_seed)
         self.injected: list[str] = []
         self.pushed_at: dict[int, float] = {}
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (name, bytes) users sent
         self.join_requests: set[tuple[int, int]] = set()  # (chat, user) awaiting a decision
         self.members: set[tuple[int, int]] = set()  # (chat, user) admitted by the bot
 
@@ -85,6 +86,7 @@ class TelegramEmulator:
     async def start(self) -> str:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         # A handler stuck in an injected timeout must not hold the shutdown for 60 s.
         self.runner = web.AppRunner(app, shutdown_timeout=0.5)
         await self.runner.setup()
@@ -285,6 +287,19 @@ class TelegramEmulator:
         self.messages[key]["reply_markup"] = p.get("reply_markup") or {"inline_keyboard": []}
         return self.messages[key]
 
+    async def m_getFile(self, p: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(p.get("file_id", ""))
+        if file_id not in self.files:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        return {"file_id": file_id, "file_unique_id": "u" + file_id,
+                "file_size": len(self.files[file_id][1]), "file_path": f"documents/{file_id}"}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["path"].rsplit("/", 1)[-1]
+        if request.match_info["token"] != self.token or file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id][1])
+
     async def m_approveChatJoinRequest(self, p: dict[str, Any],
                                        f: dict[str, Any]) -> bool:
         key = self._join_key(p)
@@ -368,6 +383,24 @@ class TelegramEmulator:
             "message_id": next(self._message_ids[old_chat_id]), "date": int(time.time()),
             "chat": self._chat(old_chat_id), "from": user,
             "migrate_to_chat_id": new_chat_id}})
+
+    def user_document(self, user: dict[str, Any], filename: str, data: bytes,
+                      caption: str | None = None, size: int | None = None) -> int:
+        """A file sent in the user's private chat (``size`` may claim more than ``data``)."""
+        file_id = f"doc{len(self.files) + 1}"
+        self.files[file_id] = (filename, data)
+        chat_id = user["id"]
+        self.chats.setdefault(chat_id, {"id": chat_id, "type": "private",
+                                        "first_name": user["first_name"]})
+        msg: dict[str, Any] = {
+            "message_id": next(self._message_ids[chat_id]), "date": int(time.time()),
+            "chat": self._chat(chat_id), "from": user,
+            "document": {"file_id": file_id, "file_unique_id": "u" + file_id,
+                         "file_name": filename, "mime_type": "application/pdf",
+                         "file_size": size if size is not None else len(data)}}
+        if caption:
+            msg["caption"] = caption
+        return self._push({"message": msg})
 
     def join_request(self, user: dict[str, Any], chat_id: int) -> int:
         """The user asks to join the group through an invite link that needs approval."""

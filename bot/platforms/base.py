@@ -33,6 +33,13 @@ class Sender:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    data: bytes
+    kind: Literal["document", "photo"] = "document"
+
+
+@dataclass(frozen=True, slots=True)
 class Incoming:
     """One update from a platform. ``event`` is "message" unless the chat itself changed."""
 
@@ -49,14 +56,9 @@ class Incoming:
                    "unsupported"] = "message"
     mentions_bot: bool = False
     reply_to_bot: bool = False
+    # A file the member sent (downloaded by the adapter); ``text`` is then its caption.
+    attachment: Attachment | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Attachment:
-    filename: str
-    data: bytes
-    kind: Literal["document", "photo"] = "document"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ import io
 import logging
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -51,6 +52,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import TelegramSettings
 from bot.platforms.base import (
+    Attachment,
     Capabilities,
     Chat,
     Incoming,
@@ -67,6 +69,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 MAX_TEXT = 4096
 CAPTION = 1024
+MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "chat_join_request"]
 HandleFn = Callable[[Incoming], bool]
 
@@ -85,7 +88,7 @@ class TelegramAdapter:
             group_per_minute=19, private_per_second=1)  # 95% of Telegram's limits
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder().token(settings.token).base_url(settings.base_url)
-            .updater(None).connect_timeout(10).read_timeout(read_timeout).write_timeout(30)
+            .base_file_url(settings.file_url).updater(None).connect_timeout(10).read_timeout(read_timeout).write_timeout(30)
             .pool_timeout(10).get_updates_read_timeout(poll_timeout + 10).build())
         self.bot: Bot = self.application.bot
         self.username = settings.bot_username
@@ -167,6 +170,8 @@ class TelegramAdapter:
     async def process(self, update: Update) -> None:
         inc = self.to_incoming(update)
         if inc is not None:
+            if inc.extra.get("file_id"):
+                inc = await self._download(inc)
             self.handle(inc)
             if update.callback_query is not None:
                 await self._show_choice(update)
@@ -204,6 +209,17 @@ class TelegramAdapter:
             return Incoming(platform=PLATFORM, update_id=uid, chat=chat,
                             sender=_sender(msg.from_user), event="chat_migrated",
                             extra={"new_chat_id": str(msg.migrate_to_chat_id)})
+        doc = msg.document
+        if doc is not None and chat.kind == "private":
+            name = (doc.file_name or "tai-lieu")[:200]
+            extra: dict[str, Any] = {"file_name": name}
+            if (doc.file_size or 0) <= MAX_DOWNLOAD:
+                extra["file_id"] = doc.file_id
+            else:
+                extra["file_too_big"] = MAX_DOWNLOAD // (1024 * 1024)
+            return Incoming(platform=PLATFORM, update_id=uid, chat=chat,
+                            sender=_sender(msg.from_user), text=msg.caption or "",
+                            message_id=str(msg.message_id), timestamp=msg.date, extra=extra)
         if msg.text is None:
             if chat.kind == "private":
                 return Incoming(platform=PLATFORM, update_id=uid, chat=chat,
@@ -221,6 +237,13 @@ class TelegramAdapter:
                         sender=_sender(msg.from_user), text=text,
                         message_id=str(msg.message_id), timestamp=msg.date,
                         mentions_bot=mention, reply_to_bot=reply_to_bot)
+
+    async def _download(self, inc: Incoming) -> Incoming:
+        """Fetch the file before the core sees the update. A failure raises, so the
+        update is not acknowledged and Telegram delivers it again."""
+        file = await self.bot.get_file(inc.extra["file_id"])
+        data = bytes(await file.download_as_bytearray())
+        return replace(inc, attachment=Attachment(inc.extra["file_name"], data, "document"))
 
     async def _show_choice(self, update: Update) -> None:
         """In a private chat, replace the pressed keyboard by the choice made (cosmetic)."""
