@@ -188,7 +188,7 @@ class Router:
             return
         if forms.handle_text(ctx, text):
             return
-        if inc.attachment is not None:
+        if inc.attachment is not None and ctx.actor.linked:
             ctx.reply(_("Bot nhận tệp tài liệu khi đồng chí nhập chương trình sinh hoạt "
                         "(/chuongtrinh), ở bước nhập nội dung."))
             return

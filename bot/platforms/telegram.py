@@ -88,8 +88,9 @@ class TelegramAdapter:
             group_per_minute=19, private_per_second=1)  # 95% of Telegram's limits
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder().token(settings.token).base_url(settings.base_url)
-            .base_file_url(settings.file_url).updater(None).connect_timeout(10).read_timeout(read_timeout).write_timeout(30)
-            .pool_timeout(10).get_updates_read_timeout(poll_timeout + 10).build())
+            .base_file_url(settings.file_url).updater(None).connect_timeout(10)
+            .read_timeout(read_timeout).write_timeout(30).pool_timeout(10)
+            .get_updates_read_timeout(poll_timeout + 10).build())
         self.bot: Bot = self.application.bot
         self.username = settings.bot_username
         self.bot_id = 0
