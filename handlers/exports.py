@@ -162,10 +162,7 @@ def chart_png(session: Session, root: Organisation, period: Period) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    last = period.months[-1]
-    y, m = int(last[:4]), int(last[5:])
-    months = tuple(f"{(y * 12 + m - 1 - k) // 12:04d}-{(y * 12 + m - 1 - k) % 12 + 1:02d}"
-                   for k in range(11, -1, -1))
+    months = reports.months_back(period.months[-1], 12)
     trend = {r["period"]: _rate(r["attended"], r["due"]) for r in
              reports.trend(session, root, months)}
     rat = reports.ratings(session, root, period)

@@ -264,7 +264,8 @@ def member_rows(session: Session, root: Organisation, period: Period,
     return list(session.execute(_member_rows_stmt(member_id is not None), params).mappings())
 
 
-def _months_back(upto: str, n: int) -> tuple[str, ...]:
+def months_back(upto: str, n: int) -> tuple[str, ...]:
+    """The ``n`` months ending with ``upto`` ("YYYY-MM"), oldest first."""
     yr, mo = int(upto[:4]), int(upto[5:7])
     return tuple(f"{(yr * 12 + mo - 1 - k) // 12:04d}-{(yr * 12 + mo - 1 - k) % 12 + 1:02d}"
                  for k in range(n - 1, -1, -1))
@@ -313,7 +314,7 @@ def flagged_members(session: Session, root: Organisation, upto: str,
     The run is looked for in the last six months: a monthly cycle puts the last three
     meetings there, and the window query stays small at bloc scale."""
     year_months = tuple(f"{upto[:4]}-{m:02d}" for m in range(1, int(upto[5:7]) + 1))
-    params = _params(root, year_months, recent=list(_months_back(upto, 6)))
+    params = _params(root, year_months, recent=list(months_back(upto, 6)))
     return list(session.execute(_flagged_stmt(limit), params).mappings())
 
 

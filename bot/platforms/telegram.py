@@ -61,6 +61,7 @@ from bot.platforms.base import (
     Sender,
     SendError,
     SentRef,
+    sleep_or_stop,
     split_text,
 )
 
@@ -153,7 +154,7 @@ class TelegramAdapter:
                 raise
             except (TimedOut, NetworkError, RetryAfter) as exc:
                 log.warning("telegram: getUpdates failed (%s); retry in %.0fs", exc, delay)
-                await _sleep_or_stop(stop, delay)
+                await sleep_or_stop(stop, delay)
                 delay = min(delay * 2, 60)
                 continue
             delay = 1.0
@@ -164,7 +165,7 @@ class TelegramAdapter:
                     # Not committed: keep the offset so Telegram sends it again.
                     log.exception("telegram: update %s not handled; will retry",
                                   update.update_id)
-                    await _sleep_or_stop(stop, 5)
+                    await sleep_or_stop(stop, 5)
                     break
                 offset = update.update_id + 1
 
@@ -384,10 +385,3 @@ def _parts(text: str, size: int = 3500) -> list[str]:
         escaped = html.escape(raw, quote=False)
         out.extend(_parts(raw, size // 4) if len(escaped) > MAX_TEXT else [escaped])
     return out or [" "]
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        return

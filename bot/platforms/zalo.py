@@ -38,6 +38,7 @@ from bot.platforms.base import (
     SendError,
     SentRef,
     numbered,
+    sleep_or_stop,
     split_text,
 )
 
@@ -158,11 +159,11 @@ class ZaloAdapter:
                 else:
                     log.warning("zalo: getUpdates failed (%s); retry in %.0fs", exc, delay)
                     delay = min(max(delay * 2, self.poll_interval), 60)
-                await _sleep_or_stop(stop, max(delay - (time.monotonic() - started), 0.0))
+                await sleep_or_stop(stop, max(delay - (time.monotonic() - started), 0.0))
                 continue
             delay = self.poll_interval
             await self._process_retrying(update, stop)
-            await _sleep_or_stop(stop, max(self.poll_interval - (time.monotonic() - started),
+            await sleep_or_stop(stop, max(self.poll_interval - (time.monotonic() - started),
                                            0.0))
 
     async def _process_retrying(self, body: Any, stop: asyncio.Event) -> None:
@@ -174,7 +175,7 @@ class ZaloAdapter:
                 return
             except Exception:
                 log.exception("zalo: update not handled (attempt %d)", attempt + 1)
-                await _sleep_or_stop(stop, min(2 ** attempt, 30))
+                await sleep_or_stop(stop, min(2 ** attempt, 30))
         log.error("zalo: update dropped after retries: %.200r", body)
 
     async def process(self, body: Any) -> bool:
@@ -306,12 +307,3 @@ class ZaloAdapter:
             r = await self.call("sendMessage", {"chat_id": out.chat_id, "text": part})
             last = str((r or {}).get("message_id", ""))
         return SentRef(last)
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    if seconds <= 0:
-        return
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        return
