@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -149,3 +153,18 @@ async def tick(app: App) -> None:
 
     sweep(app.engine, app.settings, app.clock())
     await app.sender.drain()
+
+
+@contextlib.asynccontextmanager
+async def serving(adapter: Any, emulator: Any) -> AsyncIterator[None]:
+    """Run a started adapter's receive loop against an emulator; stop both afterwards."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(adapter.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await adapter.stop()
+        await emulator.stop()

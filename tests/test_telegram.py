@@ -23,7 +23,7 @@ from models.attendance import Attendance
 from models.meeting import Meeting
 from models.member import Identity, Member, new_link_code
 from models.org import ChatBinding, Organisation
-from tests.helpers import QLNS, SEC, tick
+from tests.helpers import QLNS, SEC, serving, tick
 from tests.test_cycle import DEC_MEETING
 from tests.tg_emulator import BOT_USERNAME, TelegramEmulator
 
@@ -88,16 +88,8 @@ async def tg(sample: App) -> AsyncIterator[TG]:
                               read_timeout=3)
     await adapter.start()
     sample.add_messenger(adapter)
-    stop = asyncio.Event()
-    task = asyncio.create_task(adapter.run(stop))
-    try:
+    async with serving(adapter, emu):
         yield TG(emu, sample, adapter)
-    finally:
-        stop.set()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await adapter.stop()
-        await emu.stop()
 
 
 async def test_command_menus_are_registered_per_scope_and_language(tg: TG) -> None:

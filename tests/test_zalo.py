@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from models.attendance import Attendance
 from models.member import Identity, Member, new_link_code
 from models.org import ChatBinding, Organisation
 from models.outbox import ProcessedUpdate
-from tests.helpers import QLNS, SEC, tick
+from tests.helpers import QLNS, SEC, serving, tick
 from tests.test_cycle import DEC_MEETING
 from tests.test_telegram import until
 from tests.zalo_emulator import ZaloEmulator
@@ -75,16 +74,8 @@ async def zl(sample: App) -> AsyncIterator[ZL]:
     emu = ZaloEmulator()
     await emu.start()
     adapter = await _adapter(sample, emu)
-    stop = asyncio.Event()
-    task = asyncio.create_task(adapter.run(stop))
-    try:
+    async with serving(adapter, emu):
         yield ZL(emu, sample, adapter)
-    finally:
-        stop.set()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await adapter.stop()
-        await emu.stop()
 
 
 async def test_linking_a_member_and_a_group(zl: ZL) -> None:
