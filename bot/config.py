@@ -102,6 +102,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     locale: Literal["vi", "en"] = "vi"
     bloc_name: str = "Đảng bộ Khối"
+    place: str = ""  # where the cells' documents are issued: "Hà Tĩnh, ngày … tháng …"
     rubric: str = "hd42-2025"
     rubrics_dir: Path = REPO_ROOT / "locales" / "rubrics"
     locales_dir: Path = REPO_ROOT / "locales"

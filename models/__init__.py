@@ -9,6 +9,14 @@ from models.meeting import AgendaItem, Meeting, Task
 from models.member import Identity, LinkCode, Member, RoleAssignment
 from models.org import ChatBinding, Organisation
 from models.outbox import OutboxMessage, ProcessedUpdate
+from models.records import (
+    CommitteeMeeting,
+    DocumentRevision,
+    Guest,
+    ItemConclusion,
+    MeetingRecord,
+    Opinion,
+)
 from models.schedule import ScheduledStep
 from models.score import Score, ScoreItem
 
@@ -17,12 +25,18 @@ __all__ = [
     "Attendance",
     "AuditEntry",
     "ChatBinding",
+    "CommitteeMeeting",
+    "DocumentRevision",
     "FormState",
+    "Guest",
     "Identity",
+    "ItemConclusion",
     "JoinRequest",
     "LinkCode",
     "Meeting",
+    "MeetingRecord",
     "Member",
+    "Opinion",
     "Organisation",
     "OutboxMessage",
     "ProcessedUpdate",
