@@ -72,7 +72,7 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    summary = asyncio.run(run_demo(settings, keep=args.keep))
+    summary = asyncio.run(run_demo(settings, keep=args.keep, out_dir=Path(args.out)))
     return 0 if summary.get("total") is not None else 1
 
 
@@ -190,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="play one simulated month of one cell (fresh database)")
     demo.add_argument("--keep", action="store_true",
                       help="use the configured database instead of a throw-away one")
+    demo.add_argument("--out", default="chibot-demo",
+                      help="folder for the transcript and the month's biên bản and nghị quyết")
     code = sub.add_parser("code", help="print a one-time link code")
     g = code.add_mutually_exclusive_group(required=True)
     g.add_argument("--member", help="member's full name")

@@ -51,9 +51,17 @@ class SimClock:
 
 
 class Demo:
-    def __init__(self, settings: Settings, write: Callable[[str], None] = print) -> None:
+    def __init__(self, settings: Settings, write: Callable[[str], None] = print,
+                 out_dir: Path | None = None) -> None:
         self.clock = SimClock(datetime(2026, 11, 25, 1, 0, tzinfo=UTC))  # 08:00 in Hà Nội
-        self.write = write
+        self.lines: list[str] = []
+        self.out_dir = out_dir or Path("chibot-demo")
+
+        def both(text: str) -> None:
+            self.lines.append(text)
+            write(text)
+
+        self.write = both
         self.app = App(settings, clock=self.clock)
         self.app.add_messenger(ConsoleMessenger(self._describe, self._print))
         self.cell: Organisation | None = None
@@ -153,6 +161,7 @@ class Demo:
         await self.press(sec, f"rc:{mid}", "Điểm danh")
         for answer in ("1", "09:35", "1 c, 7 k", "Đúng", "4", "1"):
             await self.say(sec, answer)
+        await self.minutes(sec, mid or 0)
         await self.press(sec, f"sc:{mid}", "Chấm điểm")
         for answer in ("3 2 2", "5 14 2 1 1 1", "đủ", "1 2 1 1", "27", "2 2 1",
                        "Chi bộ thống nhất đẩy nhanh giải ngân vốn đầu tư công quý IV; mỗi "
@@ -161,12 +170,57 @@ class Demo:
                        "4 | Rà soát hồ sơ thanh toán tồn đọng | 15/12", "Xong", "1"):
             await self.say(sec, answer)
         await self.press(mem["Nguyễn Văn An"], f"cf:{mid}", "Xác nhận")
+        await self.say(sec, "/nghiquyet")
         await self.run_until(start + timedelta(days=4))
         summary = self.summary(mid or 0)
         self.write("\n=== Tổng kết tháng của chi bộ ===")
         for line in summary["lines"]:  # type: ignore[attr-defined]
             self.write(line)
+        summary["documents"] = self.write_documents(mid or 0)
         return summary
+
+    async def minutes(self, sec: Member, mid: int) -> None:
+        """The secretary records the minutes right after the meeting and confirms them."""
+        await self.say(sec, f"/ghibienban {mid}")
+        for answer in (
+                "1", "Xong", "1", "2",  # the follower attended; chair, minute-taker
+                "Thang: Đề nghị ưu tiên hồ sơ thanh toán các dự án chuyển tiếp, tránh dồn "
+                "vào tháng 12.",
+                "Phuong: Bộ phận thẩm định cam kết rút ngắn thời gian xử lý hồ sơ còn 5 ngày "
+                "làm việc.",
+                "Thuy: Xin ý kiến chi bộ về việc tham gia lớp trung cấp lý luận chính trị "
+                "năm 2027.",
+                "Thắng: Bổ sung: cần phối hợp với Kho bạc rà soát hồ sơ tồn đọng.",
+                "Oanh: Thống nhất với dự thảo nghị quyết; đề nghị biểu dương đồng chí Phương.",
+                "Xong",
+                "Chi bộ quán triệt đầy đủ Nghị quyết Đại hội; mỗi đảng viên xây dựng kế hoạch "
+                "hành động.",
+                "Giải ngân vốn đầu tư công đạt 78% kế hoạch; phấn đấu đạt 95% trước 31/12.",
+                "Chi bộ thống nhất các nhiệm vụ trọng tâm tháng 12.",
+                "Tất cả tán thành", "1"):
+            await self.say(sec, answer)
+        await self.press(sec, f"bb:ok:{mid}:1", "Xác nhận biên bản")
+
+    def write_documents(self, meeting_id: int) -> list[Path]:
+        """The month's final biên bản and nghị quyết, written next to the transcript."""
+        from models.files import StoredFile
+        from models.records import DocType, latest_revision
+
+        out = self.out_dir
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        with Session(self.app.engine) as s:
+            for doc_type in (DocType.MINUTES.value, DocType.RESOLUTION.value):
+                rev = latest_revision(s, meeting_id, doc_type, final=True)
+                f = s.get(StoredFile, rev.file_id) if rev else None
+                if f is not None:
+                    path = out / f.filename
+                    path.write_bytes(f.data)
+                    written.append(path)
+        (out / "transcript.txt").write_text("\n".join(self.lines) + "\n", encoding="utf-8")
+        self.write(f"\nBiên bản và nghị quyết của tháng đã ghi vào {out.resolve()}/: "
+                   + ", ".join(p.name for p in written) + " (cùng bản ghi transcript.txt)")
+        return written
 
     def summary(self, meeting_id: int) -> dict[str, object]:
         with Session(self.app.engine) as s:
@@ -197,14 +251,15 @@ class Demo:
 
 
 async def run_demo(settings: Settings, keep: bool = False,
-                   write: Callable[[str], None] = print) -> dict[str, object]:
+                   write: Callable[[str], None] = print,
+                   out_dir: Path | None = None) -> dict[str, object]:
     if keep:
-        return await Demo(settings, write).play()
+        return await Demo(settings, write, out_dir).play()
     with tempfile.TemporaryDirectory(prefix="chibot-demo-") as tmp:
         fresh = settings.model_copy(update={
-            "data_dir": Path(tmp),
+            "data_dir": Path(tmp), "place": settings.place or "Hà Tĩnh",
             "database": settings.database.model_copy(update={"url": f"sqlite:///{tmp}/d.db"})})
-        demo = Demo(fresh, write)
+        demo = Demo(fresh, write, out_dir)
         try:
             return await demo.play()
         finally:

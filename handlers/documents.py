@@ -82,8 +82,15 @@ def _labelled(doc: DocxDocument, head: str, text: str, *, indent: bool = True) -
     return p
 
 
-def _rule_under(p: Paragraph, indent_mm: float = 18) -> None:
-    """A short line under the paragraph (the rule under "ĐẢNG CỘNG SẢN VIỆT NAM")."""
+def _rule(where: _Cell, indent_mm: float) -> None:
+    """A short centred line (the rule under "ĐẢNG CỘNG SẢN VIỆT NAM"): an empty paragraph
+    with a bottom border, narrowed by its indents."""
+    p = where.add_paragraph()
+    p.paragraph_format.space_after = Pt(0)
+    p.paragraph_format.line_spacing = Pt(3)
+    p.paragraph_format.left_indent = Mm(indent_mm)
+    p.paragraph_format.right_indent = Mm(indent_mm)
+    p.add_run().font.size = Pt(2)
     ppr = p._p.get_or_add_pPr()
     bdr = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
@@ -91,8 +98,6 @@ def _rule_under(p: Paragraph, indent_mm: float = 18) -> None:
         bottom.set(qn(k), v)
     bdr.append(bottom)
     ppr.append(bdr)
-    p.paragraph_format.left_indent = Mm(indent_mm)
-    p.paragraph_format.right_indent = Mm(indent_mm)
 
 
 def _no_borders(table) -> None:  # type: ignore[no-untyped-def]
@@ -105,6 +110,15 @@ def _no_borders(table) -> None:  # type: ignore[no-untyped-def]
     tblpr.append(borders)
 
 
+def _widths(table, *mm: float) -> None:  # type: ignore[no-untyped-def]
+    """Column widths that Word (cell widths) and LibreOffice (the grid) both honour."""
+    table.autofit = False
+    for col, w in zip(table.columns, mm, strict=True):
+        col.width = Mm(w)
+        for cell in col.cells:
+            cell.width = Mm(w)
+
+
 def date_line(h: Heading) -> str:
     d = h.day
     text = _("ngày {d:02d} tháng {m:02d} năm {y}").format(d=d.day, m=d.month, y=d.year)
@@ -114,10 +128,9 @@ def date_line(h: Heading) -> str:
 def _heading(doc: DocxDocument, h: Heading, number: str | None = None) -> None:
     table = doc.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
     _no_borders(table)
+    _widths(table, 72, 93)
     left, right = table.rows[0].cells
-    left.width, right.width = Mm(72), Mm(93)
     left.paragraphs[0].text = ""
     p = left.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -130,7 +143,8 @@ def _heading(doc: DocxDocument, h: Heading, number: str | None = None) -> None:
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = p.add_run(_("ĐẢNG CỘNG SẢN VIỆT NAM"))
     run.bold, run.font.size = True, Pt(15)
-    _rule_under(p)
+    p.paragraph_format.space_after = Pt(0)
+    _rule(right, 20)
     _para(right, "", after=2)
     _para(right, date_line(h), italic=True, align="center")
     _para(doc, "", after=0)
@@ -147,6 +161,7 @@ def _signatures(doc: DocxDocument, left: tuple[str, str, str],
     _para(doc, "", after=0)
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
+    _widths(table, 82, 83)
     for cell, (role, sub, name) in zip(table.rows[0].cells, (left, right), strict=True):
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
         cell.paragraphs[0].add_run(role).bold = True
@@ -314,6 +329,7 @@ def _nq_signature(doc: DocxDocument, d: ResolutionData) -> None:
     _para(doc, "", after=0)
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
+    _widths(table, 90, 75)
     left, right = table.rows[0].cells
     p = left.paragraphs[0]
     r = p.add_run(_("Nơi nhận:"))

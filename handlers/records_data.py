@@ -6,6 +6,7 @@ One object per document type; the renderers (``handlers.documents`` for .docx,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -195,7 +196,8 @@ def minutes_data(s: Session, meeting: Meeting, cell: Organisation, place: str) -
         present=sum(1 for _m, a in due_rows if a.status in ATTENDED),
         late=[m.full_name for m, a in due_rows if a.status == Presence.LATE.value],
         absent=_absences(due_rows),
-        agenda=[(it.title, it.presenter) for it in agenda_of(s, meeting_id=meeting.id or 0)],
+        agenda=[(it.title, presenter_name(it.presenter))
+                for it in agenda_of(s, meeting_id=meeting.id or 0)],
         opinions=[(o.speaker, o.text) for o in opinions_of(s, meeting.id or 0)],
         conclusions=_conclusions(s, meeting),
         vote=_vote(rec),
@@ -203,6 +205,13 @@ def minutes_data(s: Session, meeting: Meeting, cell: Organisation, place: str) -
         secretary=secretary,
         final=bool(rec and rec.status == "final"),
     )
+
+
+def presenter_name(text: str | None) -> str | None:
+    """"Đ/c Dương Văn Thành" -> "Dương Văn Thành": the documents write "đồng chí" themselves."""
+    if not text:
+        return None
+    return re.sub(r"^\s*(đ/c|đc|đồng chí)\.?\s+", "", text, flags=re.IGNORECASE).strip() or None
 
 
 def current_score(s: Session, meeting_id: int) -> Score | None:
