@@ -1,18 +1,22 @@
-"""Platform-neutral conversation logic. Importing the package registers every story."""
+"""Platform-neutral conversation logic. Importing the package registers every story
+(in this order, which is the order of the command menu and /help)."""
 
-from handlers import (  # noqa: F401
-    attendance,
+from handlers import (  # noqa: F401, I001  (order matters)
     forms,
-    joinrequests,
+    schedule_view,
+    agenda_form,
     meetings,
+    rsvp,
+    attendance,
+    joinrequests,
     menus,
-    minutes,
-    minutes_review,
     onboarding,
     profile,
-    reminders,
-    resolution,
     scoring,
+    score_confirm,
+    minutes,
+    minutes_review,
+    resolution,
     status,
     tasks,
 )

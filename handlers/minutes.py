@@ -19,9 +19,10 @@ from sqlmodel import Session, select
 from bot.i18n import N_, _
 from handlers import forms
 from handlers.access import leads_cell
+from handlers.cellform import led_cell, meeting_label
 from handlers.context import Ctx
 from handlers.forms import Again, Choice, Form, Invalid, Step
-from handlers.meetings import led_cell, meeting_label
+from handlers.records_store import correction_open, prefill, save_draft
 from handlers.roster import match_member
 from handlers.router import Where, Who, command
 from handlers.text import fold
@@ -32,9 +33,6 @@ from models.member import Member, Role, due_members, members_with_role
 from models.org import Organisation
 from models.records import (
     MeetingRecord,
-    conclusions_of,
-    guests_of,
-    opinions_of,
     record_of,
 )
 
@@ -310,26 +308,11 @@ class MinutesForm(Form):
         return "\n".join(lines)
 
     def finish(self, ctx: Ctx, data: Data) -> None:
-        from handlers.minutes_review import save_draft
-
         m = self.meeting(ctx, data)
         if m is None or not may_write(ctx.session, ctx, m):
             ctx.deny("minutes finish")
             return
         save_draft(ctx, m, data)
-
-
-def prefill(s: Session, m: Meeting) -> Data:
-    """What the minutes already hold (a correction starts from the stored draft/final)."""
-    rec = record_of(s, m.id or 0)
-    out: Data = {
-        "guests": [[g.name, g.title, g.upper_level, g.member_id] for g in guests_of(s, m.id or 0)],
-        "opinions": [[o.member_id, o.speaker, o.text] for o in opinions_of(s, m.id or 0)],
-        "concl": {str(k): v for k, v in conclusions_of(s, m.id or 0).items()},
-    }
-    if rec is not None and rec.vote_agree is not None:
-        out["vote"] = [rec.vote_agree, rec.vote_disagree or 0, rec.vote_other or 0]
-    return out
 
 
 forms.register(MinutesForm())
@@ -346,8 +329,6 @@ def _meeting_for(ctx: Ctx, args: list[str], cell: Organisation) -> Meeting | Non
 @command("ghibienban", "minutes", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Ghi biên bản buổi sinh hoạt: ý kiến, kết luận, biểu quyết (Bí thư, thư ký)"))
 def capture(ctx: Ctx, args: list[str], rest: str) -> None:
-    from handlers.minutes_review import correction_open
-
     s = ctx.session
     me = ctx.actor.member
     cell = led_cell(ctx) or (s.get(Organisation, me.cell_id) if me and me.cell_id else None)

@@ -10,13 +10,13 @@ from sqlmodel import Session
 
 from bot.i18n import N_, _, to_local, use_locale
 from handlers.access import can_read_cell, leads_cell
+from handlers.cellform import actor_cell, meeting_label
 from handlers.context import Ctx
 from handlers.delivery import to_groups, to_member
 from handlers.doctext import resolution_text
 from handlers.documents import resolution_docx, resolution_number
-from handlers.meetings import actor_cell, meeting_label
-from handlers.minutes_review import final_minutes, period_arg, send_stored, store_document
 from handlers.records_data import current_score, resolution_data
+from handlers.records_store import final_minutes, period_arg, send_stored, store_document
 from handlers.router import Where, Who, command
 from models.audit import audit
 from models.meeting import Meeting
