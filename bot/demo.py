@@ -142,6 +142,12 @@ class Demo:
             mid, start = meeting.id, meeting.scheduled_at
         await self.say(sec, "/lichhop")
         await self.run_until(start - timedelta(hours=118))  # the chi ủy reminder
+        await self.say(sec, f"/hopchiuy {mid}")  # the chi ủy met: its short minutes
+        for answer in ("Vừa họp xong", "Đủ tất cả",
+                       "Thống nhất chương trình: quán triệt Nghị quyết Đại hội Đảng bộ tỉnh "
+                       "(đ/c Thành trình bày); kiểm điểm tiến độ giải ngân (đ/c Oanh trình "
+                       "bày); dự thảo nghị quyết tháng 12.", "1"):
+            await self.say(sec, answer)
         await self.say(sec, "/chuongtrinh")
         for answer in ("1", "Không", "Phòng họp tầng 3, Sở Tài chính",
                        "Quán triệt Nghị quyết Đại hội Đảng bộ tỉnh | Đ/c Dương Văn Thành | "
@@ -149,6 +155,7 @@ class Demo:
                        "Kiểm điểm tiến độ giải ngân vốn đầu tư công | Đ/c Lý Thị Kim Oanh",
                        "Xong", "1"):
             await self.say(sec, answer)
+        await self.say(sec, "/sotay truoc https://sotay.dangcongsan.vn/tai-lieu/nq-dai-hoi")
         await self.run_until(start - timedelta(hours=24))
         # Members answer the agenda post in the group (numbered replies on the console).
         for name in ("Hồ Đức Thắng", "Mai Thị Phương", "Phan Thị Thúy", "Châu Minh Tuấn",
@@ -163,7 +170,8 @@ class Demo:
             await self.say(sec, answer)
         await self.minutes(sec, mid or 0)
         await self.press(sec, f"sc:{mid}", "Chấm điểm")
-        for answer in ("3 2 2", "5 14 2 1 1 1", "đủ", "1 2 1 1", "27", "2 2 1",
+        # Chi ủy meeting, minutes, vote, Sổ tay: computed from the records, not asked.
+        for answer in ("3 2", "5 14 2 1", "đủ", "1 2 1 1", "27", "1",
                        "Chi bộ thống nhất đẩy nhanh giải ngân vốn đầu tư công quý IV; mỗi "
                        "đảng viên hoàn thành hồ sơ được giao trước 20/12.",
                        "3 | Hoàn thành báo cáo giải ngân quý IV | 20/12",
@@ -171,6 +179,7 @@ class Demo:
             await self.say(sec, answer)
         await self.press(mem["Nguyễn Văn An"], f"cf:{mid}", "Xác nhận")
         await self.say(sec, "/nghiquyet")
+        await self.say(sec, "/sotay sau https://sotay.dangcongsan.vn/tai-lieu/nq-01-2026")
         await self.run_until(start + timedelta(days=4))
         summary = self.summary(mid or 0)
         self.write("\n=== Tổng kết tháng của chi bộ ===")

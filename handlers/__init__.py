@@ -17,6 +17,10 @@ from handlers import (  # noqa: F401, I001  (order matters)
     minutes,
     minutes_review,
     resolution,
+    committee,
+    sotay,
+    auto_override,
+    minutes_book,
     status,
     tasks,
 )
