@@ -178,7 +178,6 @@ class Demo:
                        "4 | Rà soát hồ sơ thanh toán tồn đọng | 15/12", "Xong", "1"):
             await self.say(sec, answer)
         await self.press(mem["Nguyễn Văn An"], f"cf:{mid}", "Xác nhận")
-        await self.say(sec, "/nghiquyet")
         await self.say(sec, "/sotay sau https://sotay.dangcongsan.vn/tai-lieu/nq-01-2026")
         await self.run_until(start + timedelta(days=4))
         summary = self.summary(mid or 0)

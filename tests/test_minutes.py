@@ -4,6 +4,7 @@ confirmed, the resolution issued; both opened with python-docx and checked line 
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from datetime import timedelta
 
@@ -268,3 +269,41 @@ async def test_access_and_correction_window(driver: Driver, clock: FakeClock) ->
             DocumentRevision.meeting_id == mid, DocumentRevision.doc_type == "bienban")))
         assert sorted(revs) == [(1, False), (2, True)]  # every revision kept
         assert s.get(Organisation, cid) is not None
+
+
+async def test_minutes_during_the_meeting_then_roll_call_counts_speakers(
+        driver: Driver, clock: FakeClock) -> None:
+    """Opinions captured while the meeting runs: the roll call no longer asks how many
+    members spoke; the count comes from the opinions. A crash mid-capture resumes."""
+    cell = _cell(driver)
+    for n in (SEC, DEPUTY, MEMBER, "Lê Hoàng Minh"):
+        driver.member(n)
+    _materialise(driver.app)
+    with Session(driver.app.engine) as s:
+        mid = s.exec(select(Meeting).where(Meeting.cell_id == cell.id,
+                                           Meeting.scheduled_at == DEC_MEETING)).one().id or 0
+    clock.set(DEC_MEETING + timedelta(minutes=40))
+    await driver.say(SEC, f"/ghibienban {mid}")
+    for answer in ("Xong", "1", "1", "Ha: Ý kiến thứ nhất.", "minh: Ý kiến thứ hai."):
+        await driver.say(SEC, answer)
+    # The process restarts: a new App on the same database resumes the form at its step.
+    from bot.app import App
+
+    app2 = App(driver.app.settings, clock=clock, messengers=[driver.messenger],
+               migrate_db=False, engine=driver.app.engine)
+    driver2 = Driver(app2, driver.messenger)
+    driver2._ids = itertools.count(10_000)  # new update ids after the restart
+    out = await driver2.say(SEC, "Ngoc: Ý kiến thứ ba.")
+    assert "Đã ghi ý kiến 3 của đồng chí Trần Thị Bích Ngọc" in out[-1]
+    for answer in ("Xong", "-", "-", "Kết luận.", "Tất cả tán thành", "1"):
+        out = await driver2.say(SEC, answer)
+    await driver2.press(SEC, f"bb:ok:{mid}:1")
+    clock.set(DEC_MEETING + timedelta(hours=2))
+    out = await driver2.press(SEC, f"rc:{mid}")
+    for answer in ("1", "09:45", ROLL, "Đúng"):
+        out = await driver2.say(SEC, answer)
+    assert "Số người phát biểu: 3" in out[-1]  # no question about the number of speakers
+    out = await driver2.say(SEC, "1")
+    with Session(driver.app.engine) as s:
+        assert s.get(Meeting, mid).speakers_count == 3
+    assert ("🖊 Ghi biên bản", f"bb:edit:{mid}") in driver2.last_buttons()

@@ -89,9 +89,13 @@ async def test_records_compute_at_least_55_points(driver: Driver, clock: FakeClo
     assert computed["conduct_speakers"][0] == 5  # 4 speakers of 5 present, from opinions
     assert computed["results_tasks"][0] == 30 and computed["close_resolution"][0] == 2
     assert computed_max >= 55, (computed_max, sorted(computed))
-    await score(driver, mid)
-    out = await driver.say(SEC, "/nghiquyet")
-    assert any("Đã ban hành nghị quyết Số 01-NQ/CB" in t for t in out)
+    await score(driver, mid)  # minutes confirmed and now scored: the resolution is issued
+    assert any("Đã ban hành nghị quyết Số 01-NQ/CB" in t for t in driver.messenger.texts())
+    before = len(driver.messenger.sent)
+    await driver.say(MEMBER, "/nghiquyet")
+    got = driver.messenger.sent[before:]
+    assert got[-1].attachment is not None
+    assert got[-1].attachment.filename == "nghi-quyet-2026-12.docx"
     out = await driver.say(SEC, "/sotay sau đã đăng")
     assert "đăng lên Sổ tay" in out[-1]
     computed_max, computed = _computed_points(driver, mid)
