@@ -8,6 +8,7 @@ from handlers import (  # noqa: F401
     menus,
     onboarding,
     profile,
+    reachability,
     reminders,
     scoring,
     status,

@@ -6,9 +6,22 @@ so a crash or a database outage never loses what a member sent (PTB's Updater co
 updates before its handlers run). The webhook answers 200 only after the commit, so
 Telegram retries otherwise. Dedupe on update_id makes redelivery harmless.
 
-Sending limits are the outbox's job (DESIGN.md); this module maps errors so the outbox can
-retry: RetryAfter -> transient with ``retry_after``, network/timeouts -> transient,
-Forbidden/BadRequest -> permanent.
+Sending limits are the outbox's job (DESIGN.md); this module maps each error to a neutral
+``Failure`` (bot/platforms/base.py) for the outbox and bot/delivery.py. The shapes, from the
+Bot API reference (core.telegram.org/bots/api, "Making requests", "ResponseParameters"):
+- 429 with ``parameters.retry_after`` -> TRANSIENT with retry_after; network/timeouts and
+  5xx -> TRANSIENT;
+- 400 "Bad Request: group chat was upgraded to a supergroup chat" with
+  ``parameters.migrate_to_chat_id`` (PTB: ChatMigrated) -> MIGRATED(new id);
+- 403 "Forbidden: bot was blocked by the user" (and the other 403s: user deactivated,
+  bot kicked from the group, cannot initiate a conversation) -> BLOCKED;
+- 400 "Bad Request: query is too old and response timeout expired or query ID is
+  invalid" on answerCallbackQuery -> EXPIRED (dropped, never posted as a message);
+- other 400s -> PERMANENT.
+Button answers go out at once (the outbox skips the pacer for them). getUpdates answered
+409 "Conflict: terminated by other getUpdates request; make sure that only one bot
+instance is running" (or "... while webhook is active") means another process uses the
+token: polling backs off, keeps trying and says so loudly.
 """
 
 from __future__ import annotations
@@ -40,6 +53,7 @@ from telegram import (
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    Conflict,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -55,6 +69,7 @@ from bot.platforms.base import (
     Attachment,
     Capabilities,
     Chat,
+    Failure,
     Incoming,
     Keyboard,
     Outgoing,
@@ -72,6 +87,7 @@ MAX_TEXT = 4096
 CAPTION = 1024
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "chat_join_request"]
+NOOP = "noop"  # data of the "✓ choice" button the bot leaves after a press
 HandleFn = Callable[[Incoming], bool]
 
 
@@ -97,6 +113,7 @@ class TelegramAdapter:
         self.bot_id = 0
         self.handled = 0  # updates committed by the core (tests and metrics)
         self.last_update_id = 0
+        self.conflicts = 0  # getUpdates answered 409: another process uses this token
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle --------------------------------------------------------------------
@@ -152,11 +169,21 @@ class TelegramAdapter:
             except InvalidToken:
                 log.error("telegram: the token was refused; polling stops")
                 raise
-            except (TimedOut, NetworkError, RetryAfter) as exc:
+            except Conflict as exc:
+                self._conflict(exc, delay)
+                await sleep_or_stop(stop, delay)
+                delay = min(delay * 2, 60)
+                continue
+            except (TimedOut, NetworkError, RetryAfter, TelegramError) as exc:
+                # Never let polling die quietly while the process lives on.
                 log.warning("telegram: getUpdates failed (%s); retry in %.0fs", exc, delay)
                 await sleep_or_stop(stop, delay)
                 delay = min(delay * 2, 60)
                 continue
+            if self.conflicts:
+                log.warning("telegram: getUpdates works again after %d conflicts",
+                            self.conflicts)
+                self.conflicts = 0
             delay = 1.0
             for update in updates:
                 try:
@@ -169,7 +196,27 @@ class TelegramAdapter:
                     break
                 offset = update.update_id + 1
 
+    def _conflict(self, exc: Conflict, delay: float) -> None:
+        """409 on getUpdates: say loudly what it means; polling goes on with backoff."""
+        self.conflicts += 1
+        if "webhook" in str(exc).lower():
+            why = ("a webhook is set for this token (another chibot in webhook mode?); "
+                   "use one mode: run every process with telegram.mode = \"webhook\", "
+                   "or stop the webhook instance")
+        else:
+            why = ("another process is polling with the same token: a second chibot "
+                   "instance (an overlapping deploy, a forgotten test run). Only one "
+                   "process may poll; for several processes use webhook mode")
+        log.error("telegram: getUpdates answered 409 %r (%d in a row): %s. Retrying in "
+                  "%.0fs.", str(exc), self.conflicts, why, delay)
+
     async def process(self, update: Update) -> None:
+        cq = update.callback_query
+        if cq is not None and cq.data == NOOP:  # the bot's own "✓": inert
+            await self._answer_quietly(cq.id)
+            self.handled += 1
+            self.last_update_id = max(self.last_update_id, update.update_id)
+            return
         inc = self.to_incoming(update)
         if inc is not None:
             if inc.extra.get("file_id"):
@@ -251,7 +298,8 @@ class TelegramAdapter:
         """In a private chat, replace the pressed keyboard by the choice made (cosmetic)."""
         cq = update.callback_query
         msg = cq.message if cq is not None else None
-        if cq is None or not isinstance(msg, Message) or msg.chat.type != "private":
+        if cq is None or not isinstance(msg, Message) or msg.chat.type != "private" \
+                or cq.data == NOOP:
             return
         label = next((b.text for row in (msg.reply_markup.inline_keyboard
                                          if msg.reply_markup else ())
@@ -262,7 +310,7 @@ class TelegramAdapter:
             await self.bot.edit_message_reply_markup(
                 chat_id=msg.chat.id, message_id=msg.message_id,
                 reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-                    "✓ " + label, callback_data="noop")]]))
+                    "✓ " + label, callback_data=NOOP)]]))
         except TelegramError as exc:
             log.debug("telegram: could not mark the choice: %s", exc)
 
@@ -309,15 +357,24 @@ class TelegramAdapter:
             raise SendError(f"429 retry after {seconds}", transient=True,
                             retry_after=seconds) from exc
         except ChatMigrated as exc:
-            raise SendError(f"chat migrated to {exc.new_chat_id}", transient=False) from exc
-        except (Forbidden, BadRequest) as exc:
-            raise SendError(f"{type(exc).__name__}: {exc}", transient=False) from exc
+            raise SendError(f"chat migrated to {exc.new_chat_id}", failure=Failure.MIGRATED,
+                            new_chat_id=str(exc.new_chat_id)) from exc
+        except Forbidden as exc:
+            raise SendError(f"Forbidden: {exc}", failure=Failure.BLOCKED) from exc
+        except BadRequest as exc:
+            if out.answer_only and _too_old(exc):
+                raise SendError(f"BadRequest: {exc}", failure=Failure.EXPIRED) from exc
+            raise SendError(f"BadRequest: {exc}", transient=False) from exc
         except InvalidToken as exc:
             raise SendError("invalid token", transient=True, retry_after=300) from exc
         except (TimedOut, NetworkError) as exc:
             raise SendError(f"{type(exc).__name__}: {exc}", transient=True) from exc
 
     async def _send(self, out: Outgoing) -> SentRef:
+        if out.answer_only:
+            await self.bot.answer_callback_query(out.answer_callback or "",
+                                                 text=out.text[:200] or None)
+            return SentRef(f"cb:{out.answer_callback}")
         chat_id = int(out.chat_id)
         if out.join is not None:
             if out.join.approve:
@@ -325,10 +382,8 @@ class TelegramAdapter:
             else:
                 await self.bot.decline_chat_join_request(chat_id, int(out.join.user_id))
             return SentRef("join")
-        if out.answer_callback:
-            answered = await self._answer(out)
-            if answered and out.toast:
-                return SentRef(f"cb:{out.answer_callback}")
+        if out.answer_callback:  # rows queued before answers went on their own
+            await self._answer(out)
         markup = _markup(out.buttons)
         if out.attachment is not None:
             att = out.attachment
@@ -351,6 +406,12 @@ class TelegramAdapter:
             msg_id = str(msg.message_id)
         return SentRef(msg_id)
 
+    async def _answer_quietly(self, callback_id: str) -> None:
+        try:
+            await self.bot.answer_callback_query(callback_id)
+        except TelegramError as exc:
+            log.debug("telegram: callback %s not answered: %s", callback_id, exc)
+
     async def _answer(self, out: Outgoing) -> bool:
         try:
             await self.bot.answer_callback_query(
@@ -359,6 +420,11 @@ class TelegramAdapter:
         except BadRequest as exc:  # too old, or already answered: send as a message
             log.info("telegram: callback %s not answered: %s", out.answer_callback, exc)
             return False
+
+
+def _too_old(exc: BadRequest) -> bool:
+    text = str(exc).lower()
+    return "query is too old" in text or "query id is invalid" in text
 
 
 def _chat(chat: Any) -> Chat:
