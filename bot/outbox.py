@@ -264,7 +264,8 @@ class OutboxSender:
                     wait = self._paced_wait()
                     if wait is None:
                         break
-                    await asyncio.sleep(max(wait, 0.001))
+                    # Capped: a button answer queued meanwhile must not wait for a group.
+                    await asyncio.sleep(min(max(wait, 0.001), self.settings.poll_seconds))
                     continue
                 done, in_flight = await asyncio.wait(in_flight,
                                                      return_when=asyncio.FIRST_COMPLETED)
