@@ -21,7 +21,10 @@ from models.org import ChatBinding
 from models.outbox import OutboxMessage, ProcessedUpdate
 from tests.helpers import SEC, tick
 from tests.test_cycle import DEC_MEETING
-from tests.test_telegram import FAST, GROUP, TG, _bound_group, tg, until  # noqa: F401
+from tests import test_telegram
+from tests.test_telegram import FAST, GROUP, TG, _bound_group, until
+
+tg = test_telegram.tg  # the same fixture: adapter polling the emulator
 
 SUPER = -100777
 
