@@ -19,9 +19,9 @@ from models.attendance import Attendance
 from models.member import Identity, Member
 from models.org import ChatBinding
 from models.outbox import OutboxMessage, ProcessedUpdate
+from tests import test_telegram
 from tests.helpers import SEC, tick
 from tests.test_cycle import DEC_MEETING
-from tests import test_telegram
 from tests.test_telegram import FAST, GROUP, TG, _bound_group, until
 
 tg = test_telegram.tg  # the same fixture: adapter polling the emulator
