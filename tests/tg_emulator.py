@@ -115,6 +115,7 @@ class TelegramEmulator:
         self.answers: list[tuple[str, str | None, float]] = []  # (id, text, delay) accepted
         self.conflicts_sent = 0
         self._poller: asyncio.Future[bool] | None = None
+        self._posted: dict[int, dict[str, Any]] = {}  # updates delivered to a webhook
 
     # -- server ---------------------------------------------------------------------
     async def start(self) -> str:
@@ -494,6 +495,20 @@ class TelegramEmulator:
             "chat": self._chat(user["id"]), "from": user,
             "sticker": {"file_id": "s", "file_unique_id": "s", "type": "regular",
                         "width": 1, "height": 1, "is_animated": False, "is_video": False}}})
+
+    async def post_update(self, url: str, update_id: int, secret: str) -> int:
+        """Deliver a queued update to a webhook as Telegram does (POST with the secret
+        header); it leaves the getUpdates queue. Returns the webhook's HTTP status."""
+        import aiohttp
+
+        update = self._posted.get(update_id)
+        if update is None:  # the first delivery; a retry sends the same body again
+            update = next(u for u in self._updates if u["update_id"] == update_id)
+            self._updates.remove(update)
+            self._posted[update_id] = update
+        async with aiohttp.ClientSession() as http, http.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}) as r:
+            return r.status
 
     def pending_updates(self) -> int:
         return len(self._updates)
