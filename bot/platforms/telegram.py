@@ -6,22 +6,10 @@ so a crash or a database outage never loses what a member sent (PTB's Updater co
 updates before its handlers run). The webhook answers 200 only after the commit, so
 Telegram retries otherwise. Dedupe on update_id makes redelivery harmless.
 
-Sending limits are the outbox's job (DESIGN.md); this module maps each error to a neutral
-``Failure`` (bot/platforms/base.py) for the outbox and bot/delivery.py. The shapes, from the
-Bot API reference (core.telegram.org/bots/api, "Making requests", "ResponseParameters"):
-- 429 with ``parameters.retry_after`` -> TRANSIENT with retry_after; network/timeouts and
-  5xx -> TRANSIENT;
-- 400 "Bad Request: group chat was upgraded to a supergroup chat" with
-  ``parameters.migrate_to_chat_id`` (PTB: ChatMigrated) -> MIGRATED(new id);
-- 403 "Forbidden: bot was blocked by the user" (and the other 403s: user deactivated,
-  bot kicked from the group, cannot initiate a conversation) -> BLOCKED;
-- 400 "Bad Request: query is too old and response timeout expired or query ID is
-  invalid" on answerCallbackQuery -> EXPIRED (dropped, never posted as a message);
-- other 400s -> PERMANENT.
-Button answers go out at once (the outbox skips the pacer for them). getUpdates answered
-409 "Conflict: terminated by other getUpdates request; make sure that only one bot
-instance is running" (or "... while webhook is active") means another process uses the
-token: polling backs off, keeps trying and says so loudly.
+Sending limits are the outbox's job (DESIGN.md); errors are mapped to neutral outcomes in
+``telegram_errors`` (shapes and sources there) for the outbox and bot/delivery.py. Button
+answers go out at once (the outbox skips the pacer for them); a 409 on getUpdates (another
+process uses the token) is retried with backoff and explained loudly.
 """
 
 from __future__ import annotations
@@ -31,10 +19,8 @@ import hmac
 import html
 import io
 import logging
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -52,9 +38,7 @@ from telegram import (
 )
 from telegram.error import (
     BadRequest,
-    ChatMigrated,
     Conflict,
-    Forbidden,
     InvalidToken,
     NetworkError,
     RetryAfter,
@@ -62,24 +46,22 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import Application, ApplicationBuilder
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import TelegramSettings
 from bot.platforms.base import (
     Attachment,
     Capabilities,
     Chat,
-    Failure,
     Incoming,
     Keyboard,
     MenuCommand,
     Outgoing,
     Sender,
-    SendError,
     SentRef,
     sleep_or_stop,
     split_text,
 )
+from bot.platforms.telegram_errors import conflict_advice, send_error
 
 log = logging.getLogger(__name__)
 
@@ -200,14 +182,7 @@ class TelegramAdapter:
     def _conflict(self, exc: Conflict, delay: float) -> None:
         """409 on getUpdates: say loudly what it means; polling goes on with backoff."""
         self.conflicts += 1
-        if "webhook" in str(exc).lower():
-            why = ("a webhook is set for this token (another chibot in webhook mode?); "
-                   "use one mode: run every process with telegram.mode = \"webhook\", "
-                   "or stop the webhook instance")
-        else:
-            why = ("another process is polling with the same token: a second chibot "
-                   "instance (an overlapping deploy, a forgotten test run). Only one "
-                   "process may poll; for several processes use webhook mode")
+        why = conflict_advice(exc)
         log.error("telegram: getUpdates answered 409 %r (%d in a row): %s. Retrying in "
                   "%.0fs.", str(exc), self.conflicts, why, delay)
 
@@ -350,26 +325,8 @@ class TelegramAdapter:
     async def send(self, out: Outgoing) -> SentRef:
         try:
             return await self._send(out)
-        except RetryAfter as exc:
-            with warnings.catch_warnings():  # PTB 22 warns about the int/timedelta switch
-                warnings.simplefilter("ignore", PTBDeprecationWarning)
-                ra = exc.retry_after
-            seconds = ra.total_seconds() if isinstance(ra, timedelta) else float(ra)
-            raise SendError(f"429 retry after {seconds}", transient=True,
-                            retry_after=seconds) from exc
-        except ChatMigrated as exc:
-            raise SendError(f"chat migrated to {exc.new_chat_id}", failure=Failure.MIGRATED,
-                            new_chat_id=str(exc.new_chat_id)) from exc
-        except Forbidden as exc:
-            raise SendError(f"Forbidden: {exc}", failure=Failure.BLOCKED) from exc
-        except BadRequest as exc:
-            if out.answer_only and _too_old(exc):
-                raise SendError(f"BadRequest: {exc}", failure=Failure.EXPIRED) from exc
-            raise SendError(f"BadRequest: {exc}", transient=False) from exc
-        except InvalidToken as exc:
-            raise SendError("invalid token", transient=True, retry_after=300) from exc
-        except (TimedOut, NetworkError) as exc:
-            raise SendError(f"{type(exc).__name__}: {exc}", transient=True) from exc
+        except TelegramError as exc:
+            raise send_error(exc, out) from exc
 
     async def _send(self, out: Outgoing) -> SentRef:
         if out.answer_only:
@@ -421,11 +378,6 @@ class TelegramAdapter:
         except BadRequest as exc:  # too old, or already answered: send as a message
             log.info("telegram: callback %s not answered: %s", out.answer_callback, exc)
             return False
-
-
-def _too_old(exc: BadRequest) -> bool:
-    text = str(exc).lower()
-    return "query is too old" in text or "query id is invalid" in text
 
 
 def _chat(chat: Any) -> Chat:
