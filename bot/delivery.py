@@ -4,8 +4,8 @@ Adapters classify each failure into a neutral ``Failure`` (bot/platforms/base.py
 outbox hands the ones below to ``settle`` and keeps its own rule for the rest:
 
 - MIGRATED: the group became a supergroup. The binding follows the new chat id (the old
-  id stays accepted for ``ALIAS_DAYS``), every queued row of the old chat moves to the new
-  one, and this row is resent at once.
+  id stays accepted for ``models.org.ALIAS_DAYS``), every queued row of the old chat moves
+  to the new one, and this row is resent at once.
 - BLOCKED: the member blocked the bot (or the bot was thrown out of the group). The
   identity is marked unreachable (reminders then name the member in the group), the
   chat's other queued rows fail at once instead of one by one, and hooks tell the
@@ -103,6 +103,7 @@ def _blocked(s: Session, row: OutboxMessage, exc: SendError, now: datetime,
         s.add(binding)
         log.warning("the bot can no longer post in %s:%s (%s); binding inactive",
                     row.platform, row.chat_id, exc)
+        settled = replace(settled, newly_blocked=True)  # a group: member_id stays None
     # The chat's other queued rows would each fail the same way: fail them now.
     s.execute(update(OutboxMessage).where(
         OutboxMessage.platform == row.platform, OutboxMessage.chat_id == row.chat_id,

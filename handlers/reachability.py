@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from bot.i18n import _, use_locale
 from bot.platforms.base import Failure
 from bot.platforms.outcomes import Settled, on_failure
-from handlers.notify import send_private
+from handlers.notify import officers_above, send_private
 from models.meeting import Meeting
 from models.member import Identity, Member, Role, members_with_role
 from models.org import ChatBinding, Organisation
@@ -34,7 +34,10 @@ def _platform_name(platform: str) -> str:
 @on_failure(Failure.BLOCKED)
 def member_blocked(s: Session, settled: Settled, now: datetime) -> None:
     """Tell the cell's secretary and deputy once per blocking episode."""
-    if settled.member_id is None or not settled.newly_blocked:
+    if not settled.newly_blocked:
+        return
+    if settled.member_id is None:
+        group_lost(s, settled, now)
         return
     member = s.get(Member, settled.member_id)
     if member is None:
@@ -50,6 +53,23 @@ def member_blocked(s: Session, settled: Settled, now: datetime) -> None:
                 "Đề nghị đồng chí nhắc đồng chí {name} bỏ chặn bot và gửi /start cho bot."
             ).format(name=member.full_name, platform=_platform_name(settled.platform)),
                 key=f"blocked:{settled.platform}:{member.id}:{episode}:{leader.id}", now=now)
+
+
+def group_lost(s: Session, settled: Settled, now: datetime) -> None:
+    """A send found the bot thrown out of a bound group (no service message came): the
+    officers above are told, as when the bot sees its removal."""
+    b = s.exec(select(ChatBinding).where(ChatBinding.platform == settled.platform,
+                                         ChatBinding.chat_id == settled.chat_id)).first()
+    cell = s.get(Organisation, b.org_id) if b is not None else None
+    if b is None or cell is None:
+        return
+    for officer in officers_above(s, cell):
+        with use_locale(officer.locale):
+            send_private(s, officer,
+                         _("Bot đã bị gỡ khỏi nhóm {title} của {cell}. Nhắc lịch sẽ gửi riêng "
+                           "cho từng đảng viên cho đến khi nhóm được gắn lại.")
+                         .format(title=b.title or b.chat_id, cell=cell.name),
+                         key=f"unbound:{b.id}:{now:%Y%m%d%H%M%S}:{officer.id}", now=now)
 
 
 @on_failure(Failure.QUOTA)

@@ -23,7 +23,9 @@ class Settled:
     detail: str
     created_at: datetime  # when the message was queued
     member_id: int | None = None  # BLOCKED: the member whose private chat it was
-    newly_blocked: bool = False  # BLOCKED: first failure of this blocking episode
+    # BLOCKED: the first failure of this episode (the member just blocked the bot, or,
+    # with no member_id, the bot was just thrown out of the group chat)
+    newly_blocked: bool = False
 
 
 Hook = Callable[[Any, Settled, datetime], None]  # (session, settled, now)
