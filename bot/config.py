@@ -55,7 +55,10 @@ class TelegramSettings(BaseModel):
 
 class ZaloSettings(BaseModel):
     token: str = ""
-    mode: Literal["polling", "webhook"] = "polling"
+    # Webhook by default: the Zalo Bot docs reserve getUpdates for local development
+    # (bot.zapps.me/docs/apis/getUpdates/) and ask for a webhook in production.
+    mode: Literal["polling", "webhook"] = "webhook"
+    display_name: str = ""  # "Bot Chi Bộ": group mentions by display name are stripped
     base_url: str = "https://bot-api.zaloplatforms.com"
     webhook_secret: str = ""
     listen: str = "127.0.0.1"

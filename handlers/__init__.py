@@ -12,6 +12,7 @@ from handlers import (  # noqa: F401, I001  (order matters)
     menus,
     onboarding,
     profile,
+    reachability,
     scoring,
     score_confirm,
     minutes,

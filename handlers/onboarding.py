@@ -14,7 +14,7 @@ from handlers.router import COMMANDS, Where, Who, callback, command, on_event
 from handlers.text import fold
 from models.audit import audit
 from models.member import Identity, Member, find_link_code, new_link_code
-from models.org import ChatBinding, Organisation, subtree_cells
+from models.org import ChatBinding, Organisation, move_chat, subtree_cells
 
 log = logging.getLogger(__name__)
 
@@ -258,9 +258,10 @@ def chat_migrated(ctx: Ctx) -> None:
     b = ctx.binding
     if b is None or not new_id:
         return
+    if b.chat_id == new_id:
+        return  # a send already learnt the new id from Telegram's answer
     log.info("chat %s:%s migrated to %s", b.platform, b.chat_id, new_id)
-    b.chat_id = new_id
-    ctx.session.add(b)
+    move_chat(ctx.session, b.platform, b.chat_id, new_id, ctx.now())
     audit(ctx.session, "chat.migrated", "organisation", b.org_id, None, new_chat_id=new_id)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal, Protocol
 
 ChatKind = Literal["private", "group"]
@@ -85,6 +86,12 @@ class Outgoing:
     toast: bool = False
     join: JoinDecision | None = None  # an action instead of a message (``text`` unused)
 
+    @property
+    def answer_only(self) -> bool:
+        """Only an answer to a button press (a toast, or nothing, on the presser's screen):
+        sent at once, outside the per-chat pacer, and dropped if Telegram says too late."""
+        return self.answer_callback is not None and self.toast
+
 
 @dataclass(frozen=True, slots=True)
 class MenuCommand:
@@ -115,15 +122,34 @@ class Capabilities:
     private_per_second: float = 1.0
 
 
+class Failure(StrEnum):
+    """What a failed send means for the core, whatever the platform said (each adapter
+    maps its own error shapes to one of these; ``bot.delivery`` acts on them)."""
+
+    TRANSIENT = "transient"  # retry later (network, 5xx, flood control with retry_after)
+    QUOTA = "quota"  # the platform's sending quota is spent: back off exponentially
+    MIGRATED = "migrated"  # the group chat has a new id (``new_chat_id``): resend there
+    BLOCKED = "blocked"  # the recipient cannot be written to (blocked the bot, bot kicked)
+    EXPIRED = "expired"  # a button answer came too late: drop it, say nothing
+    PERMANENT = "permanent"  # the request itself is wrong: never retry
+
+
 class SendError(Exception):
-    """A failed send. ``transient`` errors are retried; ``retry_after`` is the server's ask."""
+    """A failed send. ``transient`` errors are retried; ``retry_after`` is the server's ask;
+    ``failure`` says what the failure means (see ``Failure``)."""
 
     def __init__(
-        self, message: str, *, transient: bool, retry_after: float | None = None
+        self, message: str, *, transient: bool | None = None,
+        retry_after: float | None = None, failure: Failure | None = None,
+        new_chat_id: str | None = None,
     ) -> None:
         super().__init__(message)
-        self.transient = transient
+        if failure is None:
+            failure = Failure.TRANSIENT if transient else Failure.PERMANENT
+        self.failure = failure
+        self.transient = failure in (Failure.TRANSIENT, Failure.QUOTA)
         self.retry_after = retry_after
+        self.new_chat_id = new_chat_id
 
 
 class Messenger(Protocol):
