@@ -110,7 +110,9 @@ class AbsenceForm(Form):
     def authorised(self, ctx: Ctx, data: Data) -> bool:
         meeting = ctx.session.get(Meeting, data.get("meeting"))
         m = ctx.actor.member
-        return bool(meeting and m and m.cell_id == meeting.cell_id)
+        # A member who left the cell or moved away (re-import) mid-form cannot submit.
+        return bool(meeting and m and m.active and not m.on_leave
+                    and m.cell_id == meeting.cell_id)
 
     def steps(self, ctx: Ctx, data: Data) -> list[Step]:
         return [Step("reason", lambda c, d: _("Đồng chí cho biết lý do vắng (chọn hoặc gõ):"),
@@ -168,7 +170,9 @@ def rollcall_candidates(s: Session, cell_id: int, now: datetime) -> list[Meeting
         Meeting.scheduled_at >= now - timedelta(days=14)).order_by(Meeting.scheduled_at.desc())))
 
 
-_TOKEN = re.compile(r"^\s*(\*|\d+(?:\s*-\s*\d+)?)\s+([cmvk])\b\s*(.*)$", re.IGNORECASE)
+# Row numbers of at most 4 digits: a 5,000-digit "number" is refused, never given to int().
+_TOKEN = re.compile(r"^\s*(\*|\d{1,4}(?:\s*-\s*\d{1,4})?)\s+([cmvk])\b\s*(.*)$",
+                    re.IGNORECASE)
 
 
 def _local_time(ctx: Ctx, meeting: Meeting, text: str) -> str:

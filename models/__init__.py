@@ -11,6 +11,9 @@ from models.org import ChatBinding, Organisation
 from models.outbox import OutboxMessage, ProcessedUpdate
 from models.schedule import ScheduledStep
 from models.score import Score, ScoreItem
+from models.textguard import install as _install_textguard
+
+_install_textguard()
 
 __all__ = [
     "AgendaItem",
