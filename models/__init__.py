@@ -1,5 +1,6 @@
 """SQLModel tables and the queries over them. Importing this registers every table."""
 
+from models.attempt import CodeAttempt
 from models.attendance import Attendance
 from models.audit import AuditEntry
 from models.files import StoredFile
@@ -20,6 +21,7 @@ __all__ = [
     "Attendance",
     "AuditEntry",
     "ChatBinding",
+    "CodeAttempt",
     "FormState",
     "Identity",
     "JoinRequest",
