@@ -11,6 +11,7 @@ from handlers import (  # noqa: F401, I001  (order matters)
     joinrequests,
     menus,
     onboarding,
+    group_link,
     profile,
     reachability,
     scoring,
