@@ -26,6 +26,9 @@ def _setup_logging(settings: Settings, quiet: bool = False) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    from bot.redact import install, settings_secrets
+
+    install(settings_secrets(settings))
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:

@@ -39,7 +39,9 @@ def rollcall_candidates(s: Session, cell_id: int, now: datetime) -> list[Meeting
         Meeting.scheduled_at >= now - timedelta(days=14)).order_by(Meeting.scheduled_at.desc())))
 
 
-_TOKEN = re.compile(r"^\s*(\*|\d+(?:\s*-\s*\d+)?)\s+([cmvk])\b\s*(.*)$", re.IGNORECASE)
+# Row numbers of at most 4 digits: a 5,000-digit "number" is refused, never given to int().
+_TOKEN = re.compile(r"^\s*(\*|\d{1,4}(?:\s*-\s*\d{1,4})?)\s+([cmvk])\b\s*(.*)$",
+                    re.IGNORECASE)
 
 
 def _local_time(ctx: Ctx, meeting: Meeting, text: str) -> str:

@@ -1,5 +1,6 @@
 """SQLModel tables and the queries over them. Importing this registers every table."""
 
+from models.attempt import CodeAttempt
 from models.attendance import Attendance
 from models.audit import AuditEntry
 from models.files import StoredFile
@@ -19,12 +20,16 @@ from models.records import (
 )
 from models.schedule import ScheduledStep
 from models.score import Score, ScoreItem
+from models.textguard import install as _install_textguard
+
+_install_textguard()
 
 __all__ = [
     "AgendaItem",
     "Attendance",
     "AuditEntry",
     "ChatBinding",
+    "CodeAttempt",
     "CommitteeMeeting",
     "DocumentRevision",
     "FormState",
