@@ -52,7 +52,8 @@ def committee(s: Session, meeting: Meeting, cell: Organisation, step: ScheduledS
     members = members_with_role(s, org_id=cell.id or 0, roles=COMMITTEE)
     missed = _to_members(s, members, meeting, step, now, lambda: _(
         "Đề nghị chi ủy họp thống nhất nội dung sinh hoạt: {title}, dự kiến {when}. Sau khi "
-        "thống nhất, đồng chí Bí thư nhập chương trình bằng lệnh /chuongtrinh.").format(
+        "thống nhất, đồng chí Bí thư ghi kết quả họp chi ủy (/hopchiuy {id}) và nhập chương "
+        "trình bằng lệnh /chuongtrinh.").format(id=meeting.id,
         title=title_line(meeting, cell), when=starts_at(meeting)))
     for m in missed:
         log.info("committee reminder: %s has no private chat with the bot", m.full_name)

@@ -104,7 +104,9 @@ class AbsenceForm(Form):
     def authorised(self, ctx: Ctx, data: Data) -> bool:
         meeting = ctx.session.get(Meeting, data.get("meeting"))
         m = ctx.actor.member
-        return bool(meeting and m and m.cell_id == meeting.cell_id)
+        # A member who left the cell or moved away (re-import) mid-form cannot submit.
+        return bool(meeting and m and m.active and not m.on_leave
+                    and m.cell_id == meeting.cell_id)
 
     def steps(self, ctx: Ctx, data: Data) -> list[Step]:
         return [Step("reason", lambda c, d: _("Đồng chí cho biết lý do vắng (chọn hoặc gõ):"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, Protocol
@@ -61,6 +61,33 @@ class Incoming:
     # A file the member sent (downloaded by the adapter); ``text`` is then its caption.
     attachment: Attachment | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Every text a user controls is cleaned once, here, so no story can store a NUL
+        # byte (PostgreSQL refuses it) or a lone surrogate (not encodable as UTF-8).
+        for name in ("text", "callback_data"):
+            value = getattr(self, name)
+            if value is not None and clean_text(value) != value:
+                object.__setattr__(self, name, clean_text(value))
+        if self.chat.title is not None and clean_text(self.chat.title) != self.chat.title:
+            object.__setattr__(self, "chat", replace(self.chat, title=clean_text(self.chat.title)))
+        if clean_text(self.sender.name) != self.sender.name:
+            object.__setattr__(self, "sender", replace(self.sender,
+                                                       name=clean_text(self.sender.name)))
+        att = self.attachment
+        if att is not None and clean_text(att.filename) != att.filename:
+            object.__setattr__(self, "attachment",
+                               replace(att, filename=clean_text(att.filename)))
+
+
+def clean_text(text: str) -> str:
+    """``text`` without NUL bytes and with lone surrogates replaced by "?"."""
+    text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ from telegram.error import (
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import TelegramSettings
+from bot.platforms import webhook
 from bot.platforms.base import (
     Attachment,
     Capabilities,
@@ -294,9 +295,9 @@ class TelegramAdapter:
         s = self.settings
         if len(s.webhook_secret) < 16:
             raise RuntimeError("telegram.webhook_secret must have at least 16 characters")
-        app = web.Application()
+        app = webhook.make_app()
         app.router.add_post("/telegram", self._webhook)
-        self._runner = web.AppRunner(app)
+        self._runner = webhook.make_runner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, s.listen, s.port).start()
         await self.bot.set_webhook(url=s.webhook_url, secret_token=s.webhook_secret,
@@ -308,11 +309,18 @@ class TelegramAdapter:
             log.warning("telegram webhook: wrong secret from %s", request.remote)
             return web.Response(status=403)
         try:
-            update = Update.de_json(await request.json(), self.bot)
-        except Exception:
-            log.warning("telegram webhook: malformed body refused")
-            return web.Response(status=400)
-        if update is None:
+            body = await webhook.read_json(request)
+        except webhook.BadBody as exc:
+            return web.Response(status=exc.status)
+        try:
+            if not isinstance(body, dict) or not webhook.finite_int(body.get("update_id")):
+                raise ValueError("update_id is not an integer")
+            update = Update.de_json(body, self.bot)
+            if update is None:
+                raise ValueError("empty update")
+            self.to_incoming(update)  # shape check: a field of the wrong type is 400, not 500
+        except Exception as exc:
+            log.warning("telegram webhook: malformed body refused (%s)", type(exc).__name__)
             return web.Response(status=400)
         try:
             await self.process(update)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import math
 import re
 import secrets
 import time
@@ -37,6 +38,7 @@ from aiohttp import web
 
 from bot.config import ZaloSettings
 from bot.i18n import _
+from bot.platforms import webhook
 from bot.platforms.base import (
     Capabilities,
     Chat,
@@ -247,7 +249,10 @@ class ZaloAdapter:
             return None
         kind = "group" if str(chat.get("chat_type", "")).upper() == "GROUP" else "private"
         when = msg.get("date")
-        ts = datetime.fromtimestamp(when / 1000, UTC) if isinstance(when, int | float) else None
+        ts = _timestamp(when)
+        if when is not None and ts is None:
+            log.warning("zalo: update with an impossible date refused: %.80r", when)
+            return None
         base = {"platform": PLATFORM, "update_id": message_id, "message_id": message_id,
                 "chat": Chat(chat_id, kind), "timestamp": ts,
                 "sender": Sender(user_id, str(sender.get("display_name") or user_id))}
@@ -276,10 +281,10 @@ class ZaloAdapter:
 
     # -- webhook and file server --------------------------------------------------------------
     async def _start_server(self) -> None:
-        app = web.Application(client_max_size=1024 * 1024)
+        app = webhook.make_app()
         app.router.add_post("/zalo", self._webhook)
         app.router.add_get("/zalo/files/{token}", self._file)
-        self._runner = web.AppRunner(app)
+        self._runner = webhook.make_runner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.settings.listen, self.settings.port).start()
 
@@ -290,11 +295,16 @@ class ZaloAdapter:
             log.warning("zalo webhook: wrong secret from %s", request.remote)
             return web.json_response({"ok": False, "description": "Forbidden"}, status=403)
         try:
-            body = await request.json()
-        except ValueError:
-            log.warning("zalo webhook: malformed body refused")
-            return web.json_response({"ok": False, "description": "Bad Request"}, status=400)
-        if self.to_incoming(body) is None:
+            body = await webhook.read_json(request)
+        except webhook.BadBody as exc:
+            log.warning("zalo webhook: body refused (%s)", exc)
+            return web.json_response({"ok": False, "description": str(exc)}, status=exc.status)
+        try:
+            ok = self.to_incoming(body) is not None
+        except Exception as exc:  # a field of an unexpected type: the sender's fault
+            log.warning("zalo webhook: malformed update refused (%s)", type(exc).__name__)
+            ok = False
+        if not ok:
             return web.json_response({"ok": False, "description": "Bad Request"}, status=400)
         try:
             await self.process(body)
@@ -352,3 +362,12 @@ class ZaloAdapter:
             r = await self.call("sendMessage", {"chat_id": out.chat_id, "text": part})
             last = str((r or {}).get("message_id", ""))
         return SentRef(last)
+
+
+def _timestamp(ms: Any) -> datetime | None:
+    """Zalo's ``date`` (milliseconds) as a datetime; None unless a finite, plausible one."""
+    if not isinstance(ms, int | float) or isinstance(ms, bool) or not math.isfinite(ms):
+        return None
+    if not 0 <= ms <= 32_503_680_000_000:  # up to year 3000
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC)
