@@ -55,3 +55,9 @@ def label(value: str | None) -> str:
 
 def meeting_kind_label(kind: str) -> str:
     return label("committee_meeting" if kind == "committee" else kind)
+
+
+def cell_label(name: str, parent: str | None) -> str:
+    """A cell with its parent, so same-name cells can be told apart:
+    "Chi bộ Văn phòng Sở — Đảng bộ Sở Nội vụ"."""
+    return f"{name} — {parent}" if parent else name

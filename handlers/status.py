@@ -13,10 +13,11 @@ from sqlmodel import Session, select
 from bot.i18n import N_, _, fmt_datetime, fmt_number, fmt_percent, use_locale
 from bot.outbox import enqueue
 from bot.platforms.base import Attachment, Outgoing
+from handlers import yearflags
 from handlers.access import can_manage_cell, led_cells, oversees
 from handlers.context import Ctx, buttons, column
 from handlers.exports import chart_png, workbook
-from handlers.labels import label
+from handlers.labels import cell_label, label
 from handlers.notify import private_target
 from handlers.router import Where, Who, callback, command
 from models import reports
@@ -283,18 +284,14 @@ def flags(ctx: Ctx, args: list[str], rest: str) -> None:
         ctx.deny("flags")
         return
     today = _today(ctx)
-    members = reports.flagged_members(ctx.session, root,
-                                      f"{today.year:04d}-{today.month:02d}")
     q = quarter(today.year, (today.month - 1) // 3 + 1)
     no_thematic = reports.cells_without_thematic(ctx.session, root, q.months)
-    lines = [_("⚠️ Cảnh báo — {org}").format(org=root.name),
-             _("Đảng viên vắng không lý do 3 lần trong năm {y} hoặc vắng 3 buổi liên tiếp "
-               "(Điều lệ Đảng, Điều 8):").format(y=today.year)]
-    lines += [_("• {name} ({cell}): {u} lần không lý do; {r}/3 buổi gần nhất vắng").format(
-        name=m["name"], cell=m["cell"], u=m["unexcused"], r=m["recent_absent"])
-        for m in members] or [_("• Không có.")]
+    lines = [_("⚠️ Cảnh báo — {org}").format(org=root.name), *yearflags.dieu8_lines(
+        ctx.session, root, f"{today.year:04d}-{today.month:02d}"),
+        *yearflags.streak_lines(ctx.session, root, today.year, ctx.now())]
     lines.append(_("Chi bộ chưa có sinh hoạt chuyên đề trong quý {q}:").format(q=q.label))
-    lines += [f"• {c['cell']}" for c in no_thematic] or [_("• Không có.")]
+    lines += [f"• {cell_label(c['cell'], c.get('parent'))}" for c in no_thematic] \
+        or [_("• Không có.")]
     ctx.reply("\n".join(lines))
 
 

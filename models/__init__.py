@@ -2,6 +2,7 @@
 
 from models.attendance import Attendance
 from models.audit import AuditEntry
+from models.fees import FeePayment
 from models.files import StoredFile
 from models.form import FormState
 from models.joinrequest import JoinRequest
@@ -17,6 +18,7 @@ __all__ = [
     "Attendance",
     "AuditEntry",
     "ChatBinding",
+    "FeePayment",
     "FormState",
     "Identity",
     "JoinRequest",

@@ -12,7 +12,7 @@ from PIL import Image
 from sqlmodel import Session, select
 
 from bot.app import App
-from models import reports
+from models import dieu8, reports
 from models.attendance import Attendance
 from models.meeting import Meeting
 from models.member import Member
@@ -113,10 +113,12 @@ def test_summary_figures(month: App) -> None:
 def test_flags_and_thematic(month: App) -> None:
     with Session(month.engine) as s:
         bloc = s.exec(select(Organisation).where(Organisation.kind == "bloc")).one()
-        flagged = {r["name"]: (r["unexcused"], r["recent_absent"])
-                   for r in reports.flagged_members(s, bloc, "2026-11")}
-        assert flagged == {"Ngô Thị Mai": (3, 3), "Đặng Quốc Huy": (0, 3)}
-        assert reports.flagged_members(s, bloc, "2026-10") == []  # only two by October
+        watch = {r["name"]: (r["unexcused"], r["unpaid"], r["level"].value)
+                 for r in dieu8.members_to_watch(s, bloc, "2026-11")}
+        # Đặng Quốc Huy was excused three times running: Điều 8 never counts that.
+        assert watch == {"Ngô Thị Mai": (3, 0, "flag")}
+        assert [(r["name"], r["level"].value) for r in dieu8.members_to_watch(
+            s, bloc, "2026-10")] == [("Ngô Thị Mai", "warn")]  # two by October
         no_thematic = [r["cell"] for r in reports.cells_without_thematic(
             s, bloc, reports.quarter(2026, 4).months)]
         assert "Chi bộ Phòng Quản lý ngân sách" not in no_thematic and len(no_thematic) == 3
