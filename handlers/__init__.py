@@ -6,6 +6,7 @@ from handlers import (  # noqa: F401
     joinrequests,
     meetings,
     menus,
+    notheld,
     onboarding,
     profile,
     reminders,

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from bot.i18n import N_, _, fmt_datetime, fmt_number, fmt_percent, use_locale
 from bot.outbox import enqueue
 from bot.platforms.base import Attachment, Outgoing
-from handlers import yearflags
+from handlers import yearflags, yearmarks
 from handlers.access import can_manage_cell, led_cells, oversees
 from handlers.context import Ctx, buttons, column
 from handlers.exports import chart_png, workbook
@@ -130,7 +130,7 @@ def _org_view(ctx: Ctx, org: Organisation, period: Period) -> None:
     for c in children:
         lines.append(_("• {name}: họp {met}/{n}, dự họp {rate}, chưa chấm {u}").format(
             name=c["name"], met=c["met"], n=c["cells"], rate=_rate(c["attended"], c["due"]),
-            u=c["unscored"]))
+            u=c["unscored"]) + yearmarks.marks(c, ctx.settings))
     code = encode(period)
     kb = column([(c["name"][:40], f"st:{c['org_id']}:{code}") for c in children], 1)
     ctx.reply("\n".join(lines), kb)
@@ -227,8 +227,9 @@ def missing(ctx: Ctx, args: list[str], rest: str) -> None:
         leaders = members_with_role(ctx.session, org_id=c["cell_id"],
                                     roles=(Role.SECRETARY.value,))
         what = _("chưa sinh hoạt") if c["held"] == 0 else _("chưa chấm điểm")
-        lines.append(f"• {c['cell']}: {what} — " +
-                     (", ".join(m.full_name for m in leaders) or _("chưa có bí thư")))
+        lines.append(f"• {cell_label(c['cell'], c['parent'])}: {what} — " +
+                     (", ".join(m.full_name for m in leaders) or _("chưa có bí thư")) +
+                     yearmarks.marks(c, ctx.settings))
     ctx.reply("\n".join(lines), buttons([(_("📨 Nhắc các chi bộ này"),
                                           f"ms:{root.id}:{encode(period)}")]))
 
@@ -250,7 +251,8 @@ def remind_missing(ctx: Ctx, parts: list[str]) -> None:
             with use_locale(sec.locale):
                 text = _("Kính gửi đồng chí {name}: {cell} chưa hoàn thành sinh hoạt hoặc chấm "
                          "điểm kỳ {period}. Đề nghị đồng chí cập nhật qua bot (/diemdanh, "
-                         "/chamdiem). Trân trọng.").format(name=sec.full_name, cell=c["cell"],
+                         "/chamdiem). Trân trọng.").format(name=sec.full_name,
+                                                          cell=cell_label(c["cell"], c["parent"]),
                                                           period=period.label)
             target = private_target(s, sec)
             if target is None:
