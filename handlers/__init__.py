@@ -2,6 +2,7 @@
 
 from handlers import (  # noqa: F401
     attendance,
+    fees,
     forms,
     joinrequests,
     meetings,

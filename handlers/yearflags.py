@@ -83,12 +83,14 @@ def rollcall_warnings(s: Session, cell: Organisation, period: str, member_ids: l
 def _tell_member(s: Session, member: Member, c: dieu8.Counts, period: str,
                  now: datetime) -> None:
     with use_locale(member.locale):
+        parts = ([_("đã vắng sinh hoạt không lý do {u} lần").format(u=c.unexcused)]
+                 if c.unexcused else []) + \
+            ([_("chưa đóng đảng phí {p} tháng").format(p=c.unpaid)] if c.unpaid else [])
         text = _("Kính gửi đồng chí {name}: theo ghi nhận của chi bộ, trong năm {y} đồng chí "
-                 "đã vắng sinh hoạt không lý do {u} lần và chưa đóng đảng phí {p} tháng. "
-                 "Theo Điều lệ Đảng (Điều 8), 3 lần trong một năm thì chi bộ phải xem xét. "
-                 "Nếu có điều chưa đúng, đồng chí vui lòng trao đổi với bí thư chi bộ. Trân "
-                 "trọng.").format(name=member.full_name, y=period[:4], u=c.unexcused,
-                                  p=c.unpaid)
+                 "{what}. Theo Điều lệ Đảng (Điều 8), 3 lần trong một năm thì chi bộ phải "
+                 "xem xét. Nếu có điều chưa đúng, đồng chí vui lòng trao đổi với bí thư chi "
+                 "bộ. Trân trọng.").format(name=member.full_name, y=period[:4],
+                                            what=_(" và ").join(parts))
     # One note per member, kind count and year: a second roll call does not repeat it.
     key = f"dieu8:{member.id}:{period[:4]}:{c.unexcused}:{c.unpaid}"
     send_private(s, member, text, key, now=now)
