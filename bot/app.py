@@ -8,11 +8,12 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+import handlers  # noqa: F401  (registers every story)
 from bot import i18n
 from bot.config import Settings
 from bot.outbox import OutboxSender
 from bot.platforms.base import Incoming, Messenger
-from handlers.router import Router
+from handlers.router import Router, command_menu
 from models.base import utcnow
 from models.db import make_engine, migrate
 
@@ -36,6 +37,7 @@ class App:
         if migrate_db:
             migrate(self.engine)
         self.router = Router(self.engine, settings, clock)
+        self.menu = command_menu()  # handed to adapters as data (they never import handlers)
         self.messengers: dict[str, Messenger] = {}
         self.sender = OutboxSender(self.engine, {}, settings.outbox, clock)
         for m in messengers or []:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from bot.i18n import _, fmt_number
+from bot.text import fold
 from handlers.forms import Invalid
-from handlers.text import fold
 
 MIN_AMOUNT = 1_000  # below this the secretary almost surely meant thousands ("50" for 50k)
 _UNITS = {"k": 1_000, "nghin": 1_000, "ngan": 1_000, "tr": 1_000_000, "trieu": 1_000_000}

@@ -18,13 +18,13 @@ from sqlmodel import Session
 
 from bot.i18n import N_, _
 from bot.platforms.base import Attachment
+from bot.text import fold
 from handlers import yearflags
 from handlers.access import led_cells
 from handlers.amounts import fmt_dong, parse_amount
 from handlers.context import Ctx
 from handlers.forms import Invalid
-from handlers.router import Where, Who, command
-from handlers.text import fold
+from handlers.router import Where, Who, callback, command
 from models.audit import audit
 from models.fees import FeePayment, cell_fees, member_fees, record_fee, usual_amounts
 from models.member import Member, cell_members
@@ -176,6 +176,18 @@ def fees(ctx: Ctx, args: list[str], rest: str) -> None:
     lines += yearflags.rollcall_warnings(s, cell, period, [e.member.id or 0 for e in unpaid],
                                          ctx.now())
     ctx.reply("\n".join(lines))
+
+
+@callback("fe", who=Who.LINKED)
+def fees_button(ctx: Ctx, parts: list[str]) -> None:
+    """The button after a roll call: the month's fee list, ready for /dangphi."""
+    cell = _cell(ctx)
+    period = parts[0] if parts else ""
+    if cell is None or not re.fullmatch(r"20\d\d-(0[1-9]|1[0-2])", period):
+        ctx.deny("fees button")
+        return
+    ctx.reply(_listing(ctx.session, cell, period, cell_members(ctx.session,
+                                                              cell_id=cell.id or 0)))
 
 
 def own_fee_lines(s: Session, member: Member, year: int) -> list[str]:

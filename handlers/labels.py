@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.i18n import N_, _
 
 _LABELS: dict[str, str] = {
@@ -61,3 +63,13 @@ def cell_label(name: str, parent: str | None) -> str:
     """A cell with its parent, so same-name cells can be told apart:
     "Chi bộ Văn phòng Sở — Đảng bộ Sở Nội vụ"."""
     return f"{name} — {parent}" if parent else name
+
+
+def rubric_source(rubric: Any) -> str:
+    """What a secretary is shown of a rubric's source: its document, or that it is only an
+    example (an unsourced rubric is never presented as a province's)."""
+    if rubric.example:
+        return _("VÍ DỤ MINH HỌA, không phải văn bản của địa phương nào ({doc})").format(
+            doc=rubric.document)
+    return _("{number} ngày {date} của {issuer}").format(
+        number=rubric.document_number, date=rubric.document_date, issuer=rubric.issuer)

@@ -17,7 +17,7 @@ SEPARATORS = re.compile(r"\s+[—–-]\s+|\s*/\s*(?=\D)")
 
 
 def _fold(text: str) -> str:
-    from handlers.text import fold
+    from bot.text import fold
 
     return fold(text)
 

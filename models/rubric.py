@@ -113,13 +113,6 @@ class Rubric(BaseModel):
                              "issuer) or sets example = true")
         return self
 
-    @property
-    def source(self) -> str:
-        """What the secretary is shown: the document, or that this is only an example."""
-        if self.example:
-            return f"VÍ DỤ MINH HỌA, không phải văn bản của địa phương nào ({self.document})"
-        return f"{self.document_number} ngày {self.document_date} của {self.issuer}"
-
     @model_validator(mode="after")
     def _consistent(self) -> Rubric:
         total = sum(g.max for g in self.groups)

@@ -104,8 +104,8 @@ async def test_unpaid_months_feed_dieu8_and_member_is_told_politely(driver: Driv
     assert any("Hồ Đức Thắng: vắng không lý do 0, chưa đóng đảng phí 2 tháng" in t
                for t in out)
     told = driver.messenger.texts(f"dm-{driver.member(MEMBER).id}")
-    assert any("Kính gửi đồng chí Hồ Đức Thắng" in t and "năm 2026 đồng chí chưa đóng đảng phí 2 tháng." in t
-               and "không lý do" not in t for t in told)
+    assert any("Kính gửi đồng chí Hồ Đức Thắng" in t and "không lý do" not in t
+               and "năm 2026 đồng chí chưa đóng đảng phí 2 tháng." in t for t in told)
     out = await driver.say(SEC, "/dangphi 11/2026 3 chưa")
     assert "thuộc diện xem xét xóa tên" in out[-1]
     out = await driver.say(SEC, "/flags")
