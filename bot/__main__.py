@@ -165,6 +165,15 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     out = Path(args.out or f"bao-cao-{period.first}.{args.format}")
     out.write_bytes(data)
     print(f"Đã ghi {out} ({len(data)} bytes) — {root.name}, kỳ {period.label}.")
+    if args.format == "png" and period.kind == "year":  # and the chart of the year's levels
+        from handlers.yearsheets import levels_chart_png
+
+        with Session(engine) as s:
+            levels = levels_chart_png(s, s.get(Organisation, root.id), int(period.first[:4]),
+                                      settings)
+        extra = out.with_name(f"{out.stem}-xep-loai{out.suffix}")
+        extra.write_bytes(levels)
+        print(f"Đã ghi {extra} ({len(levels)} bytes) — biểu đồ xếp loại năm {period.label}.")
     return 0
 
 

@@ -14,6 +14,7 @@ from handlers import (  # noqa: F401, I001  (order matters)
     notheld,
     onboarding,
     profile,
+    review,
     scoring,
     score_confirm,
     status,

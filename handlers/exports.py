@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.i18n import _
-from handlers import yearmarks
+from handlers import yearmarks, yearsheets
 from handlers.labels import cell_label, label
 from models import reports
 from models.org import Organisation
@@ -139,6 +139,8 @@ def workbook(session: Session, root: Organisation, period: Period,
              m["excused"], m["unexcused"],
              _rate(m["attended"], m["due"])] for m in members],
            percent_cols=(7,))
+    if period.kind == "year":
+        yearsheets.add_year_sheets(wb, session, root, int(period.first[:4]), settings, _sheet)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -45,6 +45,11 @@ _LABELS: dict[str, str] = {
     "base_cell": N_("Chi bộ cơ sở"),
     "cell": N_("Chi bộ"),
     "group": N_("Tổ đảng"),
+    # annual classification levels (Quy định 366-QĐ/TW)
+    "htxsnv": N_("Hoàn thành xuất sắc nhiệm vụ"),
+    "httnv": N_("Hoàn thành tốt nhiệm vụ"),
+    "htnv": N_("Hoàn thành nhiệm vụ"),
+    "khtnv": N_("Không hoàn thành nhiệm vụ"),
 }
 
 

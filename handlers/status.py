@@ -327,4 +327,10 @@ def report(ctx: Ctx, args: list[str], rest: str) -> None:
                                    "document"))
     ctx.send(ctx.incoming.chat.id, _("Biểu đồ tỷ lệ dự họp và xếp loại."),
              attachment=Attachment(f"{name}.png", chart_png(s, root, period), "photo"))
+    if period.kind == "year":
+        from handlers.yearsheets import levels_chart_png
+
+        ctx.send(ctx.incoming.chat.id, _("Biểu đồ xếp loại năm {y}.").format(y=period.label),
+                 attachment=Attachment(f"{name}-xep-loai.png", levels_chart_png(
+                     s, root, int(period.first[:4]), ctx.settings), "photo"))
 
