@@ -70,6 +70,11 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    if args.year:
+        from bot.demo_year import run_year_demo
+
+        result = asyncio.run(run_year_demo(settings))
+        return 0 if result.get("total") else 1
     from bot.demo import run_demo
 
     summary = asyncio.run(run_demo(settings, keep=args.keep))
@@ -203,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="play one simulated month of one cell (fresh database)")
     demo.add_argument("--keep", action="store_true",
                       help="use the configured database instead of a throw-away one")
+    demo.add_argument("--year", action="store_true",
+                      help="play a whole year at speed, ending with the year's classification")
     code = sub.add_parser("code", help="print a one-time link code")
     g = code.add_mutually_exclusive_group(required=True)
     g.add_argument("--member", help="member's full name")
