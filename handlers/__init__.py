@@ -13,6 +13,7 @@ from handlers import (  # noqa: F401, I001  (order matters)
     menus,
     notheld,
     onboarding,
+    plan,
     profile,
     review,
     scoring,

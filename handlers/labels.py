@@ -21,6 +21,7 @@ _LABELS: dict[str, str] = {
     "thematic": N_("Sinh hoạt chuyên đề"),
     "extraordinary": N_("Sinh hoạt đột xuất"),
     "committee_meeting": N_("Họp chi ủy"),
+    "forum": N_("Diễn đàn"),
     # meeting status
     "planned": N_("đã lên lịch"),
     "in_progress": N_("đang họp"),

@@ -19,6 +19,7 @@ from handlers.context import Ctx, buttons, column
 from handlers.exports import chart_png, workbook
 from handlers.labels import cell_label, label
 from handlers.notify import private_target
+from handlers.plan import plan_categories, plan_summary
 from handlers.router import Where, Who, callback, command
 from models import reports
 from models.attendance import Attendance
@@ -121,12 +122,17 @@ def _org_view(ctx: Ctx, org: Organisation, period: Period) -> None:
     s = ctx.session
     if org.is_cell:
         text, meetings = cell_text(s, org, period)
+        text += "\n" + "\n".join(plan_summary(s, org, int(period.first[:4]),
+                                              plan_categories(ctx)))
         kb = column([(fmt_datetime(m.scheduled_at, m.timezone), f"sm:{m.id}")
                      for m in meetings], 2)
         ctx.reply(text, kb)
         return
     children = reports.child_rows(s, org, period)
-    lines = [summary_text(s, org, period), ""]
+    lines = [summary_text(s, org, period)]
+    if period.kind == "year":
+        lines += plan_summary(s, org, int(period.first[:4]), plan_categories(ctx))
+    lines.append("")
     for c in children:
         lines.append(_("• {name}: họp {met}/{n}, dự họp {rate}, chưa chấm {u}").format(
             name=c["name"], met=c["met"], n=c["cells"], rate=_rate(c["attended"], c["due"]),

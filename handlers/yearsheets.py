@@ -84,6 +84,20 @@ def add_year_sheets(wb: Any, s: Session, root: Organisation, year: int, settings
             _rate(m["attended"], m["due"]), m["unexcused"], m["unpaid"], m["tasks"],
             m["tasks_done"], label(m["self_level"]) if m["self_level"] else None,
             label(m["level"]), _stage(m["stage"])] for m in c["members"]], percent_cols=(5,))
+    from handlers.plan import category_title, plan_categories
+    from models.plan import category_mix, link_topics, plan_rows
+
+    for cell in c["cells"]:
+        link_topics(s, cell_id=cell["cell_id"], year=year)
+    cats = plan_categories(settings.locales_dir)
+    mix = category_mix(s, root, year)
+    total = sum(mix.values())
+    sheet(wb, _("Kế hoạch chuyên đề"),
+          [_("Chi bộ"), _("Chủ đề đăng ký"), _("Đã thực hiện"), _("Diễn đàn")],
+          [[cell_label(p["cell"], p["parent"]), p["registered"], p["done"] or 0, p["forums"]]
+           for p in plan_rows(s, root, year)] +
+          [[_("Loại chủ đề: {cat}").format(cat=category_title(k)), mix.get(k.id, 0),
+            round(mix.get(k.id, 0) / total, 4) if total else None, None] for k in cats])
     fees = fee_totals(s, root, year)
     sheet(wb, _("Đảng phí"),
           [_("Chi bộ"), _("Quý 1"), _("Quý 2"), _("Quý 3"), _("Quý 4"), _("Cả năm"),

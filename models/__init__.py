@@ -10,6 +10,7 @@ from models.meeting import AgendaItem, Meeting, Task
 from models.member import Identity, LinkCode, Member, RoleAssignment
 from models.org import ChatBinding, Organisation
 from models.outbox import OutboxMessage, ProcessedUpdate
+from models.plan import ThematicTopic
 from models.review import MemberReview, OrgReview
 from models.schedule import ScheduledStep
 from models.score import Score, ScoreItem
@@ -37,4 +38,5 @@ __all__ = [
     "ScoreItem",
     "StoredFile",
     "Task",
+    "ThematicTopic",
 ]

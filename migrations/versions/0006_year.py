@@ -1,4 +1,5 @@
-"""year: party fees (fee_payment), yearly review (member_review, org_review)
+"""year: party fees (fee_payment), yearly review (member_review, org_review),
+thematic plan (thematic_topic)
 
 Revision ID: 0006
 Revises: 0005
@@ -83,8 +84,27 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_org_review_org_id'), 'org_review', ['org_id'], unique=False)
 
+    op.create_table(
+        'thematic_topic',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('cell_id', sa.Integer(), nullable=False),
+        sa.Column('year', sa.Integer(), nullable=False),
+        sa.Column('quarter', sa.Integer(), nullable=False),
+        sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column('presenter', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+        sa.Column('meeting_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['cell_id'], ['organisation.id'], ),
+        sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_topic_cell_year', 'thematic_topic', ['cell_id', 'year'], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index('ix_topic_cell_year', table_name='thematic_topic')
+    op.drop_table('thematic_topic')
     op.drop_index(op.f('ix_org_review_org_id'), table_name='org_review')
     op.drop_table('org_review')
     op.drop_index(op.f('ix_member_review_member_id'), table_name='member_review')
