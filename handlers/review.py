@@ -6,22 +6,28 @@ conditions of the classification rules (data) and the 20% cap on "xuất sắc" 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.i18n import N_, _, fmt_percent
+from bot.config import Settings
+from bot.i18n import N_, _, fmt_percent, use_locale
 from handlers import classify
 from handlers.access import led_cells, oversees
 from handlers.context import Ctx
 from handlers.labels import cell_label, label
+from handlers.notify import send_private
 from handlers.router import Where, Who, command
+from handlers.steps import step_handler
 from models.audit import audit
 from models.classification import LEVELS
-from models.member import Member
+from models.meeting import Meeting
+from models.member import Member, cell_members
 from models.org import CELL_KINDS, Organisation, subtree_cells
 from models.review import member_review, org_review, year_record
+from models.schedule import ScheduledStep
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +58,21 @@ def _record_line(r: dict[str, Any]) -> str:
 
 def _levels_help() -> str:
     return "\n".join(f"{i}. {label(lv)}" for i, lv in enumerate(LEVELS, 1))
+
+
+@step_handler("review_open")
+def review_open(s: Session, meeting: Meeting, cell: Organisation, step: ScheduledStep,
+                now: datetime, settings: Settings) -> None:
+    """After December's meeting: each member of the cell gets the self-assessment form."""
+    year = int(meeting.period[:4])
+    for m in cell_members(s, cell_id=cell.id or 0):
+        with use_locale(m.locale):
+            text = "\n".join([_("Kính gửi đồng chí {name}: chi bộ bắt đầu kiểm điểm, đánh giá, "
+                                "xếp loại năm {y}. Đề nghị đồng chí gửi bản tự kiểm điểm: "
+                                "chọn mức và viết vài dòng, ví dụ /tudanhgia 2 Hoàn thành các "
+                                "nhiệm vụ được giao…").format(name=m.full_name, y=year),
+                              _levels_help()])
+        send_private(s, m, text, f"m{meeting.id}:review_open:{m.id}", now=now)
 
 
 # -- /tudanhgia ---------------------------------------------------------------------------

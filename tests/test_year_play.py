@@ -183,3 +183,33 @@ def test_classification_rules_are_sourced_data(tmp_path) -> None:  # type: ignor
                                      encoding="utf-8")
     with pytest.raises(ClassificationError, match="name their source"):
         load_rules(tmp_path, "x")
+
+
+async def test_december_meeting_opens_the_self_assessment(driver: Driver,
+                                                          clock: FakeClock) -> None:
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from handlers.cycle import materialise
+    from models.meeting import Meeting
+    from tests.helpers import link_cell, tick
+
+    cell = link_cell(driver, QLNS[0])
+    with Session(driver.app.engine) as s:
+        materialise(s, driver.app.settings, clock())
+        s.commit()
+        dec = s.exec(select(Meeting).where(Meeting.cell_id == cell.id,
+                                           Meeting.period == "2026-12")).one()
+        jan = s.exec(select(Meeting).where(Meeting.cell_id == cell.id,
+                                           Meeting.period == "2027-01")).one()
+    clock.set(dec.scheduled_at + timedelta(hours=3))
+    await tick(driver.app)
+    told = driver.messenger.texts(f"dm-{driver.member(HANH).id}")
+    assert "kiểm điểm, đánh giá, xếp loại năm 2026" in told[-1] and "/tudanhgia" in told[-1]
+    with Session(driver.app.engine) as s:
+        from models.schedule import ScheduledStep
+
+        assert s.exec(select(ScheduledStep).where(ScheduledStep.meeting_id == jan.id,
+                                                  ScheduledStep.step == "review_open")
+                      ).first() is None  # only December's meeting opens the review
