@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from bot import delivery
 from bot.config import OutboxSettings
 from bot.platforms.base import (
     Attachment,
@@ -204,7 +205,8 @@ class OutboxSender:
         messenger = self.messengers[row.platform]
         pacer = self.pacers[row.platform]
         out = to_outgoing(row)
-        await pacer.acquire(row.chat_id, bool(row.payload.get("group")))
+        if not out.answer_only:  # a button answer goes at once (Telegram's window is short)
+            await pacer.acquire(row.chat_id, bool(row.payload.get("group")))
         try:
             ref = await messenger.send(out)
         except SendError as exc:
@@ -222,6 +224,8 @@ class OutboxSender:
         self.sent_count += 1
 
     def _failed(self, row: OutboxMessage, exc: SendError, pacer: PlatformPacer) -> None:
+        if delivery.settle(self.engine, row, exc, self.clock()):
+            return  # migrated, blocked, expired, quota: bot/delivery.py
         attempts = row.attempts + 1
         # Flood control (429 with retry_after) means "wait", not "broken": it never makes a
         # message fail for good, however often it comes.
@@ -260,7 +264,8 @@ class OutboxSender:
                     wait = self._paced_wait()
                     if wait is None:
                         break
-                    await asyncio.sleep(max(wait, 0.001))
+                    # Capped: a button answer queued meanwhile must not wait for a group.
+                    await asyncio.sleep(min(max(wait, 0.001), self.settings.poll_seconds))
                     continue
                 done, in_flight = await asyncio.wait(in_flight,
                                                      return_when=asyncio.FIRST_COMPLETED)

@@ -7,6 +7,7 @@ import io
 
 from bot.i18n import _
 from handlers.amounts import fmt_dong
+from handlers.cellsafe import safe_cell
 from models.fees import FeePayment
 from models.member import Member
 from models.org import Organisation
@@ -40,7 +41,7 @@ def fee_book_xlsx(cell: Organisation, year: int, members: list[Member],
     wb = Workbook()
     ws = wb.active
     ws.title = _("Sổ thu đảng phí")
-    ws.append([_("Sổ thu đảng phí năm {y} — {cell}").format(y=year, cell=cell.name)])
+    ws.append([safe_cell(_("Sổ thu đảng phí năm {y} — {cell}").format(y=year, cell=cell.name))])
     ws["A1"].font = Font(bold=True)
     ws.append([_("STT"), _("Họ và tên"), *[_("T{m}").format(m=m) for m in range(1, 13)],
                _("Cả năm"), _("Tháng chưa đóng")])
@@ -50,7 +51,8 @@ def fee_book_xlsx(cell: Organisation, year: int, members: list[Member],
     shown = [m for m in members if m.active or any(k[0] == m.id for k in by)]
     for i, m in enumerate(shown, 1):
         cells = [by.get((m.id or 0, mo)) for mo in range(1, 13)]
-        ws.append([i, m.full_name, *[f.amount if f and f.paid else None for f in cells],
+        ws.append([i, safe_cell(m.full_name), *[f.amount if f and f.paid else None
+                                                   for f in cells],
                    sum(f.amount for f in cells if f and f.paid),
                    sum(1 for f in cells if f and not f.paid)])
         for mo, f in enumerate(cells, 1):

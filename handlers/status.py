@@ -307,6 +307,11 @@ def flags(ctx: Ctx, args: list[str], rest: str) -> None:
 @command("report", "baocao", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Báo cáo Excel và biểu đồ: /report thang|quy|nam [kỳ]"))
 def report(ctx: Ctx, args: list[str], rest: str) -> None:
+    if args and args[0].lower() in ("sobienban", "minutes"):
+        from handlers.minutes_book import send_book
+
+        send_book(ctx, args[1:])  # the minutes book: members read their own cell's
+        return
     root = _scope_root(ctx)
     if root is None:
         ctx.deny("report")
