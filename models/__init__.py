@@ -3,6 +3,7 @@
 from models.attempt import CodeAttempt
 from models.attendance import Attendance
 from models.audit import AuditEntry
+from models.fees import FeePayment
 from models.files import StoredFile
 from models.form import FormState
 from models.joinrequest import JoinRequest
@@ -10,6 +11,7 @@ from models.meeting import AgendaItem, Meeting, Task
 from models.member import Identity, LinkCode, Member, RoleAssignment
 from models.org import ChatBinding, Organisation
 from models.outbox import OutboxMessage, ProcessedUpdate
+from models.plan import ThematicTopic
 from models.records import (
     CommitteeMeeting,
     DocumentRevision,
@@ -18,6 +20,7 @@ from models.records import (
     MeetingRecord,
     Opinion,
 )
+from models.review import MemberReview, OrgReview
 from models.schedule import ScheduledStep
 from models.score import Score, ScoreItem
 from models.textguard import install as _install_textguard
@@ -32,6 +35,7 @@ __all__ = [
     "CodeAttempt",
     "CommitteeMeeting",
     "DocumentRevision",
+    "FeePayment",
     "FormState",
     "Guest",
     "Identity",
@@ -41,7 +45,9 @@ __all__ = [
     "Meeting",
     "MeetingRecord",
     "Member",
+    "MemberReview",
     "Opinion",
+    "OrgReview",
     "Organisation",
     "OutboxMessage",
     "ProcessedUpdate",
@@ -51,4 +57,5 @@ __all__ = [
     "ScoreItem",
     "StoredFile",
     "Task",
+    "ThematicTopic",
 ]
