@@ -128,8 +128,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     from bot.runner import serve
 
-    asyncio.run(serve(settings))
-    return 0
+    return asyncio.run(serve(settings))
 
 
 def cmd_i18n(settings: Settings, args: argparse.Namespace) -> int:

@@ -34,6 +34,7 @@ from bot.platforms.base import (
 )
 from bot.ratelimit import PlatformPacer
 from models.base import utcnow
+from models.files import StoredFile
 from models.outbox import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -56,14 +57,25 @@ def to_payload(out: Outgoing, is_group: bool) -> dict[str, Any]:
     if out.attachment:
         payload["attachment"] = {"filename": out.attachment.filename,
                                  "kind": out.attachment.kind}
+        if out.attachment.file_id is not None:
+            payload["attachment"]["file_id"] = out.attachment.file_id
     return payload
 
 
-def to_outgoing(row: OutboxMessage) -> Outgoing:
+def to_outgoing(row: OutboxMessage,
+                load_file: Callable[[int], bytes | None] | None = None) -> Outgoing:
+    """The row as an Outgoing; a stored file is read with ``load_file`` (LookupError
+    when it is gone, e.g. the agenda it belonged to was cancelled)."""
     p = row.payload
     att = None
     if "attachment" in p and row.attachment is not None:
         att = Attachment(p["attachment"]["filename"], row.attachment, p["attachment"]["kind"])
+    elif "attachment" in p and p["attachment"].get("file_id") is not None:
+        file_id = int(p["attachment"]["file_id"])
+        data = load_file(file_id) if load_file is not None else None
+        if data is None:
+            raise LookupError(f"stored file {file_id} no longer exists")
+        att = Attachment(p["attachment"]["filename"], data, p["attachment"]["kind"], file_id)
     return Outgoing(
         platform=row.platform,
         chat_id=row.chat_id,
@@ -90,7 +102,8 @@ def enqueue(
         "platform": out.platform,
         "chat_id": out.chat_id,
         "payload": to_payload(out, is_group),
-        "attachment": out.attachment.data if out.attachment else None,
+        "attachment": out.attachment.data
+        if out.attachment and out.attachment.file_id is None else None,
         "status": OutboxStatus.PENDING.value,
         "attempts": 0,
         "next_attempt_at": not_before or now,
@@ -204,7 +217,11 @@ class OutboxSender:
     async def _deliver(self, row: OutboxMessage) -> None:
         messenger = self.messengers[row.platform]
         pacer = self.pacers[row.platform]
-        out = to_outgoing(row)
+        try:
+            out = to_outgoing(row, self._stored_file)
+        except LookupError as exc:
+            self._failed(row, SendError(str(exc), transient=False), pacer)
+            return
         if not out.answer_only:  # a button answer goes at once (Telegram's window is short)
             await pacer.acquire(row.chat_id, bool(row.payload.get("group")))
         try:
@@ -222,6 +239,11 @@ class OutboxSender:
                 platform_message_id=ref.message_id, attempts=row.attempts + 1))
             s.commit()
         self.sent_count += 1
+
+    def _stored_file(self, file_id: int) -> bytes | None:
+        with Session(self.engine) as s:
+            f = s.get(StoredFile, file_id)
+            return f.data if f is not None else None
 
     def _failed(self, row: OutboxMessage, exc: SendError, pacer: PlatformPacer) -> None:
         if delivery.settle(self.engine, row, exc, self.clock()):

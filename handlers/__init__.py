@@ -25,6 +25,7 @@ from handlers import (  # noqa: F401, I001  (order matters)
     resolution,
     committee,
     sotay,
+    sotay_reminders,
     auto_override,
     minutes_book,
     status,

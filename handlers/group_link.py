@@ -69,8 +69,8 @@ def _bind(ctx: Ctx, link: LinkCode, cell: Organisation, by: int | None) -> None:
     s.add(binding)
     link.used_at = ctx.now()
     s.add(link)
-    audit(s, "chat.bound", "organisation", cell.id, by, platform=inc.platform,
-          chat_id=inc.chat.id, previous_org=previous)
+    audit(s, "chat.bound", "organisation", cell.id, by, platform=binding.platform,
+          chat_id=binding.chat_id, previous_org=previous)
     if previous is not None and previous != cell.id:
         _tell_old_cell(ctx, binding, previous, cell)
     ctx.send(binding.chat_id, _("Nhóm này đã được gắn với {cell}. Bot sẽ đăng chương trình "

@@ -42,8 +42,9 @@ def book_filename(cell: Organisation, year: int) -> str:
 
 def send_book(ctx: Ctx, args: list[str]) -> None:
     s = ctx.session
-    year = int(args[0]) if args and args[0].isdigit() and len(args[0]) == 4 else ctx.now().year
-    name = " ".join(args[1:] if args and args[0].isdigit() else args)
+    has_year = bool(args) and args[0].isascii() and args[0].isdigit() and len(args[0]) == 4
+    year = int(args[0]) if has_year else ctx.now().year
+    name = " ".join(args[1:] if has_year else args)
     cell = actor_cell(ctx)
     if name:
         hits = [c for c in s.exec(select(Organisation).where(Organisation.kind != "bloc"))

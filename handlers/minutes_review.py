@@ -98,7 +98,7 @@ def confirm(ctx: Ctx, m: Meeting, revision: str) -> None:
 def fetch(ctx: Ctx, args: list[str], rest: str) -> None:
     s = ctx.session
     meeting: Meeting | None = None
-    if len(args) == 1 and args[0].isdigit() and len(args[0]) < 7 and "/" not in args[0]:
+    if len(args) == 1 and args[0].isascii() and args[0].isdigit() and len(args[0]) < 7:
         meeting = ctx.by_id(Meeting, args[0])
         cell = s.get(Organisation, meeting.cell_id) if meeting else None
         if meeting is None or cell is None or not can_read_cell(s, ctx.actor, cell):

@@ -85,7 +85,7 @@ def post_agenda(s: Session, meeting: Meeting, cell: Organisation, now: datetime,
     # One key per file and chat: a repeated sweep or restart never posts a file twice.
     for doc in files:
         send_group(s, cell.id or 0, doc.filename, f"m{meeting.id}:file{doc.id}:g", now=now,
-                   attachment=Attachment(doc.filename, doc.data))
+                   attachment=Attachment(doc.filename, b"", file_id=doc.id))
     members = due_members(s, cell_id=cell.id or 0)
     followers = members_with_role(s, org_id=cell.id or 0, roles=(Role.FOLLOWER.value,))
     missed = []
@@ -99,7 +99,7 @@ def post_agenda(s: Session, meeting: Meeting, cell: Organisation, now: datetime,
                 missed.append(m)
         for doc in files:
             send_private(s, m, doc.filename, f"m{meeting.id}:file{doc.id}:p{m.id}", now=now,
-                         attachment=Attachment(doc.filename, doc.data))
+                         attachment=Attachment(doc.filename, b"", file_id=doc.id))
     report_unreachable(s, meeting, cell, missed, now)
     meeting.agenda_posted_rev = meeting.agenda_rev
     if has_docs and meeting.docs_posted_at is None:

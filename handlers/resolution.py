@@ -92,7 +92,7 @@ def send_resolution(s: Session, m: Meeting, cell: Organisation, filename: str, d
          summary=N_("Nghị quyết của buổi sinh hoạt: /nghiquyet [kỳ hoặc số buổi]"))
 def resolution_cmd(ctx: Ctx, args: list[str], rest: str) -> None:
     s = ctx.session
-    if len(args) == 1 and args[0].isdigit() and len(args[0]) < 7:
+    if len(args) == 1 and args[0].isascii() and args[0].isdigit() and len(args[0]) < 7:
         m = ctx.by_id(Meeting, args[0])
         cell = s.get(Organisation, m.cell_id) if m else None
         if m is None or cell is None or not can_read_cell(s, ctx.actor, cell):

@@ -21,6 +21,7 @@ from handlers.labels import cell_label, label
 from handlers.notify import private_target
 from handlers.plan import plan_categories, plan_summary
 from handlers.router import Where, Who, callback, command
+from handlers.upper_attendance import upper_attendee_line
 from models import reports
 from models.attendance import Attendance
 from models.meeting import Meeting
@@ -120,16 +121,17 @@ def cell_text(s: Session, cell: Organisation, period: Period) -> tuple[str, list
 
 def _org_view(ctx: Ctx, org: Organisation, period: Period) -> None:
     s = ctx.session
+    upper = upper_attendee_line(s, org, period.months[-1])  # HD 42: once a quarter
     if org.is_cell:
         text, meetings = cell_text(s, org, period)
-        text += "\n" + "\n".join(plan_summary(s, org, int(period.first[:4]),
-                                              plan_categories(ctx)))
+        text += "\n" + "\n".join([*plan_summary(s, org, int(period.first[:4]),
+                                                plan_categories(ctx)), upper])
         kb = column([(fmt_datetime(m.scheduled_at, m.timezone), f"sm:{m.id}")
                      for m in meetings], 2)
         ctx.reply(text, kb)
         return
     children = reports.child_rows(s, org, period)
-    lines = [summary_text(s, org, period)]
+    lines = [summary_text(s, org, period), upper]
     if period.kind == "year":
         lines += plan_summary(s, org, int(period.first[:4]), plan_categories(ctx))
     lines.append("")

@@ -174,3 +174,21 @@ def next_resolution_no(s: Session, cell_id: int, year: int) -> int:
     top = s.exec(select(func.max(MeetingRecord.resolution_no)).where(
         MeetingRecord.cell_id == cell_id, MeetingRecord.resolution_year == year)).one()
     return (top or 0) + 1
+
+
+def cells_without_upper_attendee(s: Session, root_path: str,
+                                 months: list[str]) -> list[tuple[int, str]]:
+    """Active cells under ``root_path`` whose meetings in ``months`` had no upper-level
+    committee member among the recorded guests (HD 42: at least once a quarter)."""
+    from models.meeting import Meeting
+    from models.org import CELL_KINDS, Organisation
+
+    attended = (select(Guest.id).join(Meeting, Meeting.id == Guest.meeting_id)
+                .where(Meeting.cell_id == Organisation.id, Meeting.period.in_(months),
+                       Guest.upper_level == True)  # noqa: E712
+                .exists())
+    return [(r[0], r[1]) for r in s.exec(
+        select(Organisation.id, Organisation.name)
+        .where(Organisation.path.like(root_path + "%"), Organisation.kind.in_(CELL_KINDS),
+               Organisation.active == True, ~attended)  # noqa: E712
+        .order_by(Organisation.path)).all()]

@@ -147,6 +147,14 @@ async def test_minutes_book_and_text_version(driver: Driver, clock: FakeClock,
     _cid, mid = await setup_month(driver, clock)
     await score(driver, mid)
     await _minutes(driver, mid)
+    # /status: which cells had no upper-level committee member at a meeting this quarter.
+    out = await driver.say("Đỗ Mạnh Cường", "/status")  # officer of the base organisation
+    line = next(t for t in out[-1].splitlines() if "cấp ủy cấp trên" in t)
+    assert "quý 4" in line and "Chi bộ Phòng Quản lý ngân sách" in line
+    # Two cells are called "Chi bộ Văn phòng Sở"; only the one the follower visited is out.
+    assert line.count("Chi bộ Văn phòng Sở") == 1 and ": 3 chi bộ:" in line
+    out = await driver.say("Trần Thị Bích Ngọc", "/status")  # the deputy: her cell's view
+    assert "Quý 4: đã có cấp ủy cấp trên dự sinh hoạt." in out[-1]
     before = len(driver.messenger.sent)
     await driver.say(MEMBER, "/report sobienban 2026")
     book = driver.messenger.sent[before:][-1]
@@ -182,3 +190,29 @@ async def test_minutes_book_and_text_version(driver: Driver, clock: FakeClock,
     zalo: Outgoing = rows["zalo"]
     assert all(f"{n}: {t}" in zalo.text for _k, n, t in OPINIONS)
     assert rows["telegram"].text == "Biên bản" and rows["telegram"].attachment is not None
+
+
+async def test_sotay_reminders_until_recorded(driver: Driver, clock: FakeClock) -> None:
+    cell = _cell(driver)
+    for n in (SEC, "Trần Thị Bích Ngọc"):
+        driver.member(n)
+    _materialise(driver.app)
+    clock.set(DEC_MEETING - timedelta(hours=48))
+    await tick(driver.app)
+    sec_chat = f"dm-{driver.member(SEC).id}"
+    assert any("Sổ tay đảng viên ít nhất 1 ngày trước" in t
+               for t in driver.messenger.texts(sec_chat))
+    _cid, mid = await setup_month(driver, clock)
+    clock.set(DEC_MEETING + timedelta(hours=24))
+    await tick(driver.app)
+    after = [t for t in driver.messenger.texts(sec_chat) if "trong 2 ngày" in t]
+    assert len(after) == 1
+    out = await driver.say(SEC, "/sotay sau đã đăng")
+    assert "đăng lên Sổ tay 21 giờ sau khi kết thúc" in out[-1]  # ended 09:45 (UTC+7)
+    clock.set(DEC_MEETING + timedelta(hours=44))
+    await tick(driver.app)  # recorded: no second reminder
+    assert len([t for t in driver.messenger.texts(sec_chat) if "trong 2 ngày" in t]) == 1
+    with Session(driver.app.engine) as s:
+        rec = s.exec(select(MeetingRecord).where(MeetingRecord.meeting_id == mid)).one()
+        assert rec.sotay_after_at == DEC_MEETING + timedelta(hours=24)
+        assert rec.sotay_after_link is None and cell.id

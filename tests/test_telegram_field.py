@@ -11,6 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, func, select
 
+from bot.app import App
+from bot.config import TelegramSettings
 from bot.outbox import enqueue
 from bot.platforms.base import Capabilities, Outgoing
 from bot.platforms.telegram import TelegramAdapter
@@ -23,6 +25,7 @@ from tests import test_telegram
 from tests.helpers import SEC, tick
 from tests.test_cycle import DEC_MEETING
 from tests.test_telegram import FAST, GROUP, TG, _bound_group, until
+from tests.tg_emulator import TelegramEmulator
 
 tg = test_telegram.tg  # the same fixture: adapter polling the emulator
 
@@ -271,3 +274,21 @@ async def test_a_group_the_bot_was_thrown_out_of_is_unbound_and_officers_told(tg
     _at(tg, 24)
     await tick(tg.app)  # reminders now go privately
     assert "Nhắc lịch" in tg.emu.to(102)[-1].text
+
+
+async def test_a_process_left_with_no_platform_exits_for_its_supervisor(sample: App) -> None:
+    from bot.runner import serve
+
+    emu = TelegramEmulator()
+    base = await emu.start()
+    settings = sample.settings.model_copy(
+        update={"telegram": TelegramSettings(token=emu.token, base_url=base)})
+    task = asyncio.create_task(serve(settings))
+    try:
+        await until(lambda: any(m == "getUpdates" for m, _p in emu.calls), timeout=30)
+        emu.token = "revoked"  # /revoke at BotFather: every call answers 401 Unauthorized
+        assert await asyncio.wait_for(task, timeout=30) == 1  # exits; a supervisor restarts
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await emu.stop()

@@ -39,6 +39,9 @@ class Attachment:
     filename: str
     data: bytes
     kind: Literal["document", "photo"] = "document"
+    # A file kept in the store (models.files.StoredFile): the outbox keeps this reference
+    # instead of a copy of ``data`` per recipient, and reads the bytes when it sends.
+    file_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,7 @@ from bot.platforms.base import (
     sleep_or_stop,
     split_text,
 )
+from bot.platforms.download import download_bounded
 from bot.platforms.telegram_errors import conflict_advice, send_error
 
 log = logging.getLogger(__name__)
@@ -268,7 +269,12 @@ class TelegramAdapter:
         """Fetch the file before the core sees the update. A failure raises, so the
         update is not acknowledged and Telegram delivers it again."""
         file = await self.bot.get_file(inc.extra["file_id"])
-        data = bytes(await file.download_as_bytearray())
+        data = await download_bounded(str(file.file_path), MAX_DOWNLOAD)
+        if data is None:  # the size claims were false: refuse it like a declared big file
+            log.warning("telegram: file %r is larger than claimed; refused",
+                        inc.extra["file_name"])
+            return replace(inc, extra={**inc.extra, "file_id": None,
+                                       "file_too_big": MAX_DOWNLOAD // (1024 * 1024)})
         return replace(inc, attachment=Attachment(inc.extra["file_name"], data, "document"))
 
     async def _show_choice(self, update: Update) -> None:

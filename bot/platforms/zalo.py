@@ -57,6 +57,11 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "zalo"
 MAX_TEXT = 2000
+DOC_LINK_TTL = 7 * 24 * 3600.0  # a document link lives a week (in memory: lost on restart)
+DOC_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf", "png": "image/png", "csv": "text/csv"}
 HandleFn = Callable[[Incoming], bool]
 EVENTS = {"message.text.received", "message.image.received", "message.sticker.received",
           "message.unsupported.received"}
@@ -102,7 +107,7 @@ class ZaloAdapter:
         self.handled = 0
         self.last_message_id = ""
         self._seen: OrderedDict[str, None] = OrderedDict()  # recent message ids (replays)
-        self._files: dict[str, tuple[bytes, float]] = {}
+        self._files: dict[str, tuple[bytes, float, str]] = {}  # data, expiry, content type
         self._runner: web.AppRunner | None = None
 
     # -- HTTP ---------------------------------------------------------------------------
@@ -317,13 +322,13 @@ class ZaloAdapter:
         entry = self._files.get(request.match_info["token"])
         if entry is None or entry[1] < time.time():
             return web.Response(status=404)
-        return web.Response(body=entry[0], content_type="image/png")
+        return web.Response(body=entry[0], content_type=entry[2])
 
-    def _publish(self, data: bytes, ttl: float = 3600) -> str:
+    def _publish(self, data: bytes, ttl: float = 3600, content_type: str = "image/png") -> str:
         now = time.time()
         self._files = {k: v for k, v in self._files.items() if v[1] > now}
         token = secrets.token_urlsafe(24)
-        self._files[token] = (data, now + ttl)
+        self._files[token] = (data, now + ttl, content_type)
         return f"{self.settings.public_base_url.rstrip('/')}/zalo/files/{token}"
 
     # -- sending --------------------------------------------------------------------------
@@ -351,8 +356,14 @@ class ZaloAdapter:
                     body["caption"] = text[:MAX_TEXT]
                 r = await self.call("sendPhoto", body)
                 return SentRef(str((r or {}).get("message_id", "")))
-            text += "\n" + _("[{name}: Zalo không nhận tệp; đồng chí xem qua Telegram hoặc "
-                              "lệnh chibot report]").format(name=att.filename)
+            if self.settings.public_base_url:  # Zalo takes no files: a link chibot serves
+                url = self._publish(att.data, DOC_LINK_TTL, DOC_TYPES.get(
+                    att.filename.rsplit(".", 1)[-1], "application/octet-stream"))
+                text += "\n" + _("[Tải tệp {name} (7 ngày): {url}]").format(
+                    name=att.filename, url=url)
+            else:
+                text += "\n" + _("[{name}: Zalo không nhận tệp; đồng chí xem qua Telegram hoặc "
+                                  "lệnh chibot report]").format(name=att.filename)
         last = ""
         parts = [p for p in split_text(text, MAX_TEXT) if p.strip()]
         if not parts:  # the API refuses an empty text: nothing is sent
