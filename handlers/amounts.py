@@ -17,6 +17,14 @@ _PLAIN = re.compile(r"(\d+)\s*" + _CURRENCY + r"?")
 _SCALED = re.compile(r"(\d+)(?:[.,](\d{1,3}))?\s*(k|nghin|ngan|tr|trieu)\s*" + _CURRENCY + r"?")
 
 
+def ascii_int(text: str, max_digits: int) -> int | None:
+    """A small number typed by a person (a list number, a year): ASCII digits only, at most
+    ``max_digits`` of them, so a huge or exotic number never reaches int()."""
+    if not text or len(text) > max_digits or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
 def fmt_dong(amount: int) -> str:
     return _("{n} đ").format(n=fmt_number(amount, 0))
 
@@ -27,6 +35,9 @@ def parse_amount(text: str, *, max_amount: int) -> int:
     t = fold(raw).replace(" ", "") if raw else ""
     if not t:
         raise Invalid(_("Chưa ghi số tiền."))
+    if not t.isascii() or sum(ch.isdigit() for ch in t) > 15:
+        raise Invalid(_("“{text}” không phải là số tiền. Ví dụ: 50.000, 50k, 50 nghìn.")
+                      .format(text=raw[:30]))
     if t.startswith("-"):
         raise Invalid(_("“{text}”: số tiền không được âm.").format(text=raw[:30]))
     value: int | None = None

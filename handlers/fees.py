@@ -21,7 +21,7 @@ from bot.platforms.base import Attachment
 from bot.text import fold
 from handlers import yearflags
 from handlers.access import led_cells
-from handlers.amounts import fmt_dong, parse_amount
+from handlers.amounts import ascii_int, fmt_dong, parse_amount
 from handlers.context import Ctx
 from handlers.forms import Invalid
 from handlers.router import Where, Who, callback, command
@@ -79,7 +79,7 @@ def parse_entries(text: str, members: list[Member], usual: dict[int, int], done:
         if fold(raw) in ALL:
             everyone = True
             continue
-        m = re.fullmatch(r"(\d{1,3})[.)]?\s+(.+)", raw)
+        m = re.fullmatch(r"([0-9]{1,3})[.)]?\s+(.+)", raw)
         if m is None:
             errors.append(_("“{item}”: cần số thứ tự rồi số tiền, ví dụ “3 50.000”.").format(
                 item=raw[:40]))
@@ -215,10 +215,11 @@ def fee_book(ctx: Ctx, args: list[str], rest: str) -> None:
         return
     year = ctx.now().astimezone(ZoneInfo(cell.timezone)).year
     if args:
-        if not (args[0].isdigit() and 2000 <= int(args[0]) <= 2100):
+        y = ascii_int(args[0], 4)
+        if y is None or not 2000 <= y <= 2100:
             ctx.reply(_("Năm không hợp lệ. Ví dụ: /sodangphi 2026."))
             return
-        year = int(args[0])
+        year = y
     s = ctx.session
     members = cell_members(s, cell_id=cell.id or 0, include_left=True)
     rows: list[FeePayment] = cell_fees(s, cell_id=cell.id or 0, year=year)

@@ -75,7 +75,7 @@ def reason(ctx: Ctx, args: list[str], rest: str) -> None:
         return
     text = rest.strip()
     meeting: Meeting | None = None
-    if args and args[0].isdigit():
+    if args and args[0].isascii() and args[0].isdigit():
         meeting = ctx.by_id(Meeting, args[0])
         if meeting is None or not leads_cell(ctx.actor, meeting.cell_id):
             ctx.deny(f"reason for meeting {args[0]}")

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from bot.i18n import N_, _, current_locale
 from handlers.access import is_member_of, led_cells
+from handlers.amounts import ascii_int
 from handlers.context import Ctx
 from handlers.router import Where, Who, command
 from models.audit import audit
@@ -83,7 +84,7 @@ def plan(ctx: Ctx, args: list[str], rest: str) -> None:
         return
     year = ctx.now().astimezone(ZoneInfo(cell.timezone)).year
     text = rest.strip()
-    if m := re.match(r"(\d{4})\b\s*", text):
+    if m := re.match(r"([0-9]{4})\b\s*", text):
         year, text = int(m.group(1)), text[m.end():]
         if not 2000 <= year <= 2100:
             ctx.reply(_("Năm không hợp lệ. Ví dụ: /kehoach 2026."))
@@ -101,7 +102,7 @@ def plan(ctx: Ctx, args: list[str], rest: str) -> None:
         ctx.deny("plan edit: not a cell leader")
         return
     plan_now = topics(s, cell_id=cell.id or 0, year=year)
-    if m := re.fullmatch(r"(?:xoa|xóa|del)\s+(\d{1,2})", text, flags=re.IGNORECASE):
+    if m := re.fullmatch(r"(?:xoa|xóa|del)\s+([0-9]{1,2})", text, flags=re.IGNORECASE):
         n = int(m.group(1))
         if not 1 <= n <= len(plan_now) or plan_now[n - 1].meeting_id:
             ctx.reply(_("Không xóa được chủ đề số {n} (không có, hoặc đã thực hiện).").format(
@@ -136,15 +137,16 @@ def _actor(ctx: Ctx) -> int | None:
 
 
 def _category(text: str, cats: list[Category]) -> Category | None:
-    if text.isdigit() and 1 <= int(text) <= len(cats):
-        return cats[int(text) - 1]
+    n = ascii_int(text, 2)
+    if n is not None and 1 <= n <= len(cats):
+        return cats[n - 1]
     return next((c for c in cats if c.id == text.lower()), None)
 
 
 def _check(parts: list[str], cats: list[Category], registered: int) -> str | None:
     if len(parts) not in (3, 4):
         return _("Cú pháp: /kehoach 2026 Quý 2 | SỐ LOẠI | Tên chủ đề | Người trình bày.")
-    if not re.fullmatch(r"(?:qu[yý]\s*|q\s*)?[1-4]", parts[0], flags=re.IGNORECASE):
+    if not re.fullmatch(r"(?:qu[yý]\s*|q\s*)?[1-4]", parts[0], flags=re.IGNORECASE | re.ASCII):
         return _("Quý phải từ 1 đến 4 (ví dụ “Quý 2”).")
     if _category(parts[1], cats) is None:
         return _("Không có loại chủ đề “{x}”; chọn số trong danh sách /kehoach.").format(

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.i18n import N_, _, fmt_percent, use_locale
 from handlers import classify
 from handlers.access import led_cells, oversees
+from handlers.amounts import ascii_int
 from handlers.context import Ctx
 from handlers.labels import cell_label, label
 from handlers.notify import send_private
@@ -44,8 +45,7 @@ def review_year(ctx: Ctx, tz: str) -> tuple[int, bool]:
 
 
 def _year_arg(ctx: Ctx, args: list[str], tz: str) -> tuple[int | None, list[str]]:
-    if args and args[0].isdigit() and len(args[0]) == 4:
-        y = int(args[0])
+    if args and (y := ascii_int(args[0], 4)) is not None and len(args[0]) == 4:
         return (y if 2000 <= y <= 2100 else None), args[1:]
     return review_year(ctx, tz)[0], args
 
@@ -168,11 +168,12 @@ def review(ctx: Ctx, args: list[str], rest: str) -> None:
         _propose_cell(ctx, cell, year, " ".join(args[1:]))
         return
     records = year_record(s, cell, year)
-    if len(args) < 2 or not args[0].isdigit() or not 1 <= int(args[0]) <= len(records):
+    n = ascii_int(args[0], 3)
+    if len(args) < 2 or n is None or not 1 <= n <= len(records):
         ctx.reply(_("Cú pháp: /danhgia {y} SỐ MỨC, ví dụ /danhgia {y} 3 2 (số thứ tự trong "
                     "danh sách, mức 1–4).").format(y=year))
         return
-    r = records[int(args[0]) - 1]
+    r = records[n - 1]
     member = s.get(Member, r["member_id"])
     assert member is not None
     rv = member_review(s, member=member, year=year)
@@ -265,11 +266,12 @@ def confirm(ctx: Ctx, args: list[str], rest: str) -> None:
                        "bộ cho từng đảng viên.").format(y=year))
         ctx.reply("\n".join(lines))
         return
-    if not args[0].isdigit() or not 1 <= int(args[0]) <= len(cells):
+    n = ascii_int(args[0], 4)
+    if n is None or not 1 <= n <= len(cells):
         ctx.reply(_("Cú pháp: /duyet {y} SỐ [MỨC], số thứ tự chi bộ trong danh sách /duyet "
                     "{y}.").format(y=year))
         return
-    cell = cells[int(args[0]) - 1]
+    cell = cells[n - 1]
     row = rows.get(cell.id)
     rv = org_review(s, org_id=cell.id or 0, year=year)
     level = classify.parse_level(" ".join(args[1:])) if len(args) >= 2 else \

@@ -124,9 +124,8 @@ def _org_view(ctx: Ctx, org: Organisation, period: Period) -> None:
     upper = upper_attendee_line(s, org, period.months[-1])  # HD 42: once a quarter
     if org.is_cell:
         text, meetings = cell_text(s, org, period)
-        text += "\n" + upper
-        text += "\n" + "\n".join(plan_summary(s, org, int(period.first[:4]),
-                                              plan_categories(ctx)))
+        text += "\n" + "\n".join([*plan_summary(s, org, int(period.first[:4]),
+                                                plan_categories(ctx)), upper])
         kb = column([(fmt_datetime(m.scheduled_at, m.timezone), f"sm:{m.id}")
                      for m in meetings], 2)
         ctx.reply(text, kb)

@@ -137,3 +137,16 @@ async def test_fee_book_has_a_row_a_member_a_column_a_month_and_quarters(
     assert "Năm không hợp lệ" in out[0]
     with Session(driver.app.engine) as s:
         assert member(s, SEC).id
+
+
+async def test_huge_and_exotic_numbers_are_refused_politely(driver: Driver) -> None:
+    huge = "9" * 5000
+    for who, text in ((SEC, f"/dangphi 11/2026 1 {huge}"), (SEC, f"/dangphi 11/2026 {huge} 5k"),
+                      (SEC, f"/sodangphi {huge}"), (SEC, "/sodangphi ２０２６"),
+                      (SEC, f"/danhgia 2026 {huge} 1"), (SEC, f"/kehoach 2026 xoa {huge}"),
+                      (SEC, "/kehoach 2026 Quý ٣ | 1 | Chủ đề thử nghiệm"),
+                      (SEC, f"/lydo {huge} lý do"), ("Nguyễn Văn An", f"/duyet 2026 {huge}")):
+        out = await driver.say(who, text)
+        assert out and "gặp sự cố" not in out[0], text
+    assert _fees(driver, "2026-11") == {}
+    assert "không phải là số tiền" in (await driver.say(SEC, f"/dangphi 11/2026 1 {huge}"))[0]

@@ -171,10 +171,10 @@ async def test_status_and_missing_mark_low_attendance_and_unexcused(
         held(s, cell, 2026, 11, {TUAN: "unexcused", HANH: "excused"})
         s.commit()
     out = await driver.say("Nguyễn Văn An", "/status 11/2026")  # base officer: its cells
-    line = next(x for x in out[0].splitlines() if QLNS[0] in x)
+    line = next(x for x in out[0].splitlines() if x.startswith(f"• {QLNS[0]}"))
     assert "⚠️ dự họp dưới 85%" in line and "❗ 1 vắng không lý do" in line
     out = await driver.say("Đỗ Mạnh Cường", "/missing 11/2026")
-    line = next(x for x in out[0].splitlines() if QLNS[0] in x)
+    line = next(x for x in out[0].splitlines() if x.startswith(f"• {QLNS[0]}"))
     assert f"{QLNS[0]} — {QLNS[1]}: chưa chấm điểm" in line and "dưới 85%" in line
 
 
