@@ -177,7 +177,7 @@ def cmd_bench_seed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="chibot", description="Trợ lý sinh hoạt chi bộ")
+    p = argparse.ArgumentParser(prog="chibot", description="chibot: bot sinh hoạt chi bộ")
     p.add_argument("--config", help="config.toml (default: $CHIBOT_CONFIG or ./config.toml)")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("run", help="serve Telegram and/or Zalo")

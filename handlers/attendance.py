@@ -189,8 +189,8 @@ class RollCallForm(CellForm):
                 rate=fmt_percent(attended / due if due else 0), sp=data["speakers"]),
         ]
         if not quorum(attended, due):
-            lines.append(_("⚠️ Không quá nửa số đảng viên phải dự có mặt: buổi sinh hoạt sẽ "
-                           "được ghi là KHÔNG ĐỦ ĐIỀU KIỆN (nghị quyết không có giá trị)."))
+            lines.append("⚠️ " + _("Số đảng viên có mặt chưa quá một nửa số phải dự; buổi sinh "
+                                  "hoạt không đủ điều kiện biểu quyết."))
         return "\n".join(lines)
 
     def finish(self, ctx: Ctx, data: Data) -> None:
@@ -225,9 +225,10 @@ class RollCallForm(CellForm):
             ctx.reply("\n".join([_("Đã ghi điểm danh. Buổi sinh hoạt hợp lệ."), *warnings]),
                       buttons([(_("📝 Chấm điểm ngay"), f"sc:{m.id}")]))
         else:
-            ctx.reply("\n".join([_("Đã ghi: buổi sinh hoạt KHÔNG ĐỦ ĐIỀU KIỆN vì không quá nửa "
-                                   "số đảng viên phải dự có mặt. Đề nghị chi bộ tổ chức lại "
-                                   "(/themhop)."), *warnings]))
+            ctx.reply("\n".join([_("Đã ghi: buổi sinh hoạt KHÔNG ĐỦ ĐIỀU KIỆN."),
+                                _("Số đảng viên có mặt chưa quá một nửa số phải dự; buổi sinh "
+                                  "hoạt không đủ điều kiện biểu quyết."),
+                                _("Đề nghị chi bộ tổ chức lại (/themhop)."), *warnings]))
 
 
 def quorum(attended: int, due: int) -> bool:

@@ -1,4 +1,4 @@
-"""Committee status: /status with drill-down, /missing with reminders, /flags, /report.
+"""Committee status: /tinhhinh with drill-down, /chuahop with reminders, /canhbao, /baocao.
 
 Scope: an officer sees their subtree, a secretary or deputy their cell, a member only
 their own record; everything else is denied.
@@ -136,8 +136,8 @@ def _org_view(ctx: Ctx, org: Organisation, period: Period) -> None:
 
 
 # -- /status ------------------------------------------------------------------------------
-@command("status", "tinhhinh", who=Who.LINKED, where=Where.PRIVATE,
-         summary=N_("Tình hình sinh hoạt: /status [tháng], ví dụ /status 11/2026"))
+@command("tinhhinh", "status", who=Who.LINKED, where=Where.PRIVATE,
+         summary=N_("Tình hình sinh hoạt: /tinhhinh [tháng], ví dụ /tinhhinh 11/2026"))
 def status(ctx: Ctx, args: list[str], rest: str) -> None:
     period = _period(ctx, rest)
     if period is None:
@@ -205,7 +205,7 @@ def _missing(ctx: Ctx, root: Organisation, period: Period) -> list[dict]:  # typ
             if c["held"] == 0 or c["unscored"] > 0]
 
 
-@command("missing", "chuahop", who=Who.LINKED, where=Where.PRIVATE,
+@command("chuahop", "missing", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Chi bộ chưa sinh hoạt / chưa chấm điểm trong tháng (cán bộ theo dõi)"))
 def missing(ctx: Ctx, args: list[str], rest: str) -> None:
     root = officer_root(ctx)
@@ -275,7 +275,7 @@ def _scope_root(ctx: Ctx) -> Organisation | None:
     return root
 
 
-@command("flags", "canhbao", who=Who.LINKED, where=Where.PRIVATE,
+@command("canhbao", "flags", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Đảng viên vắng nhiều, chi bộ chưa sinh hoạt chuyên đề"))
 def flags(ctx: Ctx, args: list[str], rest: str) -> None:
     root = _scope_root(ctx)
@@ -290,7 +290,7 @@ def flags(ctx: Ctx, args: list[str], rest: str) -> None:
     lines = [_("⚠️ Cảnh báo — {org}").format(org=root.name),
              _("Đảng viên vắng không lý do 3 lần trong năm {y} hoặc vắng 3 buổi liên tiếp "
                "(Điều lệ Đảng, Điều 8):").format(y=today.year)]
-    lines += [_("• {name} ({cell}): {u} lần không lý do; {r}/3 buổi gần nhất vắng").format(
+    lines += [_("• {name} ({cell}): vắng không lý do {u} lần; vắng {r}/3 buổi gần nhất").format(
         name=m["name"], cell=m["cell"], u=m["unexcused"], r=m["recent_absent"])
         for m in members] or [_("• Không có.")]
     lines.append(_("Chi bộ chưa có sinh hoạt chuyên đề trong quý {q}:").format(q=q.label))
@@ -299,8 +299,8 @@ def flags(ctx: Ctx, args: list[str], rest: str) -> None:
 
 
 # -- /report ----------------------------------------------------------------------------------
-@command("report", "baocao", who=Who.LINKED, where=Where.PRIVATE,
-         summary=N_("Báo cáo Excel và biểu đồ: /report thang|quy|nam [kỳ]"))
+@command("baocao", "report", who=Who.LINKED, where=Where.PRIVATE,
+         summary=N_("Báo cáo Excel và biểu đồ: /baocao thang|quy|nam [kỳ]"))
 def report(ctx: Ctx, args: list[str], rest: str) -> None:
     root = _scope_root(ctx)
     if root is None:
@@ -318,7 +318,7 @@ def report(ctx: Ctx, args: list[str], rest: str) -> None:
     else:
         period = parse_period(rest, today)
     if period is None:
-        ctx.reply(_("Cú pháp: /report thang [11/2026] | quy [4/2026] | nam [2026]."))
+        ctx.reply(_("Cú pháp: /baocao thang [11/2026] | quy [4/2026] | nam [2026]."))
         return
     s = ctx.session
     name = f"bao-cao-{encode(period)}"

@@ -300,8 +300,8 @@ class ZaloAdapter:
                                                   "photo": self._publish(att.data),
                                                   "caption": text[:MAX_TEXT]})
                 return SentRef(str((r or {}).get("message_id", "")))
-            text += "\n" + _("[{name}: Zalo không nhận tệp; đồng chí xem qua Telegram hoặc "
-                              "lệnh chibot report]").format(name=att.filename)
+            text += "\n" + _("Tệp {name} không gửi được qua Zalo; đề nghị đồng chí nhận qua "
+                              "Telegram hoặc liên hệ quản trị hệ thống.").format(name=att.filename)
         last = ""
         for part in split_text(text, MAX_TEXT):
             r = await self.call("sendMessage", {"chat_id": out.chat_id, "text": part})
