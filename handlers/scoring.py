@@ -24,6 +24,13 @@ from handlers.context import Ctx
 from handlers.forms import Choice, Invalid, Step
 from handlers.labels import label
 from handlers.router import Where, Who, callback, command
+from handlers.score_display import (
+    band_explanation,
+    computed,
+    computed_lines,
+    group_header,
+    shown_total,
+)
 from handlers.score_notices import notify_followers, post_conclusion
 from handlers.score_store import (
     correction_open,
@@ -67,22 +74,33 @@ class ScoringForm(CellForm):
         return pts
 
     def _group_prompt(self, ctx: Ctx, data: Data, g: Group, i: int) -> str:
+        """The group's computed criteria first (with those of the fully computed groups
+        just before it, which have no step of their own), then what is asked; the total
+        counts only the groups shown so far."""
         thematic = data["thematic"]
         rubric = self.rubric(ctx, data)
-        lines = [_("Nhóm {i}. {title} (tối đa {max} điểm)").format(
-            i=i, title=gtitle(g), max=fmt_number(g.max))]
         auto = data["auto"]
-        for c in g.criteria:
-            if c.id in auto and auto[c.id][0] is not None:
-                lines.append(f"  🤖 {ctitle(c)}: {fmt_number(auto[c.id][0])}/"
-                             f"{fmt_number(rubric.effective_max(c, thematic))} — {auto[c.id][1]}")
+        pts = self.points(ctx, data)
+        lines: list[str] = []
+        for j in range(i - 1, 0, -1):  # the computed-only groups right before this one
+            if self.manual(ctx, data, rubric.groups[j - 1]):
+                break
+        else:
+            j = 0
+        for k in range(j + 1, i):
+            og = rubric.groups[k - 1]
+            lines += [group_header(og, k), *computed_lines(rubric, og, auto, thematic, pts)]
+        lines += [group_header(g, i), *computed_lines(rubric, g, auto, thematic, pts)]
         for n, c in enumerate(self.manual(ctx, data, g), 1):
             note = f" ({auto[c.id][1]})" if c.id in auto else ""
             lines.append(f"  {n}) {ctitle(c)}: 0–{fmt_number(rubric.effective_max(c, thematic))}"
                          f"{note}")
+        shown = {c.id: p for c, p in ((c, pts.get(c.id)) for c in g.criteria)
+                 if computed(auto, c) and p is not None}
+        total = shown_total(rubric.groups[:i - 1], pts) + sum(shown.values())
         lines.append(_("Gửi lần lượt điểm các mục 1), 2)… cách nhau bằng dấu cách, hoặc “đủ” "
                        "nếu đạt tối đa. Tổng điểm đến lúc này: {total}.").format(
-            total=fmt_number(sum(self.points(ctx, data).values()))))
+            total=fmt_number(total)))
         return "\n".join(lines)
 
     def _parse_group(self, ctx: Ctx, data: Data, g: Group, text: str) -> dict[str, float]:
@@ -182,11 +200,9 @@ class ScoringForm(CellForm):
         total, band = rubric.rate(pts, thematic)
         lines.append(_("Tổng điểm: {total}/{max} — Xếp loại: {band}").format(
             total=fmt_number(total), max=fmt_number(rubric.total), band=label(band)))
-        plain = next((b for b in rubric.bands if total + 1e-9 >= b.min), None)
-        if plain is not None and plain.id != band:
-            lines.append(_("(Chưa xếp loại {band} vì chưa đạt tối đa các tiêu chí: {crits}.)")
-                         .format(band=label(plain.id), crits=", ".join(
-                             ctitle(rubric.criterion(c)) for c in plain.requires_full)))
+        why = band_explanation(rubric, total, band, pts, thematic)
+        if why:
+            lines.append(why)
         if data.get("tasks_fix"):
             lines.append(_("Tỷ lệ nhiệm vụ điều chỉnh: {p}% — {r}").format(
                 p=fmt_number(data["tasks_fix"][0]), r=data["tasks_fix"][1]))
