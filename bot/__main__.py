@@ -51,21 +51,40 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
+    import tempfile
+
     from sqlmodel import Session, select
 
     from bot.app import App
     from bot.console_app import run_console
     from bot.importer import import_file
+    from bot.rehearsal import Rehearsal, RehearsalError, SimClock, parse_at
     from models.member import Member
 
-    app = App(settings)
-    with Session(app.engine) as s:
-        empty = s.exec(select(Member).limit(1)).first() is None
-    if empty:
-        print("Cơ sở dữ liệu trống: nạp danh sách mẫu (40 đảng viên, 4 chi bộ).")
-        import_file(app.engine, SAMPLE_SHEET, bloc_name=settings.bloc_name,
-                    timezone=settings.timezone)
-    asyncio.run(run_console(app, args.as_name, args.group))
+    rehearsal_clock = None
+    if args.at:
+        try:
+            rehearsal_clock = SimClock(parse_at(args.at, settings.timezone))
+        except RehearsalError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+    with tempfile.TemporaryDirectory(prefix="chibot-console-") as tmp:
+        if args.fresh:  # a throw-away database: the rehearsal leaves nothing behind
+            settings = settings.model_copy(update={
+                "data_dir": Path(tmp), "database": settings.database.model_copy(
+                    update={"url": f"sqlite:///{tmp}/console.db"})})
+        app = App(settings, clock=rehearsal_clock) if rehearsal_clock else App(settings)
+        try:
+            with Session(app.engine) as s:
+                empty = s.exec(select(Member).limit(1)).first() is None
+            if empty:
+                print("Cơ sở dữ liệu trống: nạp danh sách mẫu (40 đảng viên, 4 chi bộ).")
+                import_file(app.engine, SAMPLE_SHEET, bloc_name=settings.bloc_name,
+                            timezone=settings.timezone)
+            rehearsal = Rehearsal(app, rehearsal_clock) if rehearsal_clock else None
+            asyncio.run(run_console(app, args.as_name, args.group, rehearsal))
+        finally:
+            app.close()
     return 0
 
 
@@ -187,6 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     con = sub.add_parser("console", help="chat with the bot in the terminal as a member")
     con.add_argument("--as", dest="as_name", required=True, help="member's full name")
     con.add_argument("--group", action="store_true", help="start in the cell's group chat")
+    con.add_argument("--at", help="rehearsal: simulated clock from this local time "
+                                  "(\"2026-11-17 08:00\"); :tua 3d moves it and runs the cycle")
+    con.add_argument("--fresh", action="store_true",
+                     help="a throw-away database seeded with the sample bloc")
     demo = sub.add_parser("demo", help="play one simulated month of one cell (fresh database)")
     demo.add_argument("--keep", action="store_true",
                       help="use the configured database instead of a throw-away one")
