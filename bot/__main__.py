@@ -154,7 +154,8 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     from sqlmodel import Session, select
 
     from bot.text import fold
-    from handlers.exports import cells_csv, chart_png, workbook
+    from handlers.charts import chart_png
+    from handlers.exports import cells_csv, workbook
     from models.db import make_engine, migrate
     from models.org import Organisation
     from models.reports import parse_period
@@ -175,8 +176,10 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         if args.format == "png":
             data = chart_png(s, root, period)
+        elif args.format == "csv":
+            data = cells_csv(s, root, period, settings, decimal=args.csv_decimal)
         else:
-            data = {"xlsx": workbook, "csv": cells_csv}[args.format](s, root, period, settings)
+            data = workbook(s, root, period, settings)
     out = Path(args.out or f"bao-cao-{period.first}.{args.format}")
     out.write_bytes(data)
     print(f"Đã ghi {out} ({len(data)} bytes) — {root.name}, kỳ {period.label}.")
@@ -222,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--format", choices=["xlsx", "csv", "png"], default="xlsx")
     rep.add_argument("--org", help="organisation name (default: the bloc)")
     rep.add_argument("--out", help="output file")
+    rep.add_argument("--csv-decimal", choices=["comma", "dot"], default="comma",
+                     help="CSV: decimal comma and ';' (Vietnamese Excel, default) or dot and ','")
     bs = sub.add_parser("bench-seed", help="generate the bloc-scale benchmark data set")
     bs.add_argument("--url", help="database URL (default: the configured one)")
     bs.add_argument("--bases", type=int, default=100)

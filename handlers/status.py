@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from bot.collation import sort_within
 from bot.i18n import N_, _, fmt_datetime, fmt_number, fmt_percent, use_locale
 from bot.outbox import enqueue
 from bot.platforms.base import Attachment, Outgoing
 from handlers.access import can_manage_cell, led_cells, oversees
+from handlers.charts import chart_png
 from handlers.context import Ctx, buttons, column
-from handlers.exports import chart_png, workbook
+from handlers.exports import workbook
 from handlers.labels import label
 from handlers.notify import private_target
 from handlers.router import Where, Who, callback, command
@@ -124,7 +126,7 @@ def _org_view(ctx: Ctx, org: Organisation, period: Period) -> None:
                      for m in meetings], 2)
         ctx.reply(text, kb)
         return
-    children = reports.child_rows(s, org, period)
+    children = sort_within(reports.child_rows(s, org, period))
     lines = [summary_text(s, org, period), ""]
     for c in children:
         lines.append(_("• {name}: họp {met}/{n}, dự họp {rate}, chưa chấm {u}").format(
@@ -283,8 +285,9 @@ def flags(ctx: Ctx, args: list[str], rest: str) -> None:
         ctx.deny("flags")
         return
     today = _today(ctx)
-    members = reports.flagged_members(ctx.session, root,
-                                      f"{today.year:04d}-{today.month:02d}")
+    members = sort_within(reports.flagged_members(ctx.session, root,
+                                                  f"{today.year:04d}-{today.month:02d}"),
+                          group="cell")
     q = quarter(today.year, (today.month - 1) // 3 + 1)
     no_thematic = reports.cells_without_thematic(ctx.session, root, q.months)
     lines = [_("⚠️ Cảnh báo — {org}").format(org=root.name),
