@@ -114,6 +114,11 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def _several_steps(ctx: Ctx, state: FormState) -> bool:
+    """A one-question form (the reason for an absence) just takes the late answer."""
+    return forms.position(ctx, forms.FORMS[state.kind], state)[1] > 1
+
+
 def pending_or_idle_text(ctx: Ctx, text: str) -> bool:
     """Before the form engine reads an answer: settle a pending question, or take up an
     idle form by saying where it stands. False: the engine reads the text as usual."""
@@ -129,7 +134,7 @@ def pending_or_idle_text(ctx: Ctx, text: str) -> bool:
         else:
             _decide(ctx, state, "cd"[index])
         return True
-    if ctx.now() - _aware(state.updated_at) > RESUME_AFTER:
+    if ctx.now() - _aware(state.updated_at) > RESUME_AFTER and _several_steps(ctx, state):
         log.info("form %s of %s taken up again after a pause", state.kind, state.user_id)
         _resume(ctx, state, _("Câu trả lời vừa gửi chưa được ghi, vì biểu mẫu đã để một lúc; "
                               "đồng chí kiểm tra bước dưới đây rồi trả lời lại."))

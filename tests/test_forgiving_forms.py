@@ -165,3 +165,12 @@ async def test_correction_starts_from_saved_answers(driver: Driver, clock: FakeC
             select(ScoreItem).where(ScoreItem.score_id == scores[1].id))}
         assert items["prep_content"] == 3 and items["conduct_regular"] == 10
         assert s.get(Meeting, mid).conclusion  # the conclusion of the first score stays
+
+
+async def test_a_one_question_form_takes_a_late_answer(driver: Driver,
+                                                       clock: FakeClock) -> None:
+    _cid, mid = await _setup(driver, clock)
+    await driver.press("Châu Minh Tuấn", f"rsvp:{mid}:n", group=True)
+    clock.advance(hours=5)
+    out = await driver.say("Châu Minh Tuấn", "Đi công tác Hà Nội")
+    assert "Đã ghi nhận đồng chí vắng, lý do: Đi công tác Hà Nội" in out[0]
