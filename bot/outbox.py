@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from bot import delivery
 from bot.config import OutboxSettings
 from bot.platforms.base import (
     Attachment,
@@ -33,6 +34,7 @@ from bot.platforms.base import (
 )
 from bot.ratelimit import PlatformPacer
 from models.base import utcnow
+from models.files import StoredFile
 from models.outbox import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -55,14 +57,25 @@ def to_payload(out: Outgoing, is_group: bool) -> dict[str, Any]:
     if out.attachment:
         payload["attachment"] = {"filename": out.attachment.filename,
                                  "kind": out.attachment.kind}
+        if out.attachment.file_id is not None:
+            payload["attachment"]["file_id"] = out.attachment.file_id
     return payload
 
 
-def to_outgoing(row: OutboxMessage) -> Outgoing:
+def to_outgoing(row: OutboxMessage,
+                load_file: Callable[[int], bytes | None] | None = None) -> Outgoing:
+    """The row as an Outgoing; a stored file is read with ``load_file`` (LookupError
+    when it is gone, e.g. the agenda it belonged to was cancelled)."""
     p = row.payload
     att = None
     if "attachment" in p and row.attachment is not None:
         att = Attachment(p["attachment"]["filename"], row.attachment, p["attachment"]["kind"])
+    elif "attachment" in p and p["attachment"].get("file_id") is not None:
+        file_id = int(p["attachment"]["file_id"])
+        data = load_file(file_id) if load_file is not None else None
+        if data is None:
+            raise LookupError(f"stored file {file_id} no longer exists")
+        att = Attachment(p["attachment"]["filename"], data, p["attachment"]["kind"], file_id)
     return Outgoing(
         platform=row.platform,
         chat_id=row.chat_id,
@@ -89,7 +102,8 @@ def enqueue(
         "platform": out.platform,
         "chat_id": out.chat_id,
         "payload": to_payload(out, is_group),
-        "attachment": out.attachment.data if out.attachment else None,
+        "attachment": out.attachment.data
+        if out.attachment and out.attachment.file_id is None else None,
         "status": OutboxStatus.PENDING.value,
         "attempts": 0,
         "next_attempt_at": not_before or now,
@@ -203,8 +217,13 @@ class OutboxSender:
     async def _deliver(self, row: OutboxMessage) -> None:
         messenger = self.messengers[row.platform]
         pacer = self.pacers[row.platform]
-        out = to_outgoing(row)
-        await pacer.acquire(row.chat_id, bool(row.payload.get("group")))
+        try:
+            out = to_outgoing(row, self._stored_file)
+        except LookupError as exc:
+            self._failed(row, SendError(str(exc), transient=False), pacer)
+            return
+        if not out.answer_only:  # a button answer goes at once (Telegram's window is short)
+            await pacer.acquire(row.chat_id, bool(row.payload.get("group")))
         try:
             ref = await messenger.send(out)
         except SendError as exc:
@@ -221,7 +240,14 @@ class OutboxSender:
             s.commit()
         self.sent_count += 1
 
+    def _stored_file(self, file_id: int) -> bytes | None:
+        with Session(self.engine) as s:
+            f = s.get(StoredFile, file_id)
+            return f.data if f is not None else None
+
     def _failed(self, row: OutboxMessage, exc: SendError, pacer: PlatformPacer) -> None:
+        if delivery.settle(self.engine, row, exc, self.clock()):
+            return  # migrated, blocked, expired, quota: bot/delivery.py
         attempts = row.attempts + 1
         # Flood control (429 with retry_after) means "wait", not "broken": it never makes a
         # message fail for good, however often it comes.
@@ -260,7 +286,8 @@ class OutboxSender:
                     wait = self._paced_wait()
                     if wait is None:
                         break
-                    await asyncio.sleep(max(wait, 0.001))
+                    # Capped: a button answer queued meanwhile must not wait for a group.
+                    await asyncio.sleep(min(max(wait, 0.001), self.settings.poll_seconds))
                     continue
                 done, in_flight = await asyncio.wait(in_flight,
                                                      return_when=asyncio.FIRST_COMPLETED)

@@ -85,6 +85,7 @@ def _resume(ctx: Ctx, state: FormState, prefix: str = "") -> None:
 def _drop_and_start(ctx: Ctx, state: FormState) -> None:
     pending = state.data["_pending"]
     chat_id = state.chat_id
+    forms._discard(ctx, state)
     ctx.session.delete(state)
     ctx.session.flush()
     ctx.send(chat_id, _("Đã bỏ việc {what} đang làm dở.").format(what=title(state.kind)),

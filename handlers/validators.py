@@ -19,6 +19,7 @@ def parse_text(text: str, *, max_len: int = 300, min_len: int = 1) -> str:
     return text
 
 
+MAX_NUMBER_CHARS = 15  # every number a form asks for (points, counts, %) is far shorter
 # Small numbers as words (folded), and the units people add ("9 người", "5 điểm").
 NUMBER_WORDS = {"khong": 0, "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5,
                 "sau": 6, "bay": 7, "tam": 8, "chin": 9, "muoi": 10}
@@ -37,6 +38,9 @@ def plain_number(text: str) -> str:
 
 def parse_number(text: str, lo: float, hi: float, *, integer: bool = False) -> float:
     t = plain_number(text).replace(",", ".")
+    if len(t) > MAX_NUMBER_CHARS:
+        raise Invalid(_("Số quá dài: đồng chí nhập tối đa {n} chữ số.").format(
+            n=MAX_NUMBER_CHARS))
     try:
         value = float(t)
     except ValueError:
