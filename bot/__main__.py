@@ -54,21 +54,40 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
+    import tempfile
+
     from sqlmodel import Session, select
 
     from bot.app import App
     from bot.console_app import run_console
     from bot.importer import import_file
+    from bot.rehearsal import Rehearsal, RehearsalError, SimClock, parse_at
     from models.member import Member
 
-    app = App(settings)
-    with Session(app.engine) as s:
-        empty = s.exec(select(Member).limit(1)).first() is None
-    if empty:
-        print("Cơ sở dữ liệu trống: nạp danh sách mẫu (40 đảng viên, 4 chi bộ).")
-        import_file(app.engine, SAMPLE_SHEET, bloc_name=settings.bloc_name,
-                    timezone=settings.timezone)
-    asyncio.run(run_console(app, args.as_name, args.group))
+    rehearsal_clock = None
+    if args.at:
+        try:
+            rehearsal_clock = SimClock(parse_at(args.at, settings.timezone))
+        except RehearsalError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+    with tempfile.TemporaryDirectory(prefix="chibot-console-") as tmp:
+        if args.fresh:  # a throw-away database: the rehearsal leaves nothing behind
+            settings = settings.model_copy(update={
+                "data_dir": Path(tmp), "database": settings.database.model_copy(
+                    update={"url": f"sqlite:///{tmp}/console.db"})})
+        app = App(settings, clock=rehearsal_clock) if rehearsal_clock else App(settings)
+        try:
+            with Session(app.engine) as s:
+                empty = s.exec(select(Member).limit(1)).first() is None
+            if empty:
+                print("Cơ sở dữ liệu trống: nạp danh sách mẫu (40 đảng viên, 4 chi bộ).")
+                import_file(app.engine, SAMPLE_SHEET, bloc_name=settings.bloc_name,
+                            timezone=settings.timezone)
+            rehearsal = Rehearsal(app, rehearsal_clock) if rehearsal_clock else None
+            asyncio.run(run_console(app, args.as_name, args.group, rehearsal))
+        finally:
+            app.close()
     return 0
 
 
@@ -142,7 +161,8 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
 
     from sqlmodel import Session, select
 
-    from handlers.exports import cells_csv, chart_png, workbook
+    from handlers.charts import chart_png
+    from handlers.exports import cells_csv, workbook
     from models.db import make_engine, migrate
     from models.org import Organisation
     from models.orgsearch import describe, find_orgs
@@ -169,8 +189,10 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
         root = orgs[0]
         if args.format == "png":
             data = chart_png(s, root, period)
+        elif args.format == "csv":
+            data = cells_csv(s, root, period, settings, decimal=args.csv_decimal)
         else:
-            data = {"xlsx": workbook, "csv": cells_csv}[args.format](s, root, period, settings)
+            data = workbook(s, root, period, settings)
     out = Path(args.out or f"bao-cao-{period.first}.{args.format}")
     out.write_bytes(data)
     print(f"Đã ghi {out} ({len(data)} bytes) — {root.name}, kỳ {period.label}.")
@@ -245,7 +267,7 @@ def cmd_bench_seed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="chibot", description="Trợ lý sinh hoạt chi bộ")
+    p = argparse.ArgumentParser(prog="chibot", description="chibot: bot sinh hoạt chi bộ")
     p.add_argument("--config", help="config.toml (default: $CHIBOT_CONFIG or ./config.toml)")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("run", help="serve Telegram and/or Zalo")
@@ -255,6 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
     con = sub.add_parser("console", help="chat with the bot in the terminal as a member")
     con.add_argument("--as", dest="as_name", required=True, help="member's full name")
     con.add_argument("--group", action="store_true", help="start in the cell's group chat")
+    con.add_argument("--at", help="rehearsal: simulated clock from this local time "
+                                  "(\"2026-11-17 08:00\"); :tua 3d moves it and runs the cycle")
+    con.add_argument("--fresh", action="store_true",
+                     help="a throw-away database seeded with the sample bloc")
     demo = sub.add_parser("demo", help="play one simulated month of one cell (fresh database)")
     demo.add_argument("--keep", action="store_true",
                       help="use the configured database instead of a throw-away one")
@@ -274,6 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--book", choices=["minutes"],
                      help="the minutes book (sổ ghi biên bản) of --year instead of a report")
     rep.add_argument("--year", type=int, help="year of the minutes book (default: this year)")
+    rep.add_argument("--csv-decimal", choices=["comma", "dot"], default="comma",
+                     help="CSV: decimal comma and ';' (Vietnamese Excel, default) or dot and ','")
     bs = sub.add_parser("bench-seed", help="generate the bloc-scale benchmark data set")
     bs.add_argument("--url", help="database URL (default: the configured one)")
     bs.add_argument("--bases", type=int, default=100)

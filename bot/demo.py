@@ -180,6 +180,7 @@ class Demo:
         await self.press(mem["Nguyễn Văn An"], f"cf:{mid}", "Xác nhận")
         await self.say(sec, "/sotay sau https://sotay.dangcongsan.vn/tai-lieu/nq-01-2026")
         await self.run_until(start + timedelta(days=4))
+        await self.say(mem["Nguyễn Văn An"], "/tinhhinh")  # the committee's view
         summary = self.summary(mid or 0)
         self.write("\n=== Tổng kết tháng của chi bộ ===")
         for line in summary["lines"]:  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 
 from handlers import (  # noqa: F401, I001  (order matters)
     forms,
+    form_resume,
     schedule_view,
     agenda_form,
     meetings,

@@ -78,7 +78,8 @@ class AgendaForm(CellForm):
                  choices=lambda c, d: [Choice(True, _("Có")), Choice(False, _("Không"))],
                  when=is_regular, per_row=2),
             Step("topic", lambda c, d: _("Tên chuyên đề:"),
-                 parse=lambda c, d, t: parse_text(t, max_len=300), when=needs_topic),
+                 parse=lambda c, d, t: parse_text(t, max_len=300), when=needs_topic,
+                 sub=True),
             Step("place", lambda c, d: _("Địa điểm, hoặc đường link nếu họp trực tuyến:"),
                  parse=parse_place, optional=True),
             Step("items", lambda c, d: _(
@@ -89,6 +90,21 @@ class AgendaForm(CellForm):
                  parse=_parse_item, choices=lambda c, d: [Choice(None, _("Xong"))],
                  repeat=True, files=True),
         ]
+
+    def saved_answers(self, ctx: Ctx, meeting: Meeting) -> Data:
+        """Editing an agenda starts from its saved items (one can be changed by number)."""
+        items = []
+        for it in agenda_of(ctx.session, meeting_id=meeting.id or 0):
+            item: dict[str, Any] = {"title": it.title, "presenter": it.presenter,
+                                    "document": it.document_url or it.document_name}
+            if it.document_file_id:
+                item["file"] = it.document_file_id
+            items.append(item)
+        return {"items": items} if items else {}
+
+    def item_text(self, ctx: Ctx, data: Data, step: Step, item: Any) -> str:
+        parts = [item["title"], item.get("presenter"), item.get("document")]
+        return " | ".join(p for p in parts if p)
 
     def _apply(self, ctx: Ctx, m: Meeting, data: Data) -> None:
         if m.kind == MeetingKind.REGULAR.value:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from bot.i18n import N_, _, fmt_percent
+from bot.text import fold
 from handlers import forms, yearflags
 from handlers.cellform import CellForm, led_cell, meeting_label
 from handlers.context import Ctx, buttons
@@ -81,15 +82,31 @@ class RollCallForm(CellForm):
                 data["marks"] = self.prefill(ctx, meeting)
 
     def roll_text(self, ctx: Ctx, data: Data) -> str:
+        """The whole list once; after an edit only the changed lines and the counts (the
+        list is long: "ds" shows it again)."""
         members = self._members(ctx, data)
         marks = data.get("marks", {})
-        lines = [_("Danh sách điểm danh (c = có mặt, m = đến muộn, v = vắng có lý do, "
-                   "k = vắng không lý do, ? = chưa rõ):")]
-        for i, m in enumerate(members, 1):
+        changed = data.get("_changed")
+
+        def line(i: int, m: Member) -> str:
             status, reason = marks.get(str(m.id), [UNKNOWN, None])
             mark = {"present": "c", "late": "m", "excused": "v", "unexcused": "k"}.get(
                 status or "", "?")
-            lines.append(f"{i}. [{mark}] {m.full_name}" + (f" — {reason}" if reason else ""))
+            return f"{i}. [{mark}] {m.full_name}" + (f" — {reason}" if reason else "")
+
+        if changed is not None:
+            c = self._counts(data)
+            lines = [line(i, members[i - 1]) for i in changed if i <= len(members)]
+            lines.append(_("Có mặt {p}, đến muộn {late}, vắng có lý do {ex}, vắng không lý do "
+                           "{un}, chưa rõ {unk}. Gửi “ds” để xem lại cả danh sách.").format(
+                p=c["present"], late=c["late"], ex=c["excused"], un=c["unexcused"],
+                unk=c.get(UNKNOWN, 0)))
+            lines.append(_("Sửa tiếp (ví dụ “3 v ốm”) hoặc bấm Đúng khi danh sách đã chính "
+                           "xác."))
+            return "\n".join(lines)
+        lines = [_("Danh sách điểm danh (c = có mặt, m = đến muộn, v = vắng có lý do, "
+                   "k = vắng không lý do, ? = chưa rõ):")]
+        lines += [line(i, m) for i, m in enumerate(members, 1)]
         lines.append(_("Sửa bằng cách gửi: số thứ tự + mã (+ lý do), ví dụ “3 v ốm, 5 k, 7-9 c”; "
                        "“* c” cho tất cả người chưa rõ. Bấm Đúng khi danh sách đã chính xác."))
         return "\n".join(lines)
@@ -97,7 +114,11 @@ class RollCallForm(CellForm):
     def parse_roll(self, ctx: Ctx, data: Data, text: str) -> None:
         members = self._members(ctx, data)
         marks = dict(data.get("marks", {}))
+        if fold(text) in ("ds", "danh sach", "list"):
+            data.pop("_changed", None)
+            raise Again("")
         changed = 0
+        lines: set[int] = set()
         for token in re.split(r"[,;\n]+", text):
             if not token.strip():
                 continue
@@ -121,12 +142,14 @@ class RollCallForm(CellForm):
                 if not all(old):
                     raise Invalid(_("Vắng có lý do cần ghi lý do, ví dụ “3 v đi công tác”."))
             for i in idx:
+                lines.add(i + 1)
                 key = str(members[i].id)
                 keep = marks.get(key, [None, None])[1]
                 marks[key] = [status, reason[:300] or (keep if status == "excused" else None)]
                 changed += 1
         data["marks"] = marks
-        raise Again(_("Đã sửa {n} dòng.").format(n=changed))
+        data["_changed"] = sorted(lines)
+        raise Again(_("Đã sửa {n} dòng.").format(n=len(lines)))
 
     def steps(self, ctx: Ctx, data: Data) -> list[Step]:
         def candidates(c: Ctx, d: Data) -> list[Choice]:
@@ -198,8 +221,8 @@ class RollCallForm(CellForm):
                                                               data.get("meeting")))),
         ]
         if not quorum(attended, due):
-            lines.append(_("⚠️ Không quá nửa số đảng viên phải dự có mặt: buổi sinh hoạt sẽ "
-                           "được ghi là KHÔNG ĐỦ ĐIỀU KIỆN (nghị quyết không có giá trị)."))
+            lines.append("⚠️ " + _("Số đảng viên có mặt chưa quá một nửa số phải dự; buổi sinh "
+                                  "hoạt không đủ điều kiện biểu quyết."))
         return "\n".join(lines)
 
     def finish(self, ctx: Ctx, data: Data) -> None:
@@ -236,9 +259,10 @@ class RollCallForm(CellForm):
                                (_("🖊 Ghi biên bản"), f"bb:edit:{m.id}")],
                               [(_("💰 Ghi đảng phí"), f"fe:{m.period}")]))
         else:
-            ctx.reply("\n".join([_("Đã ghi: buổi sinh hoạt KHÔNG ĐỦ ĐIỀU KIỆN vì không quá nửa "
-                                   "số đảng viên phải dự có mặt. Đề nghị chi bộ tổ chức lại "
-                                   "(/themhop)."), *warnings]))
+            ctx.reply("\n".join([_("Đã ghi: buổi sinh hoạt KHÔNG ĐỦ ĐIỀU KIỆN."),
+                                _("Số đảng viên có mặt chưa quá một nửa số phải dự; buổi sinh "
+                                  "hoạt không đủ điều kiện biểu quyết."),
+                                _("Đề nghị chi bộ tổ chức lại (/themhop)."), *warnings]))
 
 
 def speakers_from_minutes(s: Session, meeting_id: int | None) -> int:

@@ -7,11 +7,11 @@ the data is missing and the secretary is asked instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, func, select
 
-from bot.i18n import _, fmt_datetime, fmt_percent
+from bot.i18n import _, fmt_datetime, fmt_number, fmt_percent
 from models import streaks
 from models.attendance import ATTENDED, Attendance, Presence
 from models.meeting import Meeting, MeetingKind, TaskStatus, previous_meeting, tasks_of
@@ -73,33 +73,51 @@ def attendance(s: Session, m: Meeting, c: Criterion) -> Auto:
     unexcused = sum(1 for st in rows if st == Presence.UNEXCUSED.value)
     rate = attended / due
     points = _at_least(c.steps, rate * 100)
-    if unexcused:
-        points = min(points, c.params.get("unexcused_cap", 1))
+    why: list[str] = []
+    cap = c.params.get("unexcused_cap", 1)
+    if unexcused and points > cap:
+        points = cap
+        why.append(_("có vắng không lý do nên tối đa {cap}").format(cap=fmt_number(cap)))
+    limit = int(c.params.get("streak_limit", 3))
+    bonus = c.params.get("streak_bonus", 0)
     cell = s.get(Organisation, m.cell_id)
-    if cell is not None and streaks.keeps_bonus(s, cell, int(m.period[:4]), m.scheduled_at,
-                                                int(c.params.get("streak_limit", 3))):
-        points += c.params.get("streak_bonus", 0)
+    if bonus and cell is not None and streaks.keeps_bonus(s, cell, int(m.period[:4]),
+                                                          m.scheduled_at, limit):
+        points += bonus
+        why.append(_("+{b} vì không đảng viên nào vắng quá {n} buổi liên tiếp").format(
+            b=fmt_number(bonus), n=limit))
     note = _("có mặt {a}/{d} ({rate}), vắng không lý do {u}").format(
         a=attended, d=due, rate=fmt_percent(rate), u=unexcused)
-    return Auto(min(points, c.max), note)
+    return Auto(min(points, c.max), "; ".join([note, *why]))
+
+
+def _hours_before(m: Meeting, at: datetime) -> int:
+    """Whole hours from ``at`` to the meeting's start (the real lead time shown)."""
+    return int((m.scheduled_at - at).total_seconds() // 3600)
 
 
 def notice_sent(s: Session, m: Meeting, c: Criterion) -> Auto:
-    sent = s.exec(select(func.count()).select_from(OutboxMessage).where(
+    first = s.exec(select(func.min(OutboxMessage.sent_at)).where(
         OutboxMessage.idempotency_key.startswith(f"m{m.id}:agenda:"),
         OutboxMessage.status == OutboxStatus.SENT.value,
         OutboxMessage.sent_at <= m.scheduled_at)).one()
-    return Auto(c.max if sent else 0.0, _("bot đã gửi thông báo") if sent
-                else _("chưa gửi thông báo trước buổi họp"))
+    if first is None:
+        return Auto(0.0, _("chưa gửi thông báo trước buổi họp"))
+    return Auto(c.max, _("bot đã gửi thông báo trước {h} giờ").format(
+        h=_hours_before(m, first)))
 
 
 def documents_ahead(s: Session, m: Meeting, c: Criterion) -> Auto:
     hours = c.params.get("hours", 24)
-    ok = m.docs_posted_at is not None and \
-        m.docs_posted_at <= m.scheduled_at - timedelta(hours=hours)
-    return Auto(c.max if ok else 0.0,
-                _("tài liệu gửi trước {h} giờ").format(h=int(hours)) if ok
-                else _("không có tài liệu gửi trước {h} giờ").format(h=int(hours)))
+    if m.docs_posted_at is None:
+        return Auto(0.0, _("không có tài liệu đăng trước buổi họp (yêu cầu {h} giờ)").format(
+            h=int(hours)))
+    lead = _hours_before(m, m.docs_posted_at)
+    if m.docs_posted_at <= m.scheduled_at - timedelta(hours=hours):
+        return Auto(c.max, _("đăng trước {lead} giờ / yêu cầu {h}").format(
+            lead=lead, h=int(hours)))
+    return Auto(0.0, _("đăng trước {lead} giờ, chưa đủ {h} giờ").format(
+        lead=lead, h=int(hours)))
 
 
 def speakers(s: Session, m: Meeting, c: Criterion) -> Auto:

@@ -56,6 +56,18 @@ class CellForm(Form):
         return Step("meeting", lambda c, d: _("Chọn buổi sinh hoạt:"), choices=choices,
                     when=lambda c, d: not d.get("meeting_fixed"))
 
+    def saved_answers(self, ctx: Ctx, meeting: Meeting) -> Data:
+        """What the form starts from for ``meeting`` (a correction starts from what was
+        saved, not from nothing)."""
+        return {}
+
+    def store(self, ctx: Ctx, data: Data, step: Step, value: object) -> None:
+        data[step.name] = value
+        if step.name == "meeting":
+            m = self.meeting(ctx, data)
+            if m is not None:
+                data.update(self.saved_answers(ctx, m))
+
 
 def start_for_meeting(ctx: Ctx, kind: str, args: list[str], extra: Data | None = None) -> None:
     cell = led_cell(ctx)
@@ -69,6 +81,9 @@ def start_for_meeting(ctx: Ctx, kind: str, args: list[str], extra: Data | None =
             ctx.reply(_("Không tìm thấy buổi sinh hoạt số {n} của chi bộ.").format(n=args[0]))
             return
         data.update(meeting=m.id, meeting_fixed=True)
+        form = forms.FORMS[kind]
+        if isinstance(form, CellForm):
+            data.update(form.saved_answers(ctx, m))
     elif not upcoming(ctx.session, cell_id=cell.id or 0, now=ctx.now()):
         ctx.reply(_("Chi bộ chưa có buổi sinh hoạt nào sắp tới."))
         return

@@ -1,4 +1,5 @@
-"""Report files for the committee: an Excel workbook, a CSV of cells, and a PNG chart."""
+"""Report files for the committee: an Excel workbook and a CSV of cells (the chart:
+:mod:`handlers.charts`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.collation import sort_within
 from bot.config import Settings
 from bot.i18n import _
 from handlers import yearmarks, yearsheets
@@ -19,13 +21,16 @@ from models.org import Organisation
 from models.reports import Period
 from models.rubric import load_rubric
 
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+CSV_STYLES = {"comma": (";", ","), "dot": (",", ".")}  # decimal mark -> (delimiter, mark)
+
 
 def _rate(attended: int, due: int) -> float | None:
     return round(attended / due, 4) if due else None
 
 
 def _sheet(wb: Any, title: str, headers: list[str], rows: list[list[Any]],
-           percent_cols: tuple[int, ...] = ()) -> None:
+           percent_cols: tuple[int, ...] = (), date_cols: tuple[int, ...] = ()) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -41,6 +46,9 @@ def _sheet(wb: Any, title: str, headers: list[str], rows: list[list[Any]],
     for col in percent_cols:
         for (c,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
             c.number_format = "0.0%"
+    for col in date_cols:  # Vietnamese dates, not ISO datetimes
+        for (c,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+            c.number_format = DATETIME_FORMAT
     for i, h in enumerate(headers, 1):
         values = [len(str(h))] + [len(str(r[i - 1])) for r in rows[:500] if r[i - 1] is not None]
         ws.column_dimensions[get_column_letter(i)].width = min(max(values) + 2, 50)
@@ -97,7 +105,7 @@ def workbook(session: Session, root: Organisation, period: Period,
     for name_cell, value_cell in wb[_("Tổng hợp")].iter_rows(min_row=2):
         if name_cell.value == _("Tỷ lệ dự họp"):
             value_cell.number_format = "0.0%"
-    orgs = reports.child_rows(session, root, period)
+    orgs = sort_within(reports.child_rows(session, root, period))
     _sheet(wb, _("Tổ chức cơ sở"),
            [_("Tổ chức"), _("Số chi bộ"), _("Đã sinh hoạt"), _("Chưa chấm điểm"),
             _("Lượt phải dự"), _("Lượt có mặt"), _("Tỷ lệ dự họp"), _("Vắng không lý do"),
@@ -131,8 +139,8 @@ def workbook(session: Session, root: Organisation, period: Period,
              m["due"], m["attended"], _rate(m["attended"], m["due"]), m["unexcused"],
              m["cell_score"], label(m["cell_rating"]) if m["cell_rating"] else None,
              m["confirmed_score"]] for m in meetings],
-           percent_cols=(9,))
-    members = reports.member_rows(session, root, period)
+           percent_cols=(9,), date_cols=(4,))
+    members = sort_within(reports.member_rows(session, root, period), group="cell")
     _sheet(wb, _("Đảng viên"),
            [_("Chi bộ"), _("Họ và tên"), _("Số buổi phải dự"), _("Có mặt"),
             _("Vắng có lý do"), _("Vắng không lý do"), _("Tỷ lệ dự họp")],
@@ -157,10 +165,13 @@ def _naive(dt: datetime | None) -> datetime | None:
 
 
 def cells_csv(session: Session, root: Organisation, period: Period,
-              settings: Settings) -> bytes:
+              settings: Settings, decimal: str = "comma") -> bytes:
+    """Cells of the subtree. ``decimal="comma"`` (default): ``;`` between fields and a
+    decimal comma, as a Vietnamese-locale Excel reads them; ``"dot"``: ``,`` and ``.``."""
+    delimiter, mark = CSV_STYLES[decimal]
     rows = reports.cell_rows(session, root, period)
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csv.writer(buf, delimiter=delimiter)
     w.writerow(safe_row([_("Chi bộ"), _("Đã họp"), _("Chưa chấm điểm"), _("Lượt phải dự"),
                 _("Lượt có mặt"), _("Tỷ lệ dự họp"), _("Vắng không lý do"), _("Điểm"),
                 *_rating_headers(period)]))
@@ -168,38 +179,8 @@ def cells_csv(session: Session, root: Organisation, period: Period,
         rate = _rate(c["attended"], c["due"])
         w.writerow(safe_row([cell_label(c["cell"], c["parent"]), c["held"], c["unscored"],
                              c["due"], c["attended"],
-                    f"{rate:.4f}" if rate is not None else "", c["unexcused"],
-                    f"{c['score']:.1f}" if c["score"] is not None else "",
+                    f"{rate:.4f}".replace(".", mark) if rate is not None else "",
+                    c["unexcused"],
+                    f"{c['score']:.1f}".replace(".", mark) if c["score"] is not None else "",
                     *("" if v is None else v for v in _rating_values(c, period, settings))]))
     return buf.getvalue().encode("utf-8-sig")  # Excel opens UTF-8 with a BOM correctly
-
-
-def chart_png(session: Session, root: Organisation, period: Period) -> bytes:
-    """Attendance trend over the 12 months up to the period, and the rating distribution."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    months = reports.months_back(period.months[-1], 12)
-    trend = {r["period"]: _rate(r["attended"], r["due"]) for r in
-             reports.trend(session, root, months)}
-    rat = reports.ratings(session, root, period)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100)
-    xs = [f"{p[5:]}/{p[2:4]}" for p in months]
-    ys = [(trend.get(p) or 0) * 100 for p in months]
-    ax1.plot(xs, ys, marker="o", color="#B22222")
-    ax1.axhline(85, linestyle="--", color="grey", linewidth=1)
-    ax1.set_ylim(0, 100)
-    ax1.set_title(_("Tỷ lệ dự họp (%)"))
-    ax1.tick_params(axis="x", labelrotation=45)
-    keys = ["tot", "kha", "trung_binh", "kem"]
-    ax2.bar([label(k) for k in keys], [rat.get(k, 0) for k in keys],
-            color=["#2E7D32", "#1565C0", "#F9A825", "#C62828"])
-    ax2.set_title(_("Xếp loại buổi sinh hoạt — {period}").format(period=period.label))
-    fig.suptitle(root.name)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()

@@ -19,9 +19,10 @@ from sqlmodel import select
 
 from bot.i18n import _
 from handlers.context import Ctx, column
+from handlers.form_errors import Again, Invalid
+from handlers.form_lists import edit_item, items_block
 from handlers.router import Who, callback, form_text, navigation
 from handlers.text import fold, match_choice
-from models.base import utcnow
 from models.form import FormState
 
 log = logging.getLogger(__name__)
@@ -30,15 +31,6 @@ CONFIRM = "_confirm"
 CANCEL_WORDS = {"huy", "cancel", "thoat"}
 BACK_WORDS = {"quay lai", "back", "lui"}
 SKIP_WORDS = {"-", "bo qua", "skip", "khong"}
-
-
-class Invalid(Exception):
-    """An answer the step refuses; the message (already translated) says why."""
-
-
-class Again(Exception):
-    """The answer was taken (the parser updated ``data``) but the step is asked again,
-    e.g. after an edit of the roll call; the message says what changed."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +55,9 @@ class Step:
     # None ("Xong") moves on.
     repeat: bool = False
     files: bool = False  # the answer may be a file (its caption is the text)
+    # A follow-up that an earlier answer may add (the topic after "thematic: yes"): it
+    # shares the number of the step before it, so the counter never jumps.
+    sub: bool = False
 
 
 class Form:
@@ -85,12 +80,22 @@ class Form:
     def store(self, ctx: Ctx, data: Data, step: Step, value: Any) -> None:
         data[step.name] = value
 
+    def item_text(self, ctx: Ctx, data: Data, step: Step, item: Any) -> str:
+        """One collected item of a repeating step, as listed back to the member."""
+        if isinstance(item, dict):
+            return str(item.get("title") or item.get("text") or item)
+        return str(item)
+
     def discard(self, ctx: Ctx, data: Data) -> None:
         """The form ends unfinished (cancelled or replaced): undo what its steps stored
         ahead of the confirmation (e.g. uploaded files)."""
 
 
 FORMS: dict[str, Form] = {}
+# Asked when a form is started while another is open in the same chat; True when it took
+# over (handlers.form_resume asks whether to continue the open one or drop it).
+ConflictFn = Callable[[Ctx, FormState, str, dict[str, Any]], bool]
+CONFLICT: list[ConflictFn] = []
 
 
 def register(form: Form) -> Form:
@@ -114,7 +119,7 @@ def active_form(ctx: Ctx) -> FormState | None:
 def _save(ctx: Ctx, state: FormState, step: str, data: Data) -> None:
     state.step = step
     state.data = dict(data)  # a new dict: JSON columns track assignment
-    state.updated_at = utcnow()
+    state.updated_at = ctx.now()
     ctx.session.add(state)
 
 
@@ -132,13 +137,16 @@ def start(ctx: Ctx, kind: str, data: Data, chat_id: str | None = None) -> None:
         select(FormState).where(FormState.platform == platform, FormState.chat_id == chat_id,
                                 FormState.user_id == user_id)).first()
     if old is not None:
+        if any(fn(ctx, old, kind, data) for fn in CONFLICT):
+            return
         ctx.send(chat_id, _("Biểu mẫu đang làm dở trước đó đã được hủy."))
         _discard(ctx, old)
         ctx.session.delete(old)
         ctx.session.flush()
     steps = _visible(ctx, form, data)
     state = FormState(platform=platform, chat_id=chat_id, user_id=user_id, kind=kind,
-                      step=steps[0].name if steps else CONFIRM, data=dict(data))
+                      step=steps[0].name if steps else CONFIRM, data=dict(data),
+                      started_at=ctx.now(), updated_at=ctx.now())
     ctx.session.add(state)
     ctx.session.flush()
     _ask(ctx, form, state)
@@ -175,6 +183,22 @@ def _current_step(ctx: Ctx, form: Form, state: FormState) -> Step | None:
     return None
 
 
+def position(ctx: Ctx, form: Form, state: FormState) -> tuple[int, int]:
+    """(number of the current step, number of steps); follow-up steps share the number
+    of the step before them. The confirm step is (n, n)."""
+    steps = _visible(ctx, form, state.data)
+    main = [s for s in steps if not s.sub]
+    if state.step == CONFIRM:
+        return len(main), len(main)
+    i = 0
+    for s in steps:
+        if not s.sub:
+            i += 1
+        if s.name == state.step:
+            break
+    return max(i, 1), max(len(main), 1)
+
+
 def _ask(ctx: Ctx, form: Form, state: FormState, prefix: str = "") -> None:
     data = state.data
     if state.step == CONFIRM:
@@ -184,7 +208,10 @@ def _ask(ctx: Ctx, form: Form, state: FormState, prefix: str = "") -> None:
         steps = _visible(ctx, form, data)
         names = [s.name for s in steps]
         step = steps[names.index(state.step)]
-        text = f"({names.index(state.step) + 1}/{len(steps)}) " + step.prompt(ctx, data)
+        i, n = position(ctx, form, state)
+        text = f"({i}/{n}) " + step.prompt(ctx, data)
+        if step.repeat and data.get(step.name):
+            text += "\n" + items_block(ctx, form, step, data)
         if step.optional:
             text += "\n" + _("(Gửi dấu - để bỏ qua.)")
         per_row = step.per_row
@@ -213,6 +240,7 @@ def _advance(ctx: Ctx, form: Form, state: FormState, data: Data) -> None:
 def _finish(ctx: Ctx, form: Form, state: FormState) -> None:
     data = dict(state.data)
     data.pop("_hist", None)
+    data.pop("_pending", None)
     ctx.session.delete(state)
     ctx.session.flush()
     form.finish(ctx, data)
@@ -282,6 +310,11 @@ def _answer(ctx: Ctx, form: Form, state: FormState, *, text: str | None = None,
             if not 0 <= index < len(choices):
                 raise Invalid(_("Lựa chọn không hợp lệ."))
             value = choices[index].value
+        elif text is not None and step.repeat and (
+                done := edit_item(ctx, form, step, data, text)) is not None:
+            _save(ctx, state, step.name, data)
+            _ask(ctx, form, state, done)
+            return
         elif text is not None and step.optional and fold(text) in SKIP_WORDS:
             value = None
         elif text is not None and step.parse is not None:

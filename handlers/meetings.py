@@ -233,7 +233,7 @@ class RuleForm(CellForm):
             Step("day", lambda c, d: _("Ngày mấy trong tháng (1–28)? Rơi vào cuối tuần thì "
                                        "chuyển sang ngày làm việc kế tiếp."),
                  parse=lambda c, d, t: parse_number(t, 1, 28, integer=True),
-                 when=lambda c, d: d.get("rule") == "day"),
+                 when=lambda c, d: d.get("rule") == "day", sub=True),
             Step("time", lambda c, d: _("Giờ bắt đầu (ví dụ 07:30):"),
                  parse=lambda c, d, t: parse_time(t).strftime("%H:%M")),
         ]

@@ -30,7 +30,7 @@ def start(ctx: Ctx, args: list[str], rest: str) -> None:
         ctx.reply(_("Kính chào đồng chí {name}. Đồng chí gõ /help để xem các lệnh.")
                   .format(name=ctx.actor.member.full_name))
     else:
-        ctx.reply(_("Kính chào đồng chí. Đây là trợ lý sinh hoạt chi bộ. Để sử dụng, đồng chí "
+        ctx.reply(_("Kính chào đồng chí. Đây là bot hỗ trợ sinh hoạt chi bộ. Để sử dụng, đồng chí "
                     "gửi /start MÃ với mã liên kết do đồng chí Bí thư chi bộ cung cấp."))
 
 

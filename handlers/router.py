@@ -162,7 +162,7 @@ class Router:
                 return
             ctx = self._context(session, inc)
             with use_locale(self.settings.locale):
-                ctx.reply(_("Xin lỗi, hệ thống gặp sự cố khi xử lý tin nhắn của đồng chí. "
+                ctx.reply(_("Xin lỗi, bot gặp sự cố khi xử lý tin nhắn của đồng chí. "
                             "Đồng chí vui lòng thử lại sau ít phút."))
             session.commit()
 
@@ -187,7 +187,7 @@ class Router:
             EVENT_HANDLERS[inc.event](ctx)
             return
         if inc.event == "unsupported":
-            ctx.reply(_("Xin lỗi, hệ thống chưa đọc được loại tin nhắn này. "
+            ctx.reply(_("Xin lỗi, bot chưa đọc được loại tin nhắn này. "
                         "Đồng chí vui lòng gửi bằng chữ."))
             return
         if inc.callback_data is not None:
@@ -228,7 +228,7 @@ class Router:
         chat_kind = ctx.incoming.chat.kind
         if spec is None:
             if chat_kind == "private" or ctx.incoming.mentions_bot:
-                ctx.reply(_("Lệnh /{name} không có. Đồng chí gõ /help để xem các lệnh.")
+                ctx.reply(_("Không có lệnh /{name}. Đồng chí gõ /help để xem các lệnh.")
                           .format(name=name))
             return
         if spec.who is Who.LINKED and not ctx.actor.linked:

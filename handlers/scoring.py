@@ -21,10 +21,19 @@ from handlers import forms
 from handlers.autoscore import compute, is_thematic, tasks_share_points
 from handlers.cellform import CellForm, led_cell, meeting_label
 from handlers.context import Ctx
-from handlers.forms import Choice, Invalid, Step
+from handlers.forms import SKIP_WORDS, Choice, Invalid, Step
 from handlers.labels import label, rubric_source
 from handlers.resolution import issue_if_ready
 from handlers.router import Where, Who, callback, command
+from handlers.score_correction import parse_pick, pick_prompt, saved_manual
+from handlers.score_display import (
+    band_explanation,
+    computed,
+    computed_lines,
+    group_header,
+    shown_total,
+)
+from handlers.score_input import count_error, out_of, score_tokens
 from handlers.score_notices import notify_followers, post_conclusion
 from handlers.score_store import (
     correction_open,
@@ -68,22 +77,33 @@ class ScoringForm(CellForm):
         return pts
 
     def _group_prompt(self, ctx: Ctx, data: Data, g: Group, i: int) -> str:
+        """The group's computed criteria first (with those of the fully computed groups
+        just before it, which have no step of their own), then what is asked; the total
+        counts only the groups shown so far."""
         thematic = data["thematic"]
         rubric = self.rubric(ctx, data)
-        lines = [_("Nhóm {i}. {title} (tối đa {max} điểm)").format(
-            i=i, title=gtitle(g), max=fmt_number(g.max))]
         auto = data["auto"]
-        for c in g.criteria:
-            if c.id in auto and auto[c.id][0] is not None:
-                lines.append(f"  🤖 {ctitle(c)}: {fmt_number(auto[c.id][0])}/"
-                             f"{fmt_number(rubric.effective_max(c, thematic))} — {auto[c.id][1]}")
+        pts = self.points(ctx, data)
+        lines: list[str] = []
+        for j in range(i - 1, 0, -1):  # the computed-only groups right before this one
+            if self.manual(ctx, data, rubric.groups[j - 1]):
+                break
+        else:
+            j = 0
+        for k in range(j + 1, i):
+            og = rubric.groups[k - 1]
+            lines += [group_header(og, k), *computed_lines(rubric, og, auto, thematic, pts)]
+        lines += [group_header(g, i), *computed_lines(rubric, g, auto, thematic, pts)]
         for n, c in enumerate(self.manual(ctx, data, g), 1):
             note = f" ({auto[c.id][1]})" if c.id in auto else ""
             lines.append(f"  {n}) {ctitle(c)}: 0–{fmt_number(rubric.effective_max(c, thematic))}"
                          f"{note}")
+        shown = {c.id: p for c, p in ((c, pts.get(c.id)) for c in g.criteria)
+                 if computed(auto, c) and p is not None}
+        total = shown_total(rubric.groups[:i - 1], pts) + sum(shown.values())
         lines.append(_("Gửi lần lượt điểm các mục 1), 2)… cách nhau bằng dấu cách, hoặc “đủ” "
                        "nếu đạt tối đa. Tổng điểm đến lúc này: {total}.").format(
-            total=fmt_number(sum(self.points(ctx, data).values()))))
+            total=fmt_number(total)))
         return "\n".join(lines)
 
     def _parse_group(self, ctx: Ctx, data: Data, g: Group, text: str) -> dict[str, float]:
@@ -92,14 +112,16 @@ class ScoringForm(CellForm):
         maxima = [rubric.effective_max(c, data["thematic"]) for c in crits]
         if fold(text) in FULL_WORDS:
             return {c.id: mx for c, mx in zip(crits, maxima, strict=True)}
-        parts = [p for p in re.split(r"[\s;/]+", text.strip()) if p]
+        if fold(text) in SKIP_WORDS:
+            raise Invalid(_("Nhóm này cần điểm, không bỏ qua được: gửi {n} số, hoặc “đủ” nếu "
+                            "đạt tối đa.").format(n=len(crits)))
+        parts = score_tokens(text)
         if len(parts) != len(crits):
-            raise Invalid(_("Cần đúng {n} số (mỗi mục một số), đồng chí đã gửi {k}.").format(
-                n=len(crits), k=len(parts)))
+            raise Invalid(count_error(parts, len(crits)))
         out = {}
         for i, (c, mx, part) in enumerate(zip(crits, maxima, parts, strict=True), 1):
             try:
-                out[c.id] = float(parse_number(part, 0, mx))
+                out[c.id] = float(parse_number(out_of(part, mx), 0, mx))
             except Invalid as exc:
                 raise Invalid(_("Mục {i}) {title}: {reason}").format(
                     i=i, title=ctitle(c), reason=exc)) from None
@@ -114,22 +136,34 @@ class ScoringForm(CellForm):
     def steps(self, ctx: Ctx, data: Data) -> list[Step]:
         rubric = self.rubric(ctx, data)
         steps: list[Step] = []
+        correction = bool(data.get("correction"))
+        asked = [g for g in rubric.groups if self.manual(ctx, data, g)]
+        if correction:  # start from the saved answers: ask only the groups picked
+            steps.append(Step(
+                "edit", lambda c, d: pick_prompt(rubric, d, asked, self.points(c, d)),
+                parse=lambda c, d, t: parse_pick(rubric, d, asked, t)))
         for i, g in enumerate(rubric.groups, 1):
-            if not self.manual(ctx, data, g):
+            if g not in asked:
                 continue
             steps.append(Step(
                 f"g:{g.id}",
                 lambda c, d, g=g, i=i: self._group_prompt(c, d, g, i),
-                parse=lambda c, d, t, g=g: self._parse_group(c, d, g, t)))
+                parse=lambda c, d, t, g=g: self._parse_group(c, d, g, t),
+                when=(lambda c, d, g=g: g.id in d.get("edit", [])) if correction else None,
+                sub=correction))
         has_tasks_auto = any(c.auto == "tasks_done" and data["auto"].get(c.id, [None])[0]
                              is not None for c in rubric.criteria())
+        tasks_group = next((g.id for g in rubric.groups for c in g.criteria
+                            if c.auto == "tasks_done"), None)
         steps.append(Step(
             "tasks_fix", lambda c, d: _("Tỷ lệ hoàn thành nhiệm vụ tháng trước do bot tính: "
                                         "{note}. Nếu cần điều chỉnh, gửi tỷ lệ % mới kèm lý do "
                                         "(ví dụ “85 một việc chuyển sang tháng sau”).").format(
                 note=next(v[1] for k, v in d["auto"].items()
                           if rubric.criterion(k).auto == "tasks_done")),
-            parse=_parse_fix, optional=True, when=lambda c, d: has_tasks_auto))
+            parse=_parse_fix, optional=True, sub=correction,
+            when=lambda c, d: has_tasks_auto and (not correction
+                                                  or tasks_group in d.get("edit", []))))
         steps.append(Step("conclusion", lambda c, d: _("Kết luận / nghị quyết của buổi sinh "
                                                       "hoạt (sẽ gửi tới đảng viên):"),
                           parse=lambda c, d, t: parse_text(t, max_len=2000),
@@ -147,11 +181,22 @@ class ScoringForm(CellForm):
         return cell_members(ctx.session, cell_id=data["cell_id"])
 
     def _tasks_prompt(self, ctx: Ctx, data: Data) -> str:
+        n = len(data.get("tasks", [])) + 1
+        if n > 1:  # the member list went with the first prompt: refer to it by number
+            return _("Nhiệm vụ thứ {n}: gửi “số thứ tự | nội dung | hạn ngày/tháng” (số thứ tự "
+                     "theo danh sách đảng viên ở trên). Bấm Xong khi đủ.").format(n=n)
         names = ", ".join(f"{i}. {m.full_name}" for i, m in
                           enumerate(self._members(ctx, data), 1))
         return _("Nhiệm vụ thứ {n} giao cho đảng viên: gửi “số thứ tự | nội dung | hạn "
                  "ngày/tháng” (hạn không bắt buộc). Bấm Xong khi đủ.\n{names}").format(
-            n=len(data.get("tasks", [])) + 1, names=names)
+            n=n, names=names)
+
+    def item_text(self, ctx: Ctx, data: Data, step: Step, item: Any) -> str:
+        if step.name != "tasks":
+            return super().item_text(ctx, data, step, item)
+        who = ctx.session.get(Member, item["member"])
+        due = fmt_date(date.fromisoformat(item["due"])) if item.get("due") else "—"
+        return f"{item['text']} — {who.full_name if who else '?'} ({due})"
 
     def _parse_task(self, ctx: Ctx, data: Data, text: str) -> dict[str, Any]:
         parts = [p.strip() for p in text.split("|")]
@@ -183,11 +228,9 @@ class ScoringForm(CellForm):
         total, band = rubric.rate(pts, thematic)
         lines.append(_("Tổng điểm: {total}/{max} — Xếp loại: {band}").format(
             total=fmt_number(total), max=fmt_number(rubric.total), band=label(band)))
-        plain = next((b for b in rubric.bands if total + 1e-9 >= b.min), None)
-        if plain is not None and plain.id != band:
-            lines.append(_("(Chưa xếp loại {band} vì chưa đạt tối đa các tiêu chí: {crits}.)")
-                         .format(band=label(plain.id), crits=", ".join(
-                             ctitle(rubric.criterion(c)) for c in plain.requires_full)))
+        why = band_explanation(rubric, total, band, pts, thematic)
+        if why:
+            lines.append(why)
         if data.get("tasks_fix"):
             lines.append(_("Tỷ lệ nhiệm vụ điều chỉnh: {p}% — {r}").format(
                 p=fmt_number(data["tasks_fix"][0]), r=data["tasks_fix"][1]))
@@ -295,6 +338,8 @@ def _start_scoring(ctx: Ctx, meeting_id: str | None) -> None:
     data = {"cell_id": cell.id, "meeting": meeting.id, "meeting_fixed": True,
             "rubric": rubric.id, "auto": auto, "thematic": is_thematic(meeting),
             "correction": correction}
+    if correction:
+        data["manual"] = saved_manual(s, meeting.id or 0, auto)
     if not ctx.in_group:
         ctx.reply(_("Chấm điểm {meeting} theo {rubric} ({doc}).").format(
             meeting=meeting_label(meeting), rubric=rubric.title, doc=rubric_source(rubric)))

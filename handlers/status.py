@@ -1,4 +1,4 @@
-"""Committee status: /status with drill-down, /missing with reminders, /flags, /report.
+"""Committee status: /tinhhinh with drill-down, /chuahop with reminders, /canhbao, /baocao.
 
 Scope: an officer sees their subtree, a secretary or deputy their cell, a member only
 their own record; everything else is denied.
@@ -10,13 +10,15 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from bot.collation import sort_within
 from bot.i18n import N_, _, fmt_datetime, fmt_number, fmt_percent, use_locale
 from bot.outbox import enqueue
 from bot.platforms.base import Attachment, Outgoing
 from handlers import yearflags, yearmarks
 from handlers.access import can_manage_cell, led_cells, oversees
+from handlers.charts import chart_png
 from handlers.context import Ctx, buttons, column
-from handlers.exports import chart_png, workbook
+from handlers.exports import workbook
 from handlers.labels import cell_label, label
 from handlers.notify import private_target
 from handlers.plan import plan_categories, plan_summary
@@ -130,7 +132,7 @@ def _org_view(ctx: Ctx, org: Organisation, period: Period) -> None:
                      for m in meetings], 2)
         ctx.reply(text, kb)
         return
-    children = reports.child_rows(s, org, period)
+    children = sort_within(reports.child_rows(s, org, period))
     lines = [summary_text(s, org, period), upper]
     if period.kind == "year":
         lines += plan_summary(s, org, int(period.first[:4]), plan_categories(ctx))
@@ -145,8 +147,8 @@ def _org_view(ctx: Ctx, org: Organisation, period: Period) -> None:
 
 
 # -- /status ------------------------------------------------------------------------------
-@command("status", "tinhhinh", who=Who.LINKED, where=Where.PRIVATE,
-         summary=N_("Tình hình sinh hoạt: /status [tháng], ví dụ /status 11/2026"))
+@command("tinhhinh", "status", who=Who.LINKED, where=Where.PRIVATE,
+         summary=N_("Tình hình sinh hoạt: /tinhhinh [tháng], ví dụ /tinhhinh 11/2026"))
 def status(ctx: Ctx, args: list[str], rest: str) -> None:
     period = _period(ctx, rest)
     if period is None:
@@ -214,7 +216,7 @@ def _missing(ctx: Ctx, root: Organisation, period: Period) -> list[dict]:  # typ
             if c["held"] == 0 or c["unscored"] > 0]
 
 
-@command("missing", "chuahop", who=Who.LINKED, where=Where.PRIVATE,
+@command("chuahop", "missing", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Chi bộ chưa sinh hoạt / chưa chấm điểm trong tháng (cán bộ theo dõi)"))
 def missing(ctx: Ctx, args: list[str], rest: str) -> None:
     root = officer_root(ctx)
@@ -286,7 +288,7 @@ def _scope_root(ctx: Ctx) -> Organisation | None:
     return root
 
 
-@command("flags", "canhbao", who=Who.LINKED, where=Where.PRIVATE,
+@command("canhbao", "flags", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Đảng viên vắng nhiều, chi bộ chưa sinh hoạt chuyên đề"))
 def flags(ctx: Ctx, args: list[str], rest: str) -> None:
     root = _scope_root(ctx)
@@ -306,8 +308,8 @@ def flags(ctx: Ctx, args: list[str], rest: str) -> None:
 
 
 # -- /report ----------------------------------------------------------------------------------
-@command("report", "baocao", who=Who.LINKED, where=Where.PRIVATE,
-         summary=N_("Báo cáo Excel và biểu đồ: /report thang|quy|nam [kỳ]"))
+@command("baocao", "report", who=Who.LINKED, where=Where.PRIVATE,
+         summary=N_("Báo cáo Excel và biểu đồ: /baocao thang|quy|nam [kỳ]"))
 def report(ctx: Ctx, args: list[str], rest: str) -> None:
     if args and args[0].lower() in ("sobienban", "minutes"):
         from handlers.minutes_book import send_book
@@ -330,7 +332,7 @@ def report(ctx: Ctx, args: list[str], rest: str) -> None:
     else:
         period = parse_period(rest, today)
     if period is None:
-        ctx.reply(_("Cú pháp: /report thang [11/2026] | quy [4/2026] | nam [2026]."))
+        ctx.reply(_("Cú pháp: /baocao thang [11/2026] | quy [4/2026] | nam [2026]."))
         return
     s = ctx.session
     name = f"bao-cao-{encode(period)}"

@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, time
 
 from bot.i18n import _
+from bot.text import fold
 from handlers.forms import Invalid
 
 
@@ -19,10 +20,24 @@ def parse_text(text: str, *, max_len: int = 300, min_len: int = 1) -> str:
 
 
 MAX_NUMBER_CHARS = 15  # every number a form asks for (points, counts, %) is far shorter
+# Small numbers as words (folded), and the units people add ("9 người", "5 điểm").
+NUMBER_WORDS = {"khong": 0, "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5,
+                "sau": 6, "bay": 7, "tam": 8, "chin": 9, "muoi": 10}
+UNIT_WORDS = {"nguoi", "dong chi", "diem", "d", "phut", "lan", "buoi", "%"}
+
+
+def plain_number(text: str) -> str:
+    """A typed amount as digits: "9 người" -> "9", "năm" -> "5", "5 điểm" -> "5"."""
+    t = fold(text).rstrip(".")
+    for unit in sorted(UNIT_WORDS, key=len, reverse=True):
+        if t.endswith(" " + unit) or (unit == "%" and t.endswith(unit)):
+            t = t[: -len(unit)].strip()
+            break
+    return str(NUMBER_WORDS[t]) if t in NUMBER_WORDS else t
 
 
 def parse_number(text: str, lo: float, hi: float, *, integer: bool = False) -> float:
-    t = text.strip().replace(",", ".")
+    t = plain_number(text).replace(",", ".")
     if len(t) > MAX_NUMBER_CHARS:
         raise Invalid(_("Số quá dài: đồng chí nhập tối đa {n} chữ số.").format(
             n=MAX_NUMBER_CHARS))
@@ -62,12 +77,13 @@ def parse_date(text: str, today: date) -> date:
         raise Invalid(_("Ngày {text} không có trên lịch.").format(text=text.strip())) from None
 
 
-_TIME = re.compile(r"^\s*(\d{1,2})\s*[:hg]\s*(\d{2})?\s*$", re.IGNORECASE)
+_TIME = re.compile(r"^\s*(\d{1,2})\s*(?::|h|g|gio)\s*(\d{2})?\s*(?:phut|p)?\s*$",
+                   re.IGNORECASE)
 
 
 def parse_time(text: str) -> time:
-    """"07:30", "7h30", "14h"."""
-    m = _TIME.match(text)
+    """"07:30", "7h30", "14h", "9 giờ 35", "9 giờ 35 phút"."""
+    m = _TIME.match(fold(text))
     if not m:
         raise Invalid(_("Giờ phải có dạng giờ:phút, ví dụ 07:30 hoặc 14h00."))
     h, mi = int(m.group(1)), int(m.group(2) or 0)

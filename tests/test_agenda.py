@@ -32,8 +32,9 @@ async def test_agenda_is_posted_then_corrected(driver: Driver, clock: FakeClock)
         m = s.get(Meeting, mid)
         assert m.thematic_part and m.docs_posted_at == clock() and m.agenda_posted_rev == 1
     # An edit after the post goes out at once as a correction.
+    # It starts from the saved items: one is removed, the other corrected, by number.
     for a in [f"/chuongtrinh {mid}", "Có", "Học tập tư tưởng Hồ Chí Minh", "Hội trường A",
-              "Chuyên đề | Đ/c Thành", "Xong", "1"]:
+              "xóa 2", "sửa 1 | Chuyên đề | Đ/c Thành", "Xong", "1"]:
         out = await driver.say(SEC, a)
     assert "đính chính" in out[-1]
     post = driver.messenger.texts(f"group-{cell.id}")[-1]

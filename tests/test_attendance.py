@@ -109,6 +109,8 @@ async def test_quorum_failure_records_not_held_and_blocks_scoring(
     clock.set(DEC_MEETING + timedelta(hours=2))
     out = await _roll_call(driver, mid, "1-3 c, 4-7 k", speakers="1")
     assert "KHÔNG ĐỦ ĐIỀU KIỆN" in out[0]
+    assert "Số đảng viên có mặt chưa quá một nửa số phải dự; buổi sinh hoạt không đủ điều " \
+           "kiện biểu quyết." in out[0]
     with Session(driver.app.engine) as s:
         assert s.get(Meeting, mid).status == "not_held"
     out = await driver.say(SEC, f"/chamdiem {mid}")

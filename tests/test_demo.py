@@ -14,7 +14,7 @@ async def test_demo_plays_a_whole_month(settings: Settings, tmp_path: Path) -> N
     transcript = "\n".join(lines)
     for stage in ("Đề nghị chi ủy họp", "THÔNG BÁO SINH HOẠT CHI BỘ", "Nhắc lịch",
                   "Đến giờ sinh hoạt chi bộ", "KẾT LUẬN BUỔI SINH HOẠT",
-                  "Đã xác nhận điểm"):
+                  "Đã xác nhận điểm", "/tinhhinh", "Chi bộ đã sinh hoạt: 1/2"):
         assert stage in transcript, stage
     assert summary["status"] == "held"
     assert (summary["attended"], summary["due"], summary["unexcused"]) == (5, 7, 1)

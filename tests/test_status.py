@@ -240,8 +240,8 @@ def test_year_report_rates_each_cell_by_its_rubrics_yearly_rule(month: App) -> N
         s.flush()
         text = cells_csv(s, bloc, reports.year(2026), month.settings).decode("utf-8-sig")
         line = next(x for x in text.splitlines() if x.startswith(QLNS[0]))
-        assert line.startswith(f"{QLNS[0]} — {QLNS[1]},11,0,") and \
-            line.endswith(",7,4,0,0,Khá")
+        assert line.startswith(f"{QLNS[0]} — {QLNS[1]};11;0;") and \
+            line.endswith(";7;4;0;0;Khá")
         quarter = load_workbook(io.BytesIO(workbook(s, bloc, reports.quarter(2026, 4),
                                                     month.settings)))["Chi bộ"]
         assert [c.value for c in quarter[1]][-1] == "Số buổi Kém"  # no yearly rating
@@ -257,8 +257,13 @@ def test_cli_report_formats(month: App, tmp_path, monkeypatch) -> None:  # type:
                      str(out)]) == 0
         assert out.stat().st_size > 100
     text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
+    assert "Chi bộ Phòng Giáo dục Trung học — Đảng bộ Sở Giáo dục và Đào tạo;1;1;10;10;" \
+        "1,0000;0;;" in text  # Vietnamese Excel
+    out = tmp_path / "dot.csv"
+    assert main(["report", "--period", "2026-11", "--format", "csv", "--csv-decimal", "dot",
+                 "--out", str(out)]) == 0
     assert "Chi bộ Phòng Giáo dục Trung học — Đảng bộ Sở Giáo dục và Đào tạo,1,1,10,10," \
-        "1.0000,0,," in text
+        "1.0000,0,," in out.read_text(encoding="utf-8-sig")
     assert main(["report", "--period", "2026-13"]) == 2
 
 

@@ -451,7 +451,7 @@ async def test_webhook_checks_the_secret_and_refuses_malformed_bodies(sample: Ap
                                          "s3cret-s3cret-s3cret"})
             assert r.status == 200 and adapter.handled == 1
         await sample.sender.drain()
-        assert "trợ lý sinh hoạt chi bộ" in emu.to(500)[-1].text
+        assert "bot hỗ trợ sinh hoạt chi bộ" in emu.to(500)[-1].text
     finally:
         await adapter.stop()
         await emu.stop()

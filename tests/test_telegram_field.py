@@ -57,7 +57,7 @@ async def test_409_conflict_is_retried_explained_and_polling_resumes(
     await until(lambda: tg.emu.conflicts_sent >= 2, timeout=15)
     stranger = tg.emu.user(500, "Người lạ")
     await tg.push(tg.emu.user_message(stranger, "/start"))
-    assert "trợ lý sinh hoạt chi bộ" in tg.emu.to(500)[-1].text  # polling went on
+    assert "bot hỗ trợ sinh hoạt chi bộ" in tg.emu.to(500)[-1].text  # polling went on
     assert "another process is polling with the same token" in caplog.text
     # A second instance with the same token: the two requests keep ending each other
     # (409), both say so loudly, and every update is still handled exactly once.

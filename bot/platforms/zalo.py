@@ -362,8 +362,9 @@ class ZaloAdapter:
                 text += "\n" + _("[Tải tệp {name} (7 ngày): {url}]").format(
                     name=att.filename, url=url)
             else:
-                text += "\n" + _("[{name}: Zalo không nhận tệp; đồng chí xem qua Telegram hoặc "
-                                  "lệnh chibot report]").format(name=att.filename)
+                text += "\n" + _("Tệp {name} không gửi được qua Zalo; đề nghị đồng chí nhận "
+                                  "qua Telegram hoặc liên hệ quản trị hệ thống.").format(
+                    name=att.filename)
         last = ""
         parts = [p for p in split_text(text, MAX_TEXT) if p.strip()]
         if not parts:  # the API refuses an empty text: nothing is sent
