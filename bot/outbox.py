@@ -13,16 +13,18 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, exists, select, update
+from sqlalchemy import Engine, bindparam, event, exists, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session as SASession
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from bot.config import OutboxSettings
+from bot.pglisten import CHANNEL, start_pg_listener
 from bot.platforms.base import (
     Attachment,
     Button,
@@ -33,6 +35,8 @@ from bot.platforms.base import (
 )
 from bot.ratelimit import PlatformPacer
 from models.base import utcnow
+from models.dberrors import DbHealth, is_transient
+from models.dberrors import backoff as dbbackoff
 from models.outbox import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -81,7 +85,8 @@ def enqueue(
     session: Session, out: Outgoing, *, now: datetime, is_group: bool = False,
     not_before: datetime | None = None,
 ) -> bool:
-    """Queue ``out`` under its idempotency key; False if that key was already queued."""
+    """Queue ``out`` under its idempotency key; False if that key was already queued.
+    The sender is woken when the transaction commits (see :func:`_wake_after_commit`)."""
     if not out.key:
         raise ValueError("an outgoing message needs an idempotency key")
     values = {
@@ -96,10 +101,58 @@ def enqueue(
         "created_at": now,
     }
     dialect = session.get_bind().dialect.name
+    queued = session.execute(_enqueue_stmt(dialect), values).first() is not None
+    if queued:
+        session.info[_ENQUEUED] = True
+        if dialect == "postgresql" and not session.info.get(_NOTIFIED):
+            session.execute(_notify_stmt())  # delivered at commit, to every listener
+            session.info[_NOTIFIED] = True
+    return queued
+
+
+@cache
+def _enqueue_stmt(dialect: str):  # type: ignore[no-untyped-def]
+    """Built once per dialect; the values come as bind parameters."""
     ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OutboxMessage)
-    stmt = (ins.values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return (ins.on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(OutboxMessage.id))
-    return session.execute(stmt).first() is not None
+
+
+_ENQUEUED = "chibot_outbox_enqueued"
+_NOTIFIED = "chibot_outbox_notified"
+
+
+@cache
+def _notify_stmt():  # type: ignore[no-untyped-def]
+    return text(f"NOTIFY {CHANNEL}")
+
+
+# In-process wake-up: a sender registers a callback; a commit that queued rows calls it
+# (from whatever thread committed). Across processes PostgreSQL's NOTIFY does the same.
+_wake_listeners: list[Callable[[], None]] = []
+
+
+def add_wake_listener(fn: Callable[[], None]) -> None:
+    _wake_listeners.append(fn)
+
+
+def remove_wake_listener(fn: Callable[[], None]) -> None:
+    with contextlib.suppress(ValueError):
+        _wake_listeners.remove(fn)
+
+
+@event.listens_for(SASession, "after_commit")
+def _wake_after_commit(session: SASession) -> None:
+    if session.info.pop(_ENQUEUED, False):
+        for fn in list(_wake_listeners):
+            fn()
+    session.info.pop(_NOTIFIED, None)
+
+
+@event.listens_for(SASession, "after_rollback")
+def _forget_after_rollback(session: SASession) -> None:
+    session.info.pop(_ENQUEUED, None)
+    session.info.pop(_NOTIFIED, None)
 
 
 @cache
@@ -134,7 +187,45 @@ def backoff(attempts: int) -> float:
     return float(min(2 ** max(attempts - 1, 0), 300))
 
 
+@cache
+def _claim_stmt():  # type: ignore[no-untyped-def]
+    return (update(OutboxMessage)
+            .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)),
+                   OutboxMessage.status == OutboxStatus.PENDING.value)
+            .values(status=OutboxStatus.SENDING.value, claimed_at=bindparam("now"))
+            .returning(OutboxMessage.id))
+
+
+@cache
+def _sent_stmt():  # type: ignore[no-untyped-def]
+    """One executemany per batch of delivered rows (bind parameter names avoid the
+    column names, which SQLAlchemy reserves for the SET clause)."""
+    return (update(OutboxMessage.__table__)  # type: ignore[attr-defined]
+            .where(OutboxMessage.__table__.c.id == bindparam("b_id"))  # type: ignore[attr-defined]
+            .values(status=OutboxStatus.SENT.value, sent_at=bindparam("b_sent_at"),
+                    platform_message_id=bindparam("b_ref"), attempts=bindparam("b_attempts")))
+
+
+@cache
+def _failed_stmt():  # type: ignore[no-untyped-def]
+    return (update(OutboxMessage.__table__)  # type: ignore[attr-defined]
+            .where(OutboxMessage.__table__.c.id == bindparam("b_id"))  # type: ignore[attr-defined]
+            .values(status=bindparam("b_status"), attempts=bindparam("b_attempts"),
+                    last_error=bindparam("b_error"), next_attempt_at=bindparam("b_next")))
+
+
+@cache
+def _next_due_stmt():  # type: ignore[no-untyped-def]
+    return (select(func.min(OutboxMessage.next_attempt_at))
+            .where(OutboxMessage.status == OutboxStatus.PENDING.value,
+                   OutboxMessage.platform.in_(bindparam("platforms", expanding=True))))
+
+
 class OutboxSender:
+    """Delivers the outbox. Database work runs in worker threads (the event loop only
+    awaits); results are written in batches; any database error is survived: transient
+    ones are retried with backoff, logged once per outage (``DbHealth``)."""
+
     def __init__(
         self,
         engine: Engine,
@@ -142,14 +233,20 @@ class OutboxSender:
         settings: OutboxSettings | None = None,
         clock: Clock = utcnow,
         concurrency: int = 32,
+        health: DbHealth | None = None,
     ) -> None:
         self.engine = engine
         self.messengers = dict(messengers)
         self.settings = settings or OutboxSettings()
         self.clock = clock
         self.concurrency = concurrency
+        self.health = health or DbHealth()
         self.pacers = {p: PlatformPacer(m.capabilities) for p, m in self.messengers.items()}
         self.sent_count = 0
+        # Outcomes of finished sends not yet written: (row id, sent?, parameters).
+        self._results: list[tuple[bool, dict[str, Any]]] = []
+        self._paced_wait_s: float | None = None
+        self.idle = False  # waiting for a wake-up or the fallback poll (tests, metrics)
 
     # -- claiming ---------------------------------------------------------------
     def recover_stale(self) -> int:
@@ -173,31 +270,26 @@ class OutboxSender:
                                "limit": limit}
 
     def claim(self, limit: int) -> list[OutboxMessage]:
-        """Claim due chat heads whose chats the pacer lets through now."""
+        """Claim due chat heads whose chats the pacer lets through now (blocking: call it
+        from a worker thread). Remembers how long until a held-back head is let through."""
         now = self.clock()
         q, params = self._heads(limit * 4)
         with Session(self.engine, expire_on_commit=False) as s:
             if s.get_bind().dialect.name == "postgresql":
                 q = _heads_locking_stmt()
-            rows = [r for r in s.scalars(q, params)
-                    if self.pacers[r.platform].chat_ready(r.chat_id)][:limit]
+            heads = list(s.scalars(q, params))
+            rows = [r for r in heads if self.pacers[r.platform].chat_ready(r.chat_id)][:limit]
+            taken = {r.id for r in rows}
+            held = [self.pacers[r.platform].wait_for(r.chat_id) for r in heads
+                    if r.id not in taken]
+            self._paced_wait_s = min(held) if held else None
             if not rows:
                 s.rollback()
                 return []
-            res = s.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_([r.id for r in rows]),
-                       OutboxMessage.status == OutboxStatus.PENDING.value)
-                .values(status=OutboxStatus.SENDING.value, claimed_at=now)
-            )
+            # RETURNING names exactly the rows this sender got when another one races.
+            mine = set(s.scalars(_claim_stmt(), {"ids": [r.id for r in rows], "now": now}))
             s.commit()
-            if res.rowcount != len(rows):  # another sender got some: keep only ours
-                ids = {r.id for r in rows}
-                mine = set(s.scalars(
-                    select(OutboxMessage.id).where(OutboxMessage.id.in_(ids),
-                                                   OutboxMessage.claimed_at == now)))
-                rows = [r for r in rows if r.id in mine]
-        return rows
+        return [r for r in rows if r.id in mine]
 
     # -- sending ----------------------------------------------------------------
     async def _deliver(self, row: OutboxMessage) -> None:
@@ -214,11 +306,8 @@ class OutboxSender:
             log.exception("outbox %s: unexpected send error", row.id)
             self._failed(row, SendError(repr(exc), transient=True), pacer)
             return
-        with Session(self.engine) as s:
-            s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                status=OutboxStatus.SENT.value, sent_at=self.clock(),
-                platform_message_id=ref.message_id, attempts=row.attempts + 1))
-            s.commit()
+        self._results.append((True, {"b_id": row.id, "b_sent_at": self.clock(),
+                                     "b_ref": ref.message_id, "b_attempts": row.attempts + 1}))
         self.sent_count += 1
 
     def _failed(self, row: OutboxMessage, exc: SendError, pacer: PlatformPacer) -> None:
@@ -230,34 +319,59 @@ class OutboxSender:
         delay = exc.retry_after if exc.retry_after is not None else backoff(attempts)
         if exc.retry_after:
             pacer.delay_chat(row.chat_id, exc.retry_after)
-        values: dict[str, Any] = {"attempts": attempts, "last_error": str(exc)[:500]}
         if permanent:
-            values["status"] = OutboxStatus.FAILED.value
+            status = OutboxStatus.FAILED.value
             log.error("outbox %s to %s:%s failed for good: %s", row.id, row.platform,
                       row.chat_id, exc)
         else:
-            values["status"] = OutboxStatus.PENDING.value
-            values["next_attempt_at"] = self.clock() + timedelta(seconds=delay)
+            status = OutboxStatus.PENDING.value
             log.warning("outbox %s: attempt %d failed (%s); retry in %.1fs", row.id,
                         attempts, exc, delay)
-        with Session(self.engine) as s:
-            s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values))
-            s.commit()
+        self._results.append((False, {
+            "b_id": row.id, "b_status": status, "b_attempts": attempts,
+            "b_error": str(exc)[:500],
+            "b_next": row.next_attempt_at if permanent
+            else self.clock() + timedelta(seconds=delay)}))
+
+    def flush(self) -> int:
+        """Write the outcomes of finished sends in one transaction (blocking). On a
+        database error they stay buffered and the next flush writes them."""
+        if not self._results:
+            return 0
+        batch = list(self._results)
+        sent = [p for ok, p in batch if ok]
+        failed = [p for ok, p in batch if not ok]
+        with self.engine.begin() as conn:
+            if sent:
+                conn.execute(_sent_stmt(), sent)
+            if failed:
+                conn.execute(_failed_stmt(), failed)
+        del self._results[:len(batch)]
+        return len(batch)
+
+    async def _flush(self) -> None:
+        if self._results:
+            await asyncio.to_thread(self.flush)
 
     async def pump(self, stop: asyncio.Event | None = None) -> int:
         """Keep up to ``concurrency`` sends in flight, claiming more as each one ends, so
         the pacer, not a batch boundary, sets the pace. Returns when nothing is due (or
-        when ``stop`` is set) with the number of rows handled."""
+        when ``stop`` is set) with the number of rows handled. Raises on a database error
+        once the sends in flight have finished (their outcomes stay buffered)."""
         in_flight: set[asyncio.Task[None]] = set()
         total = 0
         try:
             while stop is None or not stop.is_set():
-                # Refill in chunks: one claim query per half of the window, not per send.
+                # Refill in chunks: one claim query per half of the window, not per send;
+                # the outcomes so far are written in the same trip to the worker thread.
                 if len(in_flight) <= self.concurrency // 2:
-                    for row in self.claim(self.concurrency - len(in_flight)):
+                    await self._flush()
+                    rows = await asyncio.to_thread(self.claim,
+                                                   self.concurrency - len(in_flight))
+                    for row in rows:
                         in_flight.add(asyncio.create_task(self._deliver(row)))
                 if not in_flight:
-                    wait = self._paced_wait()
+                    wait = self._paced_wait_s
                     if wait is None:
                         break
                     await asyncio.sleep(max(wait, 0.001))
@@ -269,33 +383,82 @@ class OutboxSender:
             if in_flight:  # claimed sends are finished, not abandoned in "sending"
                 await asyncio.gather(*in_flight, return_exceptions=True)
                 total += len(in_flight)
+        await self._flush()
         return total
 
     async def drain(self) -> int:
         """Send until nothing is due now; returns rows handled."""
         return await self.pump()
 
-    def _paced_wait(self) -> float | None:
-        """Seconds until a due chat head is let through by its pacer; None if none is due."""
-        q, params = self._heads(200)
-        with Session(self.engine) as s:
-            heads = list(s.scalars(q, params))
-        if not heads:
+    def next_due_in(self) -> float | None:
+        """Seconds until the earliest pending row is due (blocking); None if none."""
+        with self.engine.connect() as conn:
+            when = conn.execute(_next_due_stmt(), {"platforms": list(self.messengers)}
+                                ).scalar_one_or_none()
+        if when is None:
             return None
-        return min(self.pacers[r.platform].wait_for(r.chat_id) for r in heads)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return (when - self.clock()).total_seconds()
 
     async def run(self, stop: asyncio.Event) -> None:
-        idle = self.settings.poll_seconds
+        """Deliver until ``stop``: woken on enqueue (in this process, or by PostgreSQL's
+        NOTIFY from another), otherwise polling every ``poll_seconds`` as a fallback.
+        Never raises on a database error."""
+        loop = asyncio.get_running_loop()
+        wake = asyncio.Event()
+
+        def poke() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closing
+                loop.call_soon_threadsafe(wake.set)
+
+        add_wake_listener(poke)
+        listener = start_pg_listener(self.engine, poke)
         last_recovery = -float("inf")
-        while not stop.is_set():
-            if time.monotonic() - last_recovery > self.settings.lease_seconds:
-                self.recover_stale()  # also rows of another sender that crashed
-                last_recovery = time.monotonic()
-            try:
-                n = await self.pump(stop)
-            except Exception:
-                log.exception("outbox sweep failed")
-                n = 0
-            if n == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=idle)
+        outage = 0
+        try:
+            while not stop.is_set():
+                wake.clear()
+                try:
+                    await self._flush()
+                    if time.monotonic() - last_recovery > self.settings.lease_seconds:
+                        await asyncio.to_thread(self.recover_stale)  # also a dead sender's
+                        last_recovery = time.monotonic()
+                    n = await self.pump(stop)
+                    idle = None if n else await asyncio.to_thread(self.next_due_in)
+                    if n:  # rows were claimed and written: writes work again
+                        self.health.ok()
+                    outage = 0
+                except Exception as exc:
+                    if is_transient(exc):
+                        outage += 1
+                        self.health.failed("outbox", exc)
+                    else:
+                        outage = 1
+                        log.exception("outbox sweep failed")
+                    await _wait_either(stop, wake, dbbackoff(outage))
+                    continue
+                if n:
+                    continue
+                timeout = self.settings.poll_seconds
+                if idle is not None:
+                    timeout = min(timeout, max(idle, 0.01))
+                self.idle = True
+                await _wait_either(stop, wake, timeout)
+                self.idle = False
+        finally:
+            remove_wake_listener(poke)
+            if listener is not None:
+                listener.close()
+            with contextlib.suppress(Exception):
+                await self._flush()
+
+
+async def _wait_either(stop: asyncio.Event, wake: asyncio.Event, timeout: float) -> None:
+    """Sleep until ``stop`` or ``wake`` is set, at most ``timeout`` seconds."""
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()

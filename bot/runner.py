@@ -25,11 +25,11 @@ def build_adapters(app: App) -> list[Adapter]:
     if s.telegram.token:
         from bot.platforms.telegram import TelegramAdapter
 
-        adapters.append(TelegramAdapter(s.telegram, app.handle))
+        adapters.append(TelegramAdapter(s.telegram, app.receive))
     if s.zalo.token:
         from bot.platforms.zalo import ZaloAdapter
 
-        adapters.append(ZaloAdapter(s.zalo, app.handle))
+        adapters.append(ZaloAdapter(s.zalo, app.receive))
     return adapters
 
 
@@ -56,6 +56,7 @@ async def _run_one(adapter: Adapter, stop: asyncio.Event) -> None:
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     app = App(settings)
     stop = stop or asyncio.Event()
+    app.intake.stop = stop  # an outage at shutdown gives updates back unacknowledged
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -64,7 +65,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     if not started:
         log.error("no platform could start")
         return
-    cycle = CycleRunner(app.engine, settings, app.clock)
+    cycle = CycleRunner(app.engine, settings, app.clock, health=app.health)
     cycle.start()
     try:
         await asyncio.gather(app.sender.run(stop), *(_run_one(a, stop) for a in started))

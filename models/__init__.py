@@ -9,6 +9,7 @@ from models.meeting import AgendaItem, Meeting, Task
 from models.member import Identity, LinkCode, Member, RoleAssignment
 from models.org import ChatBinding, Organisation
 from models.outbox import OutboxMessage, ProcessedUpdate
+from models.parked import ParkedUpdate
 from models.schedule import ScheduledStep
 from models.score import Score, ScoreItem
 
@@ -25,6 +26,7 @@ __all__ = [
     "Member",
     "Organisation",
     "OutboxMessage",
+    "ParkedUpdate",
     "ProcessedUpdate",
     "RoleAssignment",
     "ScheduledStep",

@@ -19,7 +19,7 @@ import html
 import io
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -72,7 +72,7 @@ MAX_TEXT = 4096
 CAPTION = 1024
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "chat_join_request"]
-HandleFn = Callable[[Incoming], bool]
+HandleFn = Callable[[Incoming], Awaitable[bool]]  # stored and handled, or raises
 
 
 class TelegramAdapter:
@@ -174,7 +174,7 @@ class TelegramAdapter:
         if inc is not None:
             if inc.extra.get("file_id"):
                 inc = await self._download(inc)
-            self.handle(inc)
+            await self.handle(inc)
             if update.callback_query is not None:
                 await self._show_choice(update)
         self.handled += 1

@@ -1,4 +1,4 @@
-"""speed (placeholder: filled by the work on this part; empty until then)
+"""speed and resilience: parked (poison) updates
 
 Revision ID: 0009
 Revises: 0008
@@ -17,8 +17,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('parked_update',
+    sa.Column('platform', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('update_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('chat_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('sender_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(length=4096), nullable=True),
+    sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('parked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('platform', 'update_id')
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('parked_update')
