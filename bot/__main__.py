@@ -81,7 +81,7 @@ def cmd_code(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot import i18n
     from bot.platforms.console import find_member
-    from handlers.text import fold
+    from bot.text import fold
     from models.base import utcnow
     from models.db import make_engine, migrate
     from models.member import new_link_code
@@ -134,8 +134,8 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
 
     from sqlmodel import Session, select
 
+    from bot.text import fold
     from handlers.exports import cells_csv, chart_png, workbook
-    from handlers.text import fold
     from models.db import make_engine, migrate
     from models.org import Organisation
     from models.reports import parse_period

@@ -8,12 +8,13 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+import handlers  # noqa: F401  (registers every story)
 from bot import i18n
 from bot.config import Settings
 from bot.intake import UpdateIntake
 from bot.outbox import OutboxSender
 from bot.platforms.base import Incoming, Messenger
-from handlers.router import Router
+from handlers.router import Router, command_menu
 from models.base import utcnow
 from models.db import make_engine, migrate
 from models.dberrors import DbHealth
@@ -40,6 +41,7 @@ class App:
         self.router = Router(self.engine, settings, clock)
         self.health = DbHealth()  # one log line per outage, whoever notices it
         self.intake = UpdateIntake(self.router, self.health)
+        self.menu = command_menu()  # handed to adapters as data (they never import handlers)
         self.messengers: dict[str, Messenger] = {}
         self.sender = OutboxSender(self.engine, {}, settings.outbox, clock, health=self.health)
         for m in messengers or []:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from handlers.text import fold
+from bot.text import fold
 from models.base import utcnow
 from models.member import Member, Membership, Role, RoleAssignment
 from models.org import Organisation, OrgKind, add_org

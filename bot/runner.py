@@ -25,7 +25,7 @@ def build_adapters(app: App) -> list[Adapter]:
     if s.telegram.token:
         from bot.platforms.telegram import TelegramAdapter
 
-        adapters.append(TelegramAdapter(s.telegram, app.receive))
+        adapters.append(TelegramAdapter(s.telegram, app.receive, menu=app.menu))
     if s.zalo.token:
         from bot.platforms.zalo import ZaloAdapter
 

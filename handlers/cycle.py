@@ -11,7 +11,6 @@ restart therefore never sends twice; a step found due after its useful moment is
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
 from bot.config import CycleSettings, Settings
+from handlers import reminders  # noqa: F401  (registers the step handlers)
 from handlers.schedule_rules import (
     add_months,
     local_to_utc,
@@ -27,6 +27,8 @@ from handlers.schedule_rules import (
     parse_hhmm,
     quarter_months,
 )
+from handlers.steps import STEP_HANDLERS as STEP_HANDLERS
+from handlers.steps import handler_for
 from models.dberrors import is_transient
 from models.meeting import Meeting, MeetingKind, MeetingStatus
 from models.org import CELL_KINDS, Organisation
@@ -160,26 +162,8 @@ class SweepResult:
     cancelled: int = 0
 
 
-StepFn = Callable[[Session, Meeting, Organisation, ScheduledStep, datetime, Settings], None]
-STEP_HANDLERS: dict[str, StepFn] = {}
-
-
-def step_handler(prefix: str) -> Callable[[StepFn], StepFn]:
-    def deco(fn: StepFn) -> StepFn:
-        STEP_HANDLERS[prefix] = fn
-        return fn
-
-    return deco
-
-
-def _handler_for(step: str) -> StepFn | None:
-    return STEP_HANDLERS.get(step) or STEP_HANDLERS.get(step.split("_", 1)[0] + "_*")
-
-
 def sweep(engine: Engine, settings: Settings, now: datetime, limit: int = 2000) -> SweepResult:
     """Turn due steps into outbox rows, each in its own transaction."""
-    import handlers.reminders  # noqa: F401  (registers the step handlers)
-
     result = SweepResult()
     with Session(engine) as s:
         ids = list(s.exec(select(ScheduledStep.id).where(
@@ -222,7 +206,7 @@ def _run_step(s: Session, step: ScheduledStep, settings: Settings, now: datetime
     if meeting is None or meeting.status == MeetingStatus.CANCELLED.value:
         return StepStatus.CANCELLED
     cell = s.get(Organisation, meeting.cell_id)
-    fn = _handler_for(step.step)
+    fn = handler_for(step.step)
     if cell is None or fn is None:
         log.error("step %s of meeting %s: no handler or cell", step.step, meeting.id)
         return StepStatus.MISSED

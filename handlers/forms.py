@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from bot.i18n import _
 from handlers.context import Ctx, column
-from handlers.router import Who, callback
+from handlers.router import Who, callback, form_text, navigation
 from handlers.text import fold, match_choice
 from models.base import utcnow
 from models.form import FormState
@@ -300,6 +300,7 @@ def _match_choice(text: str, choices: list[Choice]) -> int | None:
     return match_choice(text, [c.label for c in choices])
 
 
+@form_text
 def handle_text(ctx: Ctx, text: str) -> bool:
     """Feed plain text to the sender's active form in this chat; False when none."""
     state = active_form(ctx)
@@ -324,6 +325,7 @@ def handle_text(ctx: Ctx, text: str) -> bool:
     return True
 
 
+@navigation
 def handle_navigation(ctx: Ctx, name: str) -> bool:
     """/huy and /back act on the active form, if any."""
     if name not in ("huy", "cancel", "back", "quaylai"):

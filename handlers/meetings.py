@@ -1,4 +1,4 @@
-"""Secretary's meeting stories: schedule view, agenda, reschedule, cancel, add, rule."""
+"""Secretary's meeting stories: reschedule, cancel, add, rule."""
 
 from __future__ import annotations
 
@@ -10,238 +10,21 @@ from sqlmodel import func, select
 
 from bot.i18n import N_, _, fmt_datetime, use_locale
 from handlers import forms
-from handlers.access import can_manage_cell, can_read_cell, led_cells
-from handlers.agenda import agenda_text, when_where
+from handlers.cellform import CellForm, led_cell, meeting_label, parse_place, start_for_meeting
+from handlers.cellform import actor_cell as actor_cell  # moved to cellform; old path kept
 from handlers.context import Ctx
 from handlers.cycle import materialise, plan_steps, regular_time, replan
-from handlers.forms import Choice, Form, Invalid, Step
-from handlers.labels import label, meeting_kind_label
-from handlers.reminders import has_thematic, post_agenda
-from handlers.router import Where, Who, callback, command
+from handlers.forms import Choice, Invalid, Step
+from handlers.labels import meeting_kind_label
+from handlers.router import Where, Who, command
 from handlers.schedule_rules import check_rule, period_of
 from handlers.validators import parse_datetime, parse_number, parse_text, parse_time
 from models.audit import audit
-from models.files import StoredFile
-from models.meeting import AgendaItem, Meeting, MeetingKind, MeetingStatus, agenda_of, upcoming
+from models.meeting import Meeting, MeetingKind, MeetingStatus, upcoming
 from models.member import due_members
 from models.org import Organisation
 
 Data = dict[str, Any]
-
-
-def actor_cell(ctx: Ctx) -> Organisation | None:
-    """The cell the update concerns: the bound group's, else the member's own."""
-    if ctx.in_group:
-        return ctx.bound_cell()
-    m = ctx.actor.member
-    return ctx.session.get(Organisation, m.cell_id) if m and m.cell_id else None
-
-
-def led_cell(ctx: Ctx) -> Organisation | None:
-    cells = led_cells(ctx.actor)
-    return ctx.session.get(Organisation, cells[0]) if cells else None
-
-
-def meeting_label(m: Meeting) -> str:
-    return f"{meeting_kind_label(m.kind)} — {fmt_datetime(m.scheduled_at, m.timezone)}"
-
-
-class CellForm(Form):
-    """A form acting for one cell: only its secretary/deputy or an officer above it."""
-
-    def cell(self, ctx: Ctx, data: Data) -> Organisation | None:
-        return ctx.session.get(Organisation, data.get("cell_id"))
-
-    def authorised(self, ctx: Ctx, data: Data) -> bool:
-        cell = self.cell(ctx, data)
-        return cell is not None and can_manage_cell(ctx.session, ctx.actor, cell)
-
-    def meeting(self, ctx: Ctx, data: Data) -> Meeting | None:
-        m = ctx.session.get(Meeting, data.get("meeting")) if data.get("meeting") else None
-        return m if m is not None and m.cell_id == data.get("cell_id") else None
-
-    def meeting_step(self) -> Step:
-        def choices(c: Ctx, d: Data) -> list[Choice]:
-            return [Choice(m.id, meeting_label(m))
-                    for m in upcoming(c.session, cell_id=d["cell_id"], now=c.now())]
-
-        return Step("meeting", lambda c, d: _("Chọn buổi sinh hoạt:"), choices=choices,
-                    when=lambda c, d: not d.get("meeting_fixed"))
-
-
-def _start_for_meeting(ctx: Ctx, kind: str, args: list[str], extra: Data | None = None) -> None:
-    cell = led_cell(ctx)
-    if cell is None:
-        ctx.deny("not a cell leader")
-        return
-    data: Data = {"cell_id": cell.id, **(extra or {})}
-    if args:
-        m = ctx.by_id(Meeting, args[0])
-        if m is None or m.cell_id != cell.id:
-            ctx.reply(_("Không tìm thấy buổi sinh hoạt số {n} của chi bộ.").format(n=args[0]))
-            return
-        data.update(meeting=m.id, meeting_fixed=True)
-    elif not upcoming(ctx.session, cell_id=cell.id or 0, now=ctx.now()):
-        ctx.reply(_("Chi bộ chưa có buổi sinh hoạt nào sắp tới."))
-        return
-    forms.start(ctx, kind, data)
-
-
-# -- schedule view -------------------------------------------------------------------
-@command("lichhop", "schedule", who=Who.LINKED, where=Where.ANY,
-         summary=N_("Lịch sinh hoạt sắp tới của chi bộ"))
-def schedule(ctx: Ctx, args: list[str], rest: str) -> None:
-    cell = actor_cell(ctx)
-    if cell is None or not can_read_cell(ctx.session, ctx.actor, cell):
-        ctx.deny("no cell")
-        return
-    materialise(ctx.session, ctx.settings, ctx.now(), [cell])
-    meetings = upcoming(ctx.session, cell_id=cell.id or 0, now=ctx.now())
-    lines = [_("Lịch sinh hoạt của {cell}:").format(cell=cell.name)]
-    for m in meetings:
-        lines.append(f"• [{m.id}] {meeting_label(m)} ({label(m.status)})")
-        lines += ["   " + x for x in when_where(m)[1:]]
-        if m.topic:
-            lines.append("   " + _("Chuyên đề: {topic}").format(topic=m.topic))
-    if not meetings:
-        lines.append(_("Chưa có buổi nào được lên lịch."))
-    period = period_of(ctx.now(), cell.timezone)
-    if not has_thematic(ctx.session, cell.id or 0, period):
-        lines.append(_("⚠️ Quý này chi bộ chưa có buổi sinh hoạt chuyên đề."))
-    ctx.reply("\n".join(lines))
-
-
-# -- agenda ----------------------------------------------------------------------------
-def _parse_item(ctx: Ctx, data: Data, text: str) -> dict[str, str | int | None]:
-    """"Title | Presenter | link" as text, or a file whose caption is "Title | Presenter"
-    (no caption: the file name is the title). The file is stored at once, so it survives
-    a restart before the agenda is confirmed."""
-    att = ctx.incoming.attachment
-    parts = [p.strip() for p in text.split("|")]
-    if len(parts) > (2 if att else 3):
-        raise Invalid(_("Mỗi nội dung gồm tối đa 3 phần: Tiêu đề | Người trình bày | Tài liệu.")
-                      if not att else _("Chú thích của tệp gồm tối đa 2 phần: Tiêu đề | Người "
-                                        "trình bày."))
-    if att is not None and not parts[0]:
-        parts[0] = att.filename.rsplit(".", 1)[0][:300] or att.filename[:300]
-    title = parse_text(parts[0], max_len=300)
-    presenter = parse_text(parts[1], max_len=120) if len(parts) > 1 and parts[1] else None
-    if att is None:
-        doc = parse_text(parts[2], max_len=500) if len(parts) > 2 and parts[2] else None
-        return {"title": title, "presenter": presenter, "document": doc}
-    stored = StoredFile(filename=att.filename[:200], size=len(att.data), data=att.data,
-                        uploaded_by=ctx.actor.member.id if ctx.actor.member else None,
-                        created_at=ctx.now())
-    ctx.session.add(stored)
-    ctx.session.flush()
-    return {"title": title, "presenter": presenter, "document": stored.filename,
-            "file": stored.id}
-
-
-def _parse_place(ctx: Ctx, data: Data, text: str) -> str:
-    return parse_text(text, max_len=300)
-
-
-class AgendaForm(CellForm):
-    kind = "agenda"
-
-    def steps(self, ctx: Ctx, data: Data) -> list[Step]:
-        def is_regular(c: Ctx, d: Data) -> bool:
-            m = self.meeting(c, d)
-            return m is not None and m.kind == MeetingKind.REGULAR.value
-
-        def needs_topic(c: Ctx, d: Data) -> bool:
-            m = self.meeting(c, d)
-            return m is not None and (m.kind == MeetingKind.THEMATIC.value or d.get("thematic"))
-
-        return [
-            self.meeting_step(),
-            Step("thematic", lambda c, d: _("Buổi này có kết hợp sinh hoạt chuyên đề không?"),
-                 choices=lambda c, d: [Choice(True, _("Có")), Choice(False, _("Không"))],
-                 when=is_regular, per_row=2),
-            Step("topic", lambda c, d: _("Tên chuyên đề:"),
-                 parse=lambda c, d, t: parse_text(t, max_len=300), when=needs_topic),
-            Step("place", lambda c, d: _("Địa điểm, hoặc đường link nếu họp trực tuyến:"),
-                 parse=_parse_place, optional=True),
-            Step("items", lambda c, d: _(
-                "Nội dung thứ {n}: gửi theo dạng Tiêu đề | Người trình bày | Link tài liệu "
-                "(chỉ tiêu đề là bắt buộc), hoặc gửi tệp tài liệu kèm chú thích Tiêu đề | "
-                "Người trình bày. Bấm Xong khi đủ; không nhập gì thì dùng quy trình sinh hoạt "
-                "chuẩn.").format(n=len(d.get("items", [])) + 1),
-                 parse=_parse_item, choices=lambda c, d: [Choice(None, _("Xong"))],
-                 repeat=True, files=True),
-        ]
-
-    def _apply(self, ctx: Ctx, m: Meeting, data: Data) -> None:
-        if m.kind == MeetingKind.REGULAR.value:
-            m.thematic_part = bool(data.get("thematic"))
-        if data.get("topic") or m.kind == MeetingKind.REGULAR.value:
-            m.topic = data.get("topic")
-        place = data.get("place")
-        if place:
-            if place.lower().startswith(("http://", "https://")):
-                m.online_link, m.place = place, None
-            else:
-                m.place, m.online_link = place, None
-
-    def summary(self, ctx: Ctx, data: Data) -> str:
-        m = self.meeting(ctx, data)
-        cell = self.cell(ctx, data)
-        if m is None or cell is None:
-            return "?"
-        # Preview without writing: apply to a detached copy.
-        preview = Meeting.model_validate(m.model_dump())
-        self._apply(ctx, preview, data)
-        items = [AgendaItem(meeting_id=0, position=i, title=it["title"],
-                            presenter=it.get("presenter"), document_name=it.get("document"))
-                 for i, it in enumerate(data.get("items", []), 1)]
-        text, _docs = agenda_text(ctx.session, preview, cell, items=items or None)
-        return text
-
-    def finish(self, ctx: Ctx, data: Data) -> None:
-        s = ctx.session
-        m = self.meeting(ctx, data)
-        cell = self.cell(ctx, data)
-        if m is None or cell is None or m.status != MeetingStatus.PLANNED.value:
-            ctx.reply(_("Buổi sinh hoạt này không còn mở để sửa chương trình."))
-            return
-        self._apply(ctx, m, data)
-        for old in agenda_of(s, meeting_id=m.id or 0):
-            s.delete(old)
-        for i, it in enumerate(data.get("items", []), 1):
-            doc = it.get("document")
-            s.add(AgendaItem(meeting_id=m.id or 0, position=i, title=it["title"],
-                             presenter=it.get("presenter"),
-                             document_url=doc if doc and "://" in doc else None,
-                             document_name=doc if doc and "://" not in doc else None,
-                             document_file_id=it.get("file"), added_at=ctx.now()))
-        m.agenda_rev += 1
-        m.updated_at = ctx.now()
-        s.add(m)
-        s.flush()
-        audit(s, "meeting.agenda_set", "meeting", m.id,
-              ctx.actor.member.id if ctx.actor.member else None, rev=m.agenda_rev)
-        if m.agenda_posted_rev is not None:
-            post_agenda(s, m, cell, ctx.now(), f"m{m.id}:agenda:{m.revision}.{m.agenda_rev}",
-                        correction=True)
-            ctx.reply(_("Đã lưu và đăng đính chính chương trình lên nhóm chi bộ."))
-        else:
-            ctx.reply(_("Đã lưu chương trình. Bot sẽ đăng lên nhóm chi bộ trước buổi họp "
-                        "{h} giờ.").format(h=int(ctx.settings.cycle.agenda_post_before_h)))
-
-
-forms.register(AgendaForm())
-
-
-@command("chuongtrinh", "agenda", who=Who.LINKED, where=Where.PRIVATE,
-         summary=N_("Nhập/sửa chương trình buổi sinh hoạt (Bí thư)"))
-def agenda(ctx: Ctx, args: list[str], rest: str) -> None:
-    _start_for_meeting(ctx, "agenda", args)
-
-
-@callback("ag", who=Who.LINKED)
-def agenda_button(ctx: Ctx, parts: list[str]) -> None:
-    _start_for_meeting(ctx, "agenda", parts[:1])
 
 
 # -- reschedule ------------------------------------------------------------------------
@@ -317,7 +100,7 @@ forms.register(RescheduleForm())
 @command("doilich", "reschedule", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Đổi lịch một buổi sinh hoạt (Bí thư)"))
 def reschedule(ctx: Ctx, args: list[str], rest: str) -> None:
-    _start_for_meeting(ctx, "reschedule", args)
+    start_for_meeting(ctx, "reschedule", args)
 
 
 # -- cancel ----------------------------------------------------------------------------
@@ -365,7 +148,7 @@ forms.register(CancelForm())
 @command("huyhop", "cancelmeeting", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Hủy một buổi sinh hoạt, có lý do (Bí thư)"))
 def cancel_meeting(ctx: Ctx, args: list[str], rest: str) -> None:
-    _start_for_meeting(ctx, "cancel_meeting", args)
+    start_for_meeting(ctx, "cancel_meeting", args)
 
 
 # -- add a thematic / extraordinary / committee meeting -------------------------------------
@@ -384,7 +167,7 @@ class AddMeetingForm(CellForm):
                  parse=lambda c, d, t: parse_text(t, max_len=300),
                  optional=False),
             Step("place", lambda c, d: _("Địa điểm, hoặc đường link nếu họp trực tuyến:"),
-                 parse=_parse_place, optional=True),
+                 parse=parse_place, optional=True),
         ]
 
     def summary(self, ctx: Ctx, data: Data) -> str:

@@ -12,9 +12,9 @@ from bot.i18n import _, use_locale
 from bot.platforms.base import Attachment
 from handlers.agenda import agenda_text, reminder_text, rsvp_buttons, starts_at, title_line
 from handlers.context import buttons
-from handlers.cycle import step_handler
 from handlers.notify import group_targets, officers_above, send_group, send_private
 from handlers.schedule_rules import quarter_months
+from handlers.steps import step_handler
 from models.attendance import Attendance, Rsvp
 from models.meeting import Meeting, MeetingKind, MeetingStatus, agenda_files, agenda_of
 from models.member import Member, Role, due_members, members_with_role

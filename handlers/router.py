@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.i18n import _, use_locale
-from bot.platforms.base import Incoming
+from bot.platforms.base import Incoming, MenuCommand
 from handlers.access import load_actor
 from handlers.context import Ctx, find_binding
 from handlers.text import parse_command
@@ -61,7 +61,19 @@ COMMANDS: dict[str, CommandSpec] = {}
 CALLBACKS: dict[str, tuple[CallbackFn, Who]] = {}
 TextFn = Callable[[Ctx], bool]
 TEXT_FALLBACKS: list[TextFn] = []  # tried in order for plain text outside forms
+# The form engine plugs in here (it imports the router, never the other way round):
+NavigationFn = Callable[[Ctx, str], bool]  # a command name the open form takes (/huy, /back)
+FormTextFn = Callable[[Ctx, str], bool]  # plain text for the open form; False when none
+NAVIGATION: list[NavigationFn] = []
+FORM_TEXT: list[FormTextFn] = []
 EVENT_HANDLERS: dict[str, Callable[[Ctx], None]] = {}
+
+
+def command_menu() -> list[MenuCommand]:
+    """The commands platforms offer in their menus (primary names with a summary)."""
+    return [MenuCommand(spec.name, spec.summary, spec.where in (Where.PRIVATE, Where.ANY),
+                        spec.where in (Where.GROUP, Where.ANY))
+            for spec in COMMANDS.values() if spec.menu and spec.summary]
 
 
 def command(
@@ -91,6 +103,16 @@ def on_event(name: str) -> Callable[[Callable[[Ctx], None]], Callable[[Ctx], Non
         return fn
 
     return deco
+
+
+def navigation(fn: NavigationFn) -> NavigationFn:
+    NAVIGATION.append(fn)
+    return fn
+
+
+def form_text(fn: FormTextFn) -> FormTextFn:
+    FORM_TEXT.append(fn)
+    return fn
 
 
 def text_fallback(fn: TextFn) -> TextFn:
@@ -125,8 +147,6 @@ class Router:
     def __init__(
         self, engine: Engine, settings: Settings, clock: Callable[[], datetime] = utcnow
     ) -> None:
-        import handlers  # noqa: F401  (registers every story)
-
         self.engine = engine
         self.settings = settings
         self.clock = clock
@@ -192,8 +212,6 @@ class Router:
                    actor=actor, binding=binding)
 
     def _dispatch(self, ctx: Ctx) -> None:
-        from handlers import forms
-
         inc = ctx.incoming
         if inc.event in EVENT_HANDLERS:
             EVENT_HANDLERS[inc.event](ctx)
@@ -216,11 +234,11 @@ class Router:
         parsed = parse_command(text)
         if parsed is not None:
             name, args, rest = parsed
-            if forms.handle_navigation(ctx, name):
+            if any(nav(ctx, name) for nav in NAVIGATION):
                 return
             self._command(ctx, name, args, rest)
             return
-        if forms.handle_text(ctx, text):
+        if any(fn(ctx, text) for fn in FORM_TEXT):
             return
         if inc.attachment is not None and ctx.actor.linked:
             ctx.reply(_("Bot nhận tệp tài liệu khi đồng chí nhập chương trình sinh hoạt "

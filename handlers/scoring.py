@@ -16,63 +16,33 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot.i18n import N_, _, current_locale, fmt_date, fmt_datetime, fmt_number, use_locale
+from bot.i18n import N_, _, fmt_date, fmt_number
 from handlers import forms
-from handlers.access import follows_cell, oversees
-from handlers.agenda import title_line
 from handlers.autoscore import compute, is_thematic, tasks_share_points
-from handlers.context import Ctx, buttons
+from handlers.cellform import CellForm, led_cell, meeting_label
+from handlers.context import Ctx
 from handlers.forms import Choice, Invalid, Step
 from handlers.labels import label
-from handlers.meetings import CellForm, led_cell, meeting_label
-from handlers.notify import send_group, send_private
 from handlers.router import Where, Who, callback, command
+from handlers.score_notices import notify_followers, post_conclusion
+from handlers.score_store import (
+    correction_open,
+    ctitle,
+    current_score,
+    gtitle,
+    rubric_for,
+    save_score,
+)
 from handlers.text import as_id, fold
 from handlers.validators import parse_date, parse_number, parse_text
 from models.audit import audit
 from models.meeting import Meeting, MeetingStatus, Task
-from models.member import Member, Role, cell_members, members_with_role
-from models.org import Organisation
+from models.member import Member, cell_members
 from models.rubric import Group, Rubric, load_rubric
-from models.score import Score, ScoreItem, ScoreKind
+from models.score import ScoreKind
 
 Data = dict[str, Any]
 FULL_WORDS = {"du", "du diem", "full", "toi da"}
-
-
-def rubric_for(ctx: Ctx, cell: Organisation) -> Rubric:
-    return load_rubric(ctx.settings.rubrics_dir, cell.rubric_id or ctx.settings.rubric)
-
-
-def current_score(s: Session, meeting_id: int, kind: str = ScoreKind.CELL.value) -> Score | None:
-    return s.exec(select(Score).where(Score.meeting_id == meeting_id, Score.kind == kind,
-                                      Score.is_current == True)).first()  # noqa: E712
-
-
-def first_score(s: Session, meeting_id: int) -> Score | None:
-    return s.exec(select(Score).where(Score.meeting_id == meeting_id,
-                                      Score.kind == ScoreKind.CELL.value)
-                  .order_by(Score.revision)).first()
-
-
-def correction_open(ctx: Ctx, meeting: Meeting) -> bool:
-    window = timedelta(days=ctx.settings.cycle.correction_window_days)
-    first = first_score(ctx.session, meeting.id or 0)
-    if first is None:
-        return True
-    if ctx.now() <= first.submitted_at + window:
-        return True
-    return meeting.score_reopened_at is not None and \
-        ctx.now() <= meeting.score_reopened_at + window
-
-
-def gtitle(g: Group) -> str:
-    return g.title_en if current_locale() == "en" and g.title_en else g.title
-
-
-def ctitle(c: Any) -> str:
-    return c.title_en if current_locale() == "en" and c.title_en else c.title
-
 
 class ScoringForm(CellForm):
     kind = "scoring"
@@ -277,56 +247,6 @@ def _parse_fix(ctx: Ctx, data: Data, text: str) -> list[Any]:
     return [pct, reason[:300]]
 
 
-def save_score(s: Session, m: Meeting, rubric: Rubric, pts: dict[str, float], auto: set[str],
-               *, kind: str, by: int | None, now: datetime, reason: str | None) -> Score:
-    """A new current revision of the meeting's score of ``kind``; the old stays, not current."""
-    total, band = rubric.rate(pts, is_thematic(m))
-    old = current_score(s, m.id or 0, kind)
-    revision = 1
-    if old is not None:
-        old.is_current = False
-        s.add(old)
-        revision = old.revision + 1
-    score = Score(meeting_id=m.id or 0, kind=kind, revision=revision, rubric_id=rubric.id,
-                  rubric_version=rubric.version, total=total, rating=band, submitted_by=by,
-                  submitted_at=now, reason=reason)
-    s.add(score)
-    s.flush()
-    for cid, p in pts.items():
-        s.add(ScoreItem(score_id=score.id or 0, criterion_id=cid, points=p, auto=cid in auto))
-    return score
-
-
-def post_conclusion(s: Session, m: Meeting, cell: Organisation, now: datetime) -> None:
-    with use_locale(cell.locale):
-        lines = [_("📄 KẾT LUẬN BUỔI SINH HOẠT"), title_line(m, cell), m.conclusion or ""]
-        tasks = list(s.exec(select(Task).where(Task.meeting_id == m.id)))
-        if tasks:
-            lines.append(_("Nhiệm vụ được giao:"))
-            for t in tasks:
-                who = s.get(Member, t.assignee_id) if t.assignee_id else None
-                due = _(" (hạn {date})").format(date=fmt_date(t.due_date)) if t.due_date else ""
-                lines.append(f"• {t.description} — {who.full_name if who else ''}{due}")
-        text = "\n".join(lines)
-    if not send_group(s, cell.id or 0, text, f"m{m.id}:conclusion", now=now):
-        for member in cell_members(s, cell_id=cell.id or 0):
-            if member.due_to_attend:
-                send_private(s, member, text, f"m{m.id}:conclusion:p{member.id}", now=now)
-
-
-def notify_followers(s: Session, m: Meeting, cell: Organisation, score: Score,
-                     now: datetime) -> None:
-    for f in members_with_role(s, org_id=cell.id or 0, roles=(Role.FOLLOWER.value,)):
-        with use_locale(f.locale):
-            send_private(s, f, _("{cell} đã chấm điểm buổi sinh hoạt {when}: {total} — {band} "
-                                 "(lần {rev}). Đồng chí xác nhận hoặc điều chỉnh:").format(
-                cell=cell.name, when=fmt_datetime(m.scheduled_at, m.timezone),
-                total=fmt_number(score.total), band=label(score.rating), rev=score.revision),
-                f"m{m.id}:scored:{score.revision}:f{f.id}", now=now,
-                buttons=buttons([(_("✅ Xác nhận"), f"cf:{m.id}"),
-                                 (_("✏️ Điều chỉnh"), f"ca:{m.id}")]))
-
-
 forms.register(ScoringForm())
 
 
@@ -389,152 +309,3 @@ def score_cmd(ctx: Ctx, args: list[str], rest: str) -> None:
 def score_button(ctx: Ctx, parts: list[str]) -> None:
     _start_scoring(ctx, parts[0] if parts else "")
 
-
-@command("mochamdiem", "reopen", who=Who.LINKED, where=Where.PRIVATE,
-         summary=N_("Mở lại việc sửa điểm đã quá hạn (cấp ủy cơ sở)"))
-def reopen(ctx: Ctx, args: list[str], rest: str) -> None:
-    s = ctx.session
-    meeting = ctx.by_id(Meeting, args[0] if args else None)
-    cell = s.get(Organisation, meeting.cell_id) if meeting else None
-    if meeting is None or cell is None or not oversees(s, ctx.actor, cell):
-        ctx.deny("reopen scoring")
-        return
-    meeting.score_reopened_at = ctx.now()
-    s.add(meeting)
-    audit(s, "score.reopened", "meeting", meeting.id,
-          ctx.actor.member.id if ctx.actor.member else None)
-    for leader in members_with_role(s, org_id=cell.id or 0,
-                                    roles=(Role.SECRETARY.value, Role.DEPUTY.value)):
-        with use_locale(leader.locale):
-            send_private(s, leader, _("Cấp ủy đã mở lại việc sửa điểm buổi sinh hoạt {when} "
-                                      "trong {d} ngày: /chamdiem {id}").format(
-                when=fmt_datetime(meeting.scheduled_at, meeting.timezone),
-                d=ctx.settings.cycle.correction_window_days, id=meeting.id),
-                f"reopen:{meeting.id}:{ctx.incoming.update_id}:{leader.id}", now=ctx.now())
-    ctx.reply(_("Đã mở lại việc sửa điểm cho {cell}.").format(cell=cell.name))
-
-
-# -- confirmation by the assigned upper-level committee member ------------------------------
-def _followed_meeting(ctx: Ctx, parts: list[str]) -> tuple[Meeting, Organisation,
-                                                           Score] | None:
-    s = ctx.session
-    meeting = ctx.by_id(Meeting, parts[0] if parts else None)
-    cell = s.get(Organisation, meeting.cell_id) if meeting else None
-    if meeting is None or cell is None or not follows_cell(ctx.actor, cell.id or 0):
-        ctx.deny("confirm score")
-        return None
-    score = current_score(s, meeting.id or 0)
-    if score is None:
-        ctx.reply(_("Buổi sinh hoạt này chưa được chi bộ chấm điểm."))
-        return None
-    return meeting, cell, score
-
-
-def _items(s: Session, score: Score) -> dict[str, float]:
-    return {i.criterion_id: i.points for i in s.exec(
-        select(ScoreItem).where(ScoreItem.score_id == score.id))}
-
-
-@callback("cf", who=Who.LINKED)
-def confirm_button(ctx: Ctx, parts: list[str]) -> None:
-    found = _followed_meeting(ctx, parts)
-    if found is None:
-        return
-    meeting, cell, score = found
-    rubric = load_rubric(ctx.settings.rubrics_dir, score.rubric_id)
-    actor_id = ctx.actor.member.id if ctx.actor.member else None
-    confirmed = save_score(ctx.session, meeting, rubric, _items(ctx.session, score), set(),
-                           kind=ScoreKind.CONFIRMED.value, by=actor_id, now=ctx.now(),
-                           reason=None)
-    audit(ctx.session, "score.confirmed", "meeting", meeting.id, actor_id,
-          total=confirmed.total, of_revision=score.revision)
-    ctx.reply(_("Đã xác nhận điểm {total} — {band} của {cell}.").format(
-        total=fmt_number(confirmed.total), band=label(confirmed.rating), cell=cell.name),
-        toast=True)
-
-
-class AdjustForm(CellForm):
-    """The follower gives a total per group; unchanged groups keep the cell's items."""
-
-    kind = "adjust_score"
-
-    def authorised(self, ctx: Ctx, data: Data) -> bool:
-        return follows_cell(ctx.actor, data.get("cell_id") or 0)
-
-    def rubric(self, ctx: Ctx, data: Data) -> Rubric:
-        return load_rubric(ctx.settings.rubrics_dir, data["rubric"])
-
-    def steps(self, ctx: Ctx, data: Data) -> list[Step]:
-        rubric = self.rubric(ctx, data)
-        cell_pts: dict[str, float] = data["cell_points"]
-
-        def prompt(c: Ctx, d: Data) -> str:
-            lines = [_("Điểm từng nhóm theo chi bộ chấm:")]
-            for i, g in enumerate(rubric.groups, 1):
-                got = sum(cell_pts.get(cr.id, 0) for cr in g.criteria)
-                lines.append(f"{i}. {gtitle(g)}: {fmt_number(got)}/{fmt_number(g.max)}")
-            lines.append(_("Gửi {n} số là điểm đồng chí xác nhận cho từng nhóm, theo thứ tự.")
-                         .format(n=len(rubric.groups)))
-            return "\n".join(lines)
-
-        def parse(c: Ctx, d: Data, t: str) -> list[float]:
-            parts = [p for p in re.split(r"[\s;/]+", t.strip()) if p]
-            if len(parts) != len(rubric.groups):
-                raise Invalid(_("Cần đúng {n} số (mỗi nhóm một số), đồng chí đã gửi {k}.")
-                              .format(n=len(rubric.groups), k=len(parts)))
-            return [float(parse_number(p, 0, g.max)) for p, g in
-                    zip(parts, rubric.groups, strict=True)]
-
-        return [Step("groups", prompt, parse=parse),
-                Step("reason", lambda c, d: _("Lý do điều chỉnh:"),
-                     parse=lambda c, d, t: parse_text(t, max_len=300))]
-
-    def adjusted(self, ctx: Ctx, data: Data) -> dict[str, float]:
-        rubric = self.rubric(ctx, data)
-        cell_pts: dict[str, float] = data["cell_points"]
-        meeting = self.meeting(ctx, data)
-        thematic = is_thematic(meeting) if meeting else False
-        out: dict[str, float] = {}
-        for g, total in zip(rubric.groups, data["groups"], strict=True):
-            got = sum(cell_pts.get(cr.id, 0) for cr in g.criteria)
-            if abs(got - total) < 1e-9:
-                out.update({cr.id: cell_pts.get(cr.id, 0) for cr in g.criteria})
-            elif abs(total - g.max) < 1e-9:
-                out.update({cr.id: rubric.effective_max(cr, thematic) for cr in g.criteria})
-            else:
-                out[f"group:{g.id}"] = total
-        return out
-
-    def summary(self, ctx: Ctx, data: Data) -> str:
-        meeting = self.meeting(ctx, data)
-        total, band = self.rubric(ctx, data).rate(self.adjusted(ctx, data),
-                                                  is_thematic(meeting) if meeting else False)
-        return _("Điểm xác nhận: {total} — {band}.\nLý do: {reason}").format(
-            total=fmt_number(total), band=label(band), reason=data["reason"])
-
-    def finish(self, ctx: Ctx, data: Data) -> None:
-        meeting = self.meeting(ctx, data)
-        if meeting is None:
-            return
-        actor_id = ctx.actor.member.id if ctx.actor.member else None
-        score = save_score(ctx.session, meeting, self.rubric(ctx, data),
-                           self.adjusted(ctx, data), set(), kind=ScoreKind.CONFIRMED.value,
-                           by=actor_id, now=ctx.now(), reason=data["reason"])
-        audit(ctx.session, "score.adjusted", "meeting", meeting.id, actor_id,
-              total=score.total, reason=data["reason"])
-        ctx.reply(_("Đã ghi điểm xác nhận: {total} — {band}.").format(
-            total=fmt_number(score.total), band=label(score.rating)))
-
-
-forms.register(AdjustForm())
-
-
-@callback("ca", who=Who.LINKED)
-def adjust_button(ctx: Ctx, parts: list[str]) -> None:
-    found = _followed_meeting(ctx, parts)
-    if found is None:
-        return
-    meeting, cell, score = found
-    forms.start_private(ctx, "adjust_score", {
-        "cell_id": cell.id, "meeting": meeting.id, "meeting_fixed": True,
-        "rubric": score.rubric_id, "cell_points": _items(ctx.session, score)})

@@ -7,8 +7,8 @@ from sqlmodel import select
 from bot.i18n import N_, _
 from handlers.access import can_manage_cell, can_read_cell
 from handlers.agenda import task_line
+from handlers.cellform import actor_cell
 from handlers.context import Ctx, column
-from handlers.meetings import actor_cell
 from handlers.router import Where, Who, callback, command
 from models.audit import audit
 from models.meeting import Meeting, Task, TaskStatus

@@ -85,7 +85,7 @@ async def tg(sample: App) -> AsyncIterator[TG]:
     base = await emu.start()
     settings = TelegramSettings(token=emu.token, base_url=base)
     adapter = TelegramAdapter(settings, sample.receive, capabilities=FAST, poll_timeout=1,
-                              read_timeout=3)
+                              read_timeout=3, menu=sample.menu)
     await adapter.start()
     sample.add_messenger(adapter)
     async with serving(adapter, emu):

@@ -87,6 +87,17 @@ class Outgoing:
 
 
 @dataclass(frozen=True, slots=True)
+class MenuCommand:
+    """One entry of a platform's command menu, handed to the adapter as data. ``summary``
+    is the untranslated (Vietnamese) text; the adapter translates it per language."""
+
+    name: str
+    summary: str
+    private: bool  # offered in private chats
+    group: bool  # offered in group chats
+
+
+@dataclass(frozen=True, slots=True)
 class SentRef:
     message_id: str
 

@@ -24,7 +24,7 @@ from bot.platforms.base import (
     SentRef,
     numbered,
 )
-from handlers.text import fold
+from bot.text import fold
 from models.base import utcnow
 from models.member import Identity, Member
 from models.org import ChatBinding, Organisation

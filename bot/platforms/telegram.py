@@ -19,7 +19,7 @@ import html
 import io
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -57,6 +57,7 @@ from bot.platforms.base import (
     Chat,
     Incoming,
     Keyboard,
+    MenuCommand,
     Outgoing,
     Sender,
     SendError,
@@ -80,8 +81,9 @@ class TelegramAdapter:
 
     def __init__(self, settings: TelegramSettings, handle: HandleFn, *,
                  capabilities: Capabilities | None = None, poll_timeout: int = 25,
-                 read_timeout: float = 20) -> None:
+                 read_timeout: float = 20, menu: Sequence[MenuCommand] = ()) -> None:
         self.settings = settings
+        self.menu = tuple(menu)
         self.handle = handle
         self.poll_timeout = poll_timeout
         self.capabilities = capabilities or Capabilities(
@@ -126,19 +128,18 @@ class TelegramAdapter:
 
     async def set_commands(self) -> None:
         from bot.i18n import _, use_locale
-        from handlers.router import COMMANDS, Where
 
-        def menu(where: set[Where]) -> list[BotCommand]:
-            return [BotCommand(spec.name, _(spec.summary)[:256]) for spec in COMMANDS.values()
-                    if spec.menu and spec.summary and spec.where in where]
+        def menu(private: bool) -> list[BotCommand]:
+            return [BotCommand(c.name, _(c.summary)[:256]) for c in self.menu
+                    if (c.private if private else c.group)]
 
-        scopes = [(BotCommandScopeAllPrivateChats(), {Where.PRIVATE, Where.ANY}),
-                  (BotCommandScopeAllGroupChats(), {Where.GROUP, Where.ANY}),
-                  (BotCommandScopeAllChatAdministrators(), {Where.GROUP, Where.ANY})]
+        scopes = [(BotCommandScopeAllPrivateChats(), True),
+                  (BotCommandScopeAllGroupChats(), False),
+                  (BotCommandScopeAllChatAdministrators(), False)]
         for lang in ("vi", "en"):
             with use_locale(lang):
-                for scope, where in scopes:
-                    await self.bot.set_my_commands(menu(where), scope=scope,
+                for scope, private in scopes:
+                    await self.bot.set_my_commands(menu(private), scope=scope,
                                                    language_code=lang)
 
     # -- receiving ----------------------------------------------------------------------
