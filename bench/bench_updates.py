@@ -146,6 +146,12 @@ def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1]
 
 
+def unsent(app: App) -> object:
+    with Session(app.engine) as s:
+        return s.execute(select(OutboxMessage.id).where(OutboxMessage.status != "sent")
+                         .limit(1)).first()
+
+
 async def run_chibot(args: argparse.Namespace) -> dict[str, float]:
     tmp = tempfile.mkdtemp(prefix="chibot-upd-")
     settings = load_settings(None, data_dir=tmp, database={"url": f"sqlite:///{tmp}/u.db"})
@@ -164,15 +170,15 @@ async def run_chibot(args: argparse.Namespace) -> dict[str, float]:
                                   poll_timeout=1)
         await adapter.start()
         app.add_messenger(adapter)
-        stop = asyncio.Event()
+        stop, sender_stop = asyncio.Event(), asyncio.Event()
         lag = LoopLag().start()
-        sender = asyncio.create_task(app.sender.run(stop))
+        sender = asyncio.create_task(app.sender.run(sender_stop))
         task = asyncio.create_task(adapter.run(stop))
         counter = StatementCounter(app.engine)
         # 1. A burst, for throughput.
         work = workload(args.users, args.per_user)
         t0 = time.time()
-        ids = call(control + "/push", work)
+        ids = await asyncio.to_thread(call, control + "/push", work)
         await wait_handled(adapter, max(ids))  # type: ignore[type-var]
         out["elapsed"] = time.time() - t0
         out["updates"] = len(work)
@@ -181,26 +187,30 @@ async def run_chibot(args: argparse.Namespace) -> dict[str, float]:
         # 2. Arrivals at ``rate``, for the latencies (the sender delivering meanwhile).
         await asyncio.sleep(2)  # the burst's replies are still being paced out
         await push_arrivals(control, args.users, args.rate, 10, args.arrivals)
-        pushed_now = {int(k): v for k, v in call(control + "/pushed").items()}  # type: ignore[union-attr]
+        got = await asyncio.to_thread(call, control + "/pushed")
+        pushed_now = {int(k): v for k, v in got.items()}  # type: ignore[attr-defined]
         await wait_handled(adapter, max(pushed_now))
         last_steady = max(pushed_now)
-        # 3. Plain texts, for the statements per plain update.
+        # 3. Plain texts, for the statements per plain update (the sender paused, so
+        # that only the handling's statements are counted).
+        sender_stop.set()
+        await sender
         n_plain = min(args.users, 100)
         before = counter.n
-        ids = call(control + "/push", [{"uid": 1000 + u, "text": "xin chào"}
-                                       for u in range(n_plain)])
+        ids = await asyncio.to_thread(call, control + "/push", [
+            {"uid": 1000 + u, "text": "xin chào"} for u in range(n_plain)])
         await wait_handled(adapter, max(ids))  # type: ignore[type-var]
         out["plain_statements"] = (counter.n - before) / n_plain
+        sender_stop = asyncio.Event()
+        sender = asyncio.create_task(app.sender.run(sender_stop))
         # Let the sender deliver the steady phase's replies before reading sent_at.
         deadline = time.time() + 60
         while time.time() < deadline:
-            with Session(app.engine) as s:
-                left = s.execute(select(OutboxMessage.id).where(
-                    OutboxMessage.status != "sent").limit(1)).first()
-            if left is None:
+            if await asyncio.to_thread(unsent, app) is None:
                 break
             await asyncio.sleep(0.5)
         stop.set()
+        sender_stop.set()
         await asyncio.gather(task, sender, return_exceptions=True)
         await lag.stop()
         out["lag_max_ms"] = lag.max_ms

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.i18n import _, use_locale
 from bot.platforms.base import Incoming, MenuCommand
-from handlers.access import load_actor
+from handlers import preload
 from handlers.context import Ctx, find_binding
 from handlers.text import parse_command
 from models.base import utcnow
@@ -201,18 +201,23 @@ class Router:
             session.commit()
 
     def _context(self, session: Session, inc: Incoming) -> Ctx:
-        actor = load_actor(session, inc.platform, inc.sender.id)
+        actor, form = preload.load(session, inc)
         if (actor.identity and inc.chat.kind == "private"
                 and actor.identity.private_chat_id != inc.chat.id):
             actor.identity.private_chat_id = inc.chat.id
             session.add(actor.identity)
         binding = find_binding(session, inc.platform, inc.chat.id) \
             if inc.chat.kind == "group" else None
-        return Ctx(session=session, incoming=inc, settings=self.settings, clock=self.clock,
-                   actor=actor, binding=binding)
+        ctx = Ctx(session=session, incoming=inc, settings=self.settings, clock=self.clock,
+                  actor=actor, binding=binding)
+        if form is not preload.NOT_LOADED:
+            ctx.preloaded_form, ctx.form_preloaded = form, True
+        return ctx
 
     def _dispatch(self, ctx: Ctx) -> None:
         inc = ctx.incoming
+        if inc.event != "message" or inc.callback_data is not None:
+            ctx.form_preloaded = False  # only the text path's first form lookup uses it
         if inc.event in EVENT_HANDLERS:
             EVENT_HANDLERS[inc.event](ctx)
             return

@@ -1,4 +1,4 @@
-"""speed and resilience: parked (poison) updates
+"""speed and resilience: parked (poison) updates, covering indexes for the year queries
 
 Revision ID: 0009
 Revises: 0008
@@ -28,7 +28,15 @@ def upgrade() -> None:
     sa.Column('parked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('platform', 'update_id')
     )
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.create_index('ix_attendance_meeting_status', ['meeting_id', 'status'],
+                              unique=False)
+        batch_op.create_index('ix_attendance_member_meeting_status',
+                              ['member_id', 'meeting_id', 'status'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.drop_index('ix_attendance_member_meeting_status')
+        batch_op.drop_index('ix_attendance_meeting_status')
     op.drop_table('parked_update')
