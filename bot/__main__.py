@@ -26,6 +26,9 @@ def _setup_logging(settings: Settings, quiet: bool = False) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    from bot.redact import install, settings_secrets
+
+    install(settings_secrets(settings))
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -72,7 +75,7 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    summary = asyncio.run(run_demo(settings, keep=args.keep))
+    summary = asyncio.run(run_demo(settings, keep=args.keep, out_dir=Path(args.out)))
     return 0 if summary.get("total") is not None else 1
 
 
@@ -119,8 +122,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     from bot.runner import serve
 
-    asyncio.run(serve(settings))
-    return 0
+    return asyncio.run(serve(settings))
 
 
 def cmd_i18n(settings: Settings, args: argparse.Namespace) -> int:
@@ -140,6 +142,8 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     from models.org import Organisation
     from models.reports import parse_period
 
+    if args.book == "minutes":
+        return _minutes_book(settings, args)
     period = parse_period(args.period or "", date.today())
     if period is None:
         print(f"Kỳ “{args.period}” không hợp lệ: 2026-11, 11/2026, q4/2026 hoặc 2026.",
@@ -161,6 +165,52 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     out = Path(args.out or f"bao-cao-{period.first}.{args.format}")
     out.write_bytes(data)
     print(f"Đã ghi {out} ({len(data)} bytes) — {root.name}, kỳ {period.label}.")
+    return 0
+
+
+def _minutes_book(settings: Settings, args: argparse.Namespace) -> int:
+    """`chibot report --book minutes --year 2026 --org "CHI BỘ"`: the cell's minutes book;
+    for an organisation above cells, one book per cell that has final minutes."""
+    from datetime import date
+
+    from sqlmodel import Session, select
+
+    from bot import i18n
+    from bot.text import fold
+    from handlers.minutes_book import book_bytes, book_filename
+    from models.db import make_engine, migrate
+    from models.org import Organisation, subtree_cells
+
+    i18n.configure(settings.locales_dir, settings.locale)
+    year = args.year or date.today().year
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    written = 0
+    with Session(engine) as s:
+        orgs = list(s.exec(select(Organisation).order_by(Organisation.path)))
+        root = next((o for o in orgs if args.org and fold(args.org) == fold(o.name)),
+                    orgs[0] if orgs and not args.org else None)
+        if root is None:
+            print("Không tìm thấy tổ chức (dùng --org \"TÊN\").", file=sys.stderr)
+            return 1
+        cells = [root] if root.is_cell else subtree_cells(s, root=root)
+        for cell in cells:
+            data, n = book_bytes(s, cell, year, settings.place)
+            if not n:
+                continue
+            if args.out and len(cells) == 1:
+                out = Path(args.out)
+            elif args.out:
+                Path(args.out).mkdir(parents=True, exist_ok=True)
+                out = Path(args.out) / book_filename(cell, year)
+            else:
+                out = Path(book_filename(cell, year))
+            out.write_bytes(data)
+            written += 1
+            print(f"Đã ghi {out} — {cell.name}: {n} biên bản năm {year}.")
+    if not written:
+        print(f"Chưa có biên bản chính thức nào trong năm {year}.", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -190,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="play one simulated month of one cell (fresh database)")
     demo.add_argument("--keep", action="store_true",
                       help="use the configured database instead of a throw-away one")
+    demo.add_argument("--out", default="chibot-demo",
+                      help="folder for the transcript and the month's biên bản and nghị quyết")
     code = sub.add_parser("code", help="print a one-time link code")
     g = code.add_mutually_exclusive_group(required=True)
     g.add_argument("--member", help="member's full name")
@@ -198,7 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--period", default="", help="2026-11, 11/2026, q4/2026, 2026")
     rep.add_argument("--format", choices=["xlsx", "csv", "png"], default="xlsx")
     rep.add_argument("--org", help="organisation name (default: the bloc)")
-    rep.add_argument("--out", help="output file")
+    rep.add_argument("--out", help="output file (a folder for several minutes books)")
+    rep.add_argument("--book", choices=["minutes"],
+                     help="the minutes book (sổ ghi biên bản) of --year instead of a report")
+    rep.add_argument("--year", type=int, help="year of the minutes book (default: this year)")
     bs = sub.add_parser("bench-seed", help="generate the bloc-scale benchmark data set")
     bs.add_argument("--url", help="database URL (default: the configured one)")
     bs.add_argument("--bases", type=int, default=100)

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.redact import redact
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -55,7 +57,10 @@ class TelegramSettings(BaseModel):
 
 class ZaloSettings(BaseModel):
     token: str = ""
-    mode: Literal["polling", "webhook"] = "polling"
+    # Webhook by default: the Zalo Bot docs reserve getUpdates for local development
+    # (bot.zapps.me/docs/apis/getUpdates/) and ask for a webhook in production.
+    mode: Literal["polling", "webhook"] = "webhook"
+    display_name: str = ""  # "Bot Chi Bộ": group mentions by display name are stripped
     base_url: str = "https://bot-api.zaloplatforms.com"
     webhook_secret: str = ""
     listen: str = "127.0.0.1"
@@ -103,6 +108,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     locale: Literal["vi", "en"] = "vi"
     bloc_name: str = "Đảng bộ Khối"
+    place: str = ""  # where the cells' documents are issued: "Hà Tĩnh, ngày … tháng …"
     rubric: str = "hd42-2025"
     rubrics_dir: Path = REPO_ROOT / "locales" / "rubrics"
     locales_dir: Path = REPO_ROOT / "locales"
@@ -142,7 +148,10 @@ class Settings(BaseSettings):
 def _describe(err: dict[str, Any]) -> str:
     key = ".".join(str(p) for p in err["loc"])
     msg = err["msg"].removeprefix("Value error, ")
-    return f"{key}: {msg} (got {err.get('input')!r})"
+    got = repr(err.get("input"))
+    if "token" in key or "secret" in key:
+        got = "***"
+    return redact(f"{key}: {msg} (got {got})")
 
 
 def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
@@ -155,13 +164,13 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
         try:
             data = tomllib.loads(p.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {p} is not valid TOML: {exc}") from exc
+            raise ConfigError(redact(f"config file {p} is not valid TOML: {exc}")) from None
     _merge(data, overrides)
     try:
         return Settings(**data)
     except ValidationError as exc:
         lines = "\n".join("  - " + _describe(e) for e in exc.errors())
-        raise ConfigError(f"invalid configuration:\n{lines}") from exc
+        raise ConfigError(f"invalid configuration:\n{lines}") from None
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:

@@ -51,9 +51,17 @@ class SimClock:
 
 
 class Demo:
-    def __init__(self, settings: Settings, write: Callable[[str], None] = print) -> None:
+    def __init__(self, settings: Settings, write: Callable[[str], None] = print,
+                 out_dir: Path | None = None) -> None:
         self.clock = SimClock(datetime(2026, 11, 25, 1, 0, tzinfo=UTC))  # 08:00 in Hà Nội
-        self.write = write
+        self.lines: list[str] = []
+        self.out_dir = out_dir or Path("chibot-demo")
+
+        def both(text: str) -> None:
+            self.lines.append(text)
+            write(text)
+
+        self.write = both
         self.app = App(settings, clock=self.clock)
         self.app.add_messenger(ConsoleMessenger(self._describe, self._print))
         self.cell: Organisation | None = None
@@ -134,6 +142,12 @@ class Demo:
             mid, start = meeting.id, meeting.scheduled_at
         await self.say(sec, "/lichhop")
         await self.run_until(start - timedelta(hours=118))  # the chi ủy reminder
+        await self.say(sec, f"/hopchiuy {mid}")  # the chi ủy met: its short minutes
+        for answer in ("Vừa họp xong", "Đủ tất cả",
+                       "Thống nhất chương trình: quán triệt Nghị quyết Đại hội Đảng bộ tỉnh "
+                       "(đ/c Thành trình bày); kiểm điểm tiến độ giải ngân (đ/c Oanh trình "
+                       "bày); dự thảo nghị quyết tháng 12.", "1"):
+            await self.say(sec, answer)
         await self.say(sec, "/chuongtrinh")
         for answer in ("1", "Không", "Phòng họp tầng 3, Sở Tài chính",
                        "Quán triệt Nghị quyết Đại hội Đảng bộ tỉnh | Đ/c Dương Văn Thành | "
@@ -141,6 +155,7 @@ class Demo:
                        "Kiểm điểm tiến độ giải ngân vốn đầu tư công | Đ/c Lý Thị Kim Oanh",
                        "Xong", "1"):
             await self.say(sec, answer)
+        await self.say(sec, "/sotay truoc https://sotay.dangcongsan.vn/tai-lieu/nq-dai-hoi")
         await self.run_until(start - timedelta(hours=24))
         # Members answer the agenda post in the group (numbered replies on the console).
         for name in ("Hồ Đức Thắng", "Mai Thị Phương", "Phan Thị Thúy", "Châu Minh Tuấn",
@@ -153,20 +168,67 @@ class Demo:
         await self.press(sec, f"rc:{mid}", "Điểm danh")
         for answer in ("1", "09:35", "1 c, 7 k", "Đúng", "4", "1"):
             await self.say(sec, answer)
+        await self.minutes(sec, mid or 0)
         await self.press(sec, f"sc:{mid}", "Chấm điểm")
-        for answer in ("3 2 2", "5 14 2 1 1 1", "đủ", "1 2 1 1", "27", "2 2 1",
+        # Chi ủy meeting, minutes, vote, Sổ tay: computed from the records, not asked.
+        for answer in ("3 2", "5 14 2 1", "đủ", "1 2 1 1", "27", "1",
                        "Chi bộ thống nhất đẩy nhanh giải ngân vốn đầu tư công quý IV; mỗi "
                        "đảng viên hoàn thành hồ sơ được giao trước 20/12.",
                        "3 | Hoàn thành báo cáo giải ngân quý IV | 20/12",
                        "4 | Rà soát hồ sơ thanh toán tồn đọng | 15/12", "Xong", "1"):
             await self.say(sec, answer)
         await self.press(mem["Nguyễn Văn An"], f"cf:{mid}", "Xác nhận")
+        await self.say(sec, "/sotay sau https://sotay.dangcongsan.vn/tai-lieu/nq-01-2026")
         await self.run_until(start + timedelta(days=4))
         summary = self.summary(mid or 0)
         self.write("\n=== Tổng kết tháng của chi bộ ===")
         for line in summary["lines"]:  # type: ignore[attr-defined]
             self.write(line)
+        summary["documents"] = self.write_documents(mid or 0)
         return summary
+
+    async def minutes(self, sec: Member, mid: int) -> None:
+        """The secretary records the minutes right after the meeting and confirms them."""
+        await self.say(sec, f"/ghibienban {mid}")
+        for answer in (
+                "1", "Xong", "1", "2",  # the follower attended; chair, minute-taker
+                "Thang: Đề nghị ưu tiên hồ sơ thanh toán các dự án chuyển tiếp, tránh dồn "
+                "vào tháng 12.",
+                "Phuong: Bộ phận thẩm định cam kết rút ngắn thời gian xử lý hồ sơ còn 5 ngày "
+                "làm việc.",
+                "Thuy: Xin ý kiến chi bộ về việc tham gia lớp trung cấp lý luận chính trị "
+                "năm 2027.",
+                "Thắng: Bổ sung: cần phối hợp với Kho bạc rà soát hồ sơ tồn đọng.",
+                "Oanh: Thống nhất với dự thảo nghị quyết; đề nghị biểu dương đồng chí Phương.",
+                "Xong",
+                "Chi bộ quán triệt đầy đủ Nghị quyết Đại hội; mỗi đảng viên xây dựng kế hoạch "
+                "hành động.",
+                "Giải ngân vốn đầu tư công đạt 78% kế hoạch; phấn đấu đạt 95% trước 31/12.",
+                "Chi bộ thống nhất các nhiệm vụ trọng tâm tháng 12.",
+                "Tất cả tán thành", "1"):
+            await self.say(sec, answer)
+        await self.press(sec, f"bb:ok:{mid}:1", "Xác nhận biên bản")
+
+    def write_documents(self, meeting_id: int) -> list[Path]:
+        """The month's final biên bản and nghị quyết, written next to the transcript."""
+        from models.files import StoredFile
+        from models.records import DocType, latest_revision
+
+        out = self.out_dir
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        with Session(self.app.engine) as s:
+            for doc_type in (DocType.MINUTES.value, DocType.RESOLUTION.value):
+                rev = latest_revision(s, meeting_id, doc_type, final=True)
+                f = s.get(StoredFile, rev.file_id) if rev else None
+                if f is not None:
+                    path = out / f.filename
+                    path.write_bytes(f.data)
+                    written.append(path)
+        (out / "transcript.txt").write_text("\n".join(self.lines) + "\n", encoding="utf-8")
+        self.write(f"\nBiên bản và nghị quyết của tháng đã ghi vào {out.resolve()}/: "
+                   + ", ".join(p.name for p in written) + " (cùng bản ghi transcript.txt)")
+        return written
 
     def summary(self, meeting_id: int) -> dict[str, object]:
         with Session(self.app.engine) as s:
@@ -197,14 +259,15 @@ class Demo:
 
 
 async def run_demo(settings: Settings, keep: bool = False,
-                   write: Callable[[str], None] = print) -> dict[str, object]:
+                   write: Callable[[str], None] = print,
+                   out_dir: Path | None = None) -> dict[str, object]:
     if keep:
-        return await Demo(settings, write).play()
+        return await Demo(settings, write, out_dir).play()
     with tempfile.TemporaryDirectory(prefix="chibot-demo-") as tmp:
         fresh = settings.model_copy(update={
-            "data_dir": Path(tmp),
+            "data_dir": Path(tmp), "place": settings.place or "Hà Tĩnh",
             "database": settings.database.model_copy(update={"url": f"sqlite:///{tmp}/d.db"})})
-        demo = Demo(fresh, write)
+        demo = Demo(fresh, write, out_dir)
         try:
             return await demo.play()
         finally:

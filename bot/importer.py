@@ -8,8 +8,7 @@ date.
 
 from __future__ import annotations
 
-import csv
-import io
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.sheet_reader import SheetError, read_rows
 from bot.text import fold
 from models.base import utcnow
 from models.member import Member, Membership, Role, RoleAssignment
@@ -40,6 +40,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "follows": ("phu trach chi bo", "cap uy phu trach chi bo", "follows cell"),
 }
 REQUIRED = ("base", "name")
+# Column sizes of the store (models.member, models.org): longer values are refused.
+NAME_MAX, ORG_NAME_MAX, CODE_MAX = 120, 200, 40
 
 CELL_ROLES = {"bi thu": Role.SECRETARY, "pho bi thu": Role.DEPUTY,
               "chi uy vien": Role.COMMITTEE, "chi uy": Role.COMMITTEE}
@@ -89,20 +91,6 @@ class _Row:
     birth: date | None
     phone: str
     follows: list[str]
-
-
-def read_rows(path: Path) -> list[list[Any]]:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-        try:
-            return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            wb.close()
-    text = path.read_bytes().decode("utf-8-sig")
-    dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
-    return [list(r) for r in csv.reader(io.StringIO(text), dialect)]
 
 
 def _cell_text(v: Any) -> str:
@@ -169,8 +157,18 @@ def _parse(number: int, raw: list[Any], cols: dict[str, int]) -> _Row:
         raise ValueError("thiếu họ và tên")
     if not base:
         raise ValueError("thiếu tên đảng bộ/chi bộ cơ sở")
-    if len(name) > 120 or any(ch.isdigit() for ch in name):
+    if len(name) > NAME_MAX:
+        raise ValueError(f"họ và tên “{name[:40]}…” dài {len(name)} ký tự, tối đa {NAME_MAX}")
+    if any(ch.isdigit() for ch in name):
         raise ValueError(f"họ và tên “{name[:40]}” không hợp lệ")
+    for what, value in (("đảng bộ cơ sở", base), ("đảng bộ bộ phận", _cell_text(get("sub"))),
+                        ("chi bộ", _cell_text(get("cell")))):
+        if len(value) > ORG_NAME_MAX:
+            raise ValueError(f"tên {what} “{value[:40]}…” dài {len(value)} ký tự, tối đa "
+                             f"{ORG_NAME_MAX}")
+    if len(_cell_text(get("code"))) > CODE_MAX:
+        raise ValueError(f"mã đảng viên “{_cell_text(get('code'))[:20]}…” dài quá {CODE_MAX} "
+                         "ký tự")
     membership = fold(_cell_text(get("membership")))
     if membership not in MEMBERSHIP:
         raise ValueError(f"loại đảng viên “{_cell_text(get('membership'))}” không rõ "
@@ -196,7 +194,9 @@ def _key(r: _Row) -> str:
     if r.code:
         return f"code:{r.code}"
     birth = r.birth.isoformat() if r.birth else ""
-    return f"n:{fold(r.base)}/{fold(r.sub)}/{fold(r.cell)}/{fold(r.name)}/{birth}"
+    key = f"n:{fold(r.base)}/{fold(r.sub)}/{fold(r.cell)}/{fold(r.name)}/{birth}"
+    # Long names would overflow the column (300): such keys are hashed, stable all the same.
+    return key if len(key) <= 300 else "h:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 class _Tree:
@@ -354,7 +354,9 @@ def import_file(engine: Engine, path: Path | str, *, bloc_name: str,
         return ImportReport(errors=[RowError(0, f"không có tệp {p}")])
     try:
         rows = read_rows(p)
-    except Exception as exc:  # a corrupt workbook or undecodable CSV
+    except SheetError as exc:
+        return ImportReport(errors=[RowError(0, f"tệp bị từ chối: {exc}")])
+    except Exception as exc:  # a corrupt workbook
         return ImportReport(errors=[RowError(0, f"không đọc được tệp: {exc}")])
     return import_rows(engine, rows, bloc_name=bloc_name, timezone=timezone)
 

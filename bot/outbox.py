@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session as SASession
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from bot import delivery
 from bot.config import OutboxSettings
 from bot.pglisten import CHANNEL, start_pg_listener
 from bot.platforms.base import (
@@ -37,6 +38,7 @@ from bot.ratelimit import PlatformPacer
 from models.base import utcnow
 from models.dberrors import DbHealth, is_transient
 from models.dberrors import backoff as dbbackoff
+from models.files import StoredFile
 from models.outbox import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -59,14 +61,25 @@ def to_payload(out: Outgoing, is_group: bool) -> dict[str, Any]:
     if out.attachment:
         payload["attachment"] = {"filename": out.attachment.filename,
                                  "kind": out.attachment.kind}
+        if out.attachment.file_id is not None:
+            payload["attachment"]["file_id"] = out.attachment.file_id
     return payload
 
 
-def to_outgoing(row: OutboxMessage) -> Outgoing:
+def to_outgoing(row: OutboxMessage,
+                load_file: Callable[[int], bytes | None] | None = None) -> Outgoing:
+    """The row as an Outgoing; a stored file is read with ``load_file`` (LookupError
+    when it is gone, e.g. the agenda it belonged to was cancelled)."""
     p = row.payload
     att = None
     if "attachment" in p and row.attachment is not None:
         att = Attachment(p["attachment"]["filename"], row.attachment, p["attachment"]["kind"])
+    elif "attachment" in p and p["attachment"].get("file_id") is not None:
+        file_id = int(p["attachment"]["file_id"])
+        data = load_file(file_id) if load_file is not None else None
+        if data is None:
+            raise LookupError(f"stored file {file_id} no longer exists")
+        att = Attachment(p["attachment"]["filename"], data, p["attachment"]["kind"], file_id)
     return Outgoing(
         platform=row.platform,
         chat_id=row.chat_id,
@@ -94,7 +107,8 @@ def enqueue(
         "platform": out.platform,
         "chat_id": out.chat_id,
         "payload": to_payload(out, is_group),
-        "attachment": out.attachment.data if out.attachment else None,
+        "attachment": out.attachment.data
+        if out.attachment and out.attachment.file_id is None else None,
         "status": OutboxStatus.PENDING.value,
         "attempts": 0,
         "next_attempt_at": not_before or now,
@@ -247,6 +261,7 @@ class OutboxSender:
         self._results: list[tuple[bool, dict[str, Any]]] = []
         self._paced_wait_s: float | None = None
         self.idle = False  # waiting for a wake-up or the fallback poll (tests, metrics)
+        self._wake: asyncio.Event | None = None  # set by an enqueue while run() runs
 
     # -- claiming ---------------------------------------------------------------
     def recover_stale(self) -> int:
@@ -295,20 +310,46 @@ class OutboxSender:
     async def _deliver(self, row: OutboxMessage) -> None:
         messenger = self.messengers[row.platform]
         pacer = self.pacers[row.platform]
-        out = to_outgoing(row)
-        await pacer.acquire(row.chat_id, bool(row.payload.get("group")))
+        try:
+            data = None
+            file_id = (row.payload.get("attachment") or {}).get("file_id")
+            if file_id is not None:  # read in a worker thread, off the event loop
+                data = await asyncio.to_thread(self._stored_file, int(file_id))
+            out = to_outgoing(row, lambda _id: data)
+        except LookupError as exc:
+            await self._fail(row, SendError(str(exc), transient=False), pacer)
+            return
+        if not out.answer_only:  # a button answer goes at once (Telegram's window is short)
+            await pacer.acquire(row.chat_id, bool(row.payload.get("group")))
         try:
             ref = await messenger.send(out)
         except SendError as exc:
-            self._failed(row, exc, pacer)
+            await self._fail(row, exc, pacer)
             return
         except Exception as exc:  # an adapter bug or network oddity: retry, log loudly
             log.exception("outbox %s: unexpected send error", row.id)
-            self._failed(row, SendError(repr(exc), transient=True), pacer)
+            await self._fail(row, SendError(repr(exc), transient=True), pacer)
             return
         self._results.append((True, {"b_id": row.id, "b_sent_at": self.clock(),
                                      "b_ref": ref.message_id, "b_attempts": row.attempts + 1}))
         self.sent_count += 1
+
+    def _stored_file(self, file_id: int) -> bytes | None:
+        with Session(self.engine) as s:
+            f = s.get(StoredFile, file_id)
+            return f.data if f is not None else None
+
+    async def _fail(self, row: OutboxMessage, exc: SendError, pacer: PlatformPacer) -> None:
+        """Migrated, blocked, expired, quota: ``bot/delivery.py`` settles them (in a worker
+        thread); any other failure, or the database unavailable, by the rule below."""
+        try:
+            if await asyncio.to_thread(delivery.settle, self.engine, row, exc, self.clock()):
+                return
+        except Exception as db_exc:
+            if not is_transient(db_exc):
+                raise
+            self.health.failed("outbox", db_exc)
+        self._failed(row, exc, pacer)
 
     def _failed(self, row: OutboxMessage, exc: SendError, pacer: PlatformPacer) -> None:
         attempts = row.attempts + 1
@@ -374,7 +415,9 @@ class OutboxSender:
                     wait = self._paced_wait_s
                     if wait is None:
                         break
-                    await asyncio.sleep(max(wait, 0.001))
+                    # A button answer queued meanwhile must not wait for a group: an
+                    # enqueue wakes this sleep too.
+                    await self._sleep_or_wake(max(wait, 0.001))
                     continue
                 done, in_flight = await asyncio.wait(in_flight,
                                                      return_when=asyncio.FIRST_COMPLETED)
@@ -385,6 +428,14 @@ class OutboxSender:
                 total += len(in_flight)
         await self._flush()
         return total
+
+    async def _sleep_or_wake(self, seconds: float) -> None:
+        if self._wake is None:  # drain() outside run(): nothing can wake it
+            await asyncio.sleep(min(seconds, 0.5))
+            return
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
     async def drain(self) -> int:
         """Send until nothing is due now; returns rows handled."""
@@ -406,7 +457,7 @@ class OutboxSender:
         NOTIFY from another), otherwise polling every ``poll_seconds`` as a fallback.
         Never raises on a database error."""
         loop = asyncio.get_running_loop()
-        wake = asyncio.Event()
+        wake = self._wake = asyncio.Event()
 
         def poke() -> None:
             with contextlib.suppress(RuntimeError):  # the loop is closing
@@ -447,6 +498,7 @@ class OutboxSender:
                 await _wait_either(stop, wake, timeout)
                 self.idle = False
         finally:
+            self._wake = None
             remove_wake_listener(poke)
             if listener is not None:
                 listener.close()

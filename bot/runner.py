@@ -46,14 +46,24 @@ async def start_adapters(app: App, adapters: list[Adapter]) -> list[Adapter]:
     return started
 
 
-async def _run_one(adapter: Adapter, stop: asyncio.Event) -> None:
+async def _run_one(adapter: Adapter, stop: asyncio.Event, alive: set[str]) -> None:
     try:
         await adapter.run(stop)
     except Exception:
-        log.exception("%s stopped with an error; the other platforms go on", adapter.platform)
+        alive.discard(adapter.platform)
+        if alive:
+            log.exception("%s stopped with an error; the other platforms go on",
+                          adapter.platform)
+            return
+        # Nothing left to serve: end the process so a supervisor restarts it, rather
+        # than live on deaf.
+        log.exception("%s stopped with an error and no platform is left; chibot exits",
+                      adapter.platform)
+        stop.set()
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """Serve until stopped; returns the process exit code (1: no platform could run)."""
     app = App(settings)
     stop = stop or asyncio.Event()
     app.intake.stop = stop  # an outage at shutdown gives updates back unacknowledged
@@ -64,14 +74,18 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     started = await start_adapters(app, build_adapters(app))
     if not started:
         log.error("no platform could start")
-        return
+        app.close()
+        return 1
     cycle = CycleRunner(app.engine, settings, app.clock, health=app.health)
     cycle.start()
+    alive = {a.platform for a in started}
     try:
-        await asyncio.gather(app.sender.run(stop), *(_run_one(a, stop) for a in started))
+        await asyncio.gather(app.sender.run(stop),
+                             *(_run_one(a, stop, alive) for a in started))
     finally:
         cycle.shutdown()
         for a in started:
             with contextlib.suppress(Exception):
                 await a.stop()
         app.close()
+    return 0 if alive else 1

@@ -15,7 +15,14 @@ from handlers.router import Where, Who, callback, command
 from handlers.validators import parse_text
 from models.audit import audit
 from models.files import StoredFile
-from models.meeting import AgendaItem, Meeting, MeetingKind, MeetingStatus, agenda_of
+from models.meeting import (
+    AgendaItem,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    agenda_of,
+    drop_unused_files,
+)
 
 Data = dict[str, Any]
 
@@ -50,6 +57,11 @@ def _parse_item(ctx: Ctx, data: Data, text: str) -> dict[str, str | int | None]:
 
 class AgendaForm(CellForm):
     kind = "agenda"
+
+    def discard(self, ctx: Ctx, data: Data) -> None:
+        """Files uploaded into an agenda that is never confirmed are not kept."""
+        drop_unused_files(ctx.session, [it.get("file") for it in data.get("items", [])
+                                        if isinstance(it, dict)])
 
     def steps(self, ctx: Ctx, data: Data) -> list[Step]:
         def is_regular(c: Ctx, d: Data) -> bool:
@@ -112,7 +124,9 @@ class AgendaForm(CellForm):
             ctx.reply(_("Buổi sinh hoạt này không còn mở để sửa chương trình."))
             return
         self._apply(ctx, m, data)
+        replaced = []
         for old in agenda_of(s, meeting_id=m.id or 0):
+            replaced.append(old.document_file_id)
             s.delete(old)
         for i, it in enumerate(data.get("items", []), 1):
             doc = it.get("document")
@@ -125,6 +139,7 @@ class AgendaForm(CellForm):
         m.updated_at = ctx.now()
         s.add(m)
         s.flush()
+        drop_unused_files(s, replaced)  # documents the new agenda no longer lists
         audit(s, "meeting.agenda_set", "meeting", m.id,
               ctx.actor.member.id if ctx.actor.member else None, rev=m.agenda_rev)
         if m.agenda_posted_rev is not None:

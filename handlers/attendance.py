@@ -22,6 +22,7 @@ from models.attendance import ATTENDED, Attendance, Presence, Rsvp, absence_stat
 from models.audit import audit
 from models.meeting import Meeting, MeetingStatus
 from models.member import Member, due_members
+from models.records import opinions_of
 
 Data = dict[str, Any]
 CODES = {"c": Presence.PRESENT.value, "m": Presence.LATE.value,
@@ -38,7 +39,9 @@ def rollcall_candidates(s: Session, cell_id: int, now: datetime) -> list[Meeting
         Meeting.scheduled_at >= now - timedelta(days=14)).order_by(Meeting.scheduled_at.desc())))
 
 
-_TOKEN = re.compile(r"^\s*(\*|\d+(?:\s*-\s*\d+)?)\s+([cmvk])\b\s*(.*)$", re.IGNORECASE)
+# Row numbers of at most 4 digits: a 5,000-digit "number" is refused, never given to int().
+_TOKEN = re.compile(r"^\s*(\*|\d{1,4}(?:\s*-\s*\d{1,4})?)\s+([cmvk])\b\s*(.*)$",
+                    re.IGNORECASE)
 
 
 def _local_time(ctx: Ctx, meeting: Meeting, text: str) -> str:
@@ -157,9 +160,12 @@ class RollCallForm(CellForm):
                  parse=end_after_start),
             Step("roll", lambda c, d: self.roll_text(c, d), choices=accept,
                  parse=self.parse_roll),
+            # Typed only when no opinions were captured yet (/ghibienban): otherwise the
+            # number of distinct speakers comes from the minutes.
             Step("speakers", lambda c, d: _("Số đảng viên đã phát biểu ý kiến (0–{n}):").format(
                 n=present(d)),
-                 parse=lambda c, d, t: parse_number(t, 0, present(d), integer=True)),
+                 parse=lambda c, d, t: parse_number(t, 0, present(d), integer=True),
+                 when=lambda c, d: not speakers_from_minutes(c.session, d.get("meeting"))),
         ]
 
     def check_complete(self, data: Data) -> None:
@@ -186,7 +192,9 @@ class RollCallForm(CellForm):
               "do: {un}.").format(due=due, p=attended, late=c["late"], ex=c["excused"],
                                   un=c["unexcused"]),
             _("Tỷ lệ dự họp: {rate}. Số người phát biểu: {sp}.").format(
-                rate=fmt_percent(attended / due if due else 0), sp=data["speakers"]),
+                rate=fmt_percent(attended / due if due else 0),
+                sp=data.get("speakers", speakers_from_minutes(ctx.session,
+                                                              data.get("meeting")))),
         ]
         if not quorum(attended, due):
             lines.append(_("⚠️ Không quá nửa số đảng viên phải dự có mặt: buổi sinh hoạt sẽ "
@@ -211,7 +219,7 @@ class RollCallForm(CellForm):
         attended = counts["present"] + counts["late"]
         m.started_at = datetime.fromisoformat(data["started"])
         m.ended_at = datetime.fromisoformat(data["ended"])
-        m.speakers_count = data["speakers"]
+        m.speakers_count = data.get("speakers", m.speakers_count)
         held = quorum(attended, len(marks))
         m.status = MeetingStatus.HELD.value if held else MeetingStatus.NOT_HELD.value
         m.updated_at = ctx.now()
@@ -223,11 +231,17 @@ class RollCallForm(CellForm):
         warnings = absence_warnings(s, m, marks)
         if held:
             ctx.reply("\n".join([_("Đã ghi điểm danh. Buổi sinh hoạt hợp lệ."), *warnings]),
-                      buttons([(_("📝 Chấm điểm ngay"), f"sc:{m.id}")]))
+                      buttons([(_("📝 Chấm điểm ngay"), f"sc:{m.id}"),
+                               (_("🖊 Ghi biên bản"), f"bb:edit:{m.id}")]))
         else:
             ctx.reply("\n".join([_("Đã ghi: buổi sinh hoạt KHÔNG ĐỦ ĐIỀU KIỆN vì không quá nửa "
                                    "số đảng viên phải dự có mặt. Đề nghị chi bộ tổ chức lại "
                                    "(/themhop)."), *warnings]))
+
+
+def speakers_from_minutes(s: Session, meeting_id: int | None) -> int:
+    """Distinct members who spoke, from the opinions captured in the minutes (0: none)."""
+    return len({o.member_id for o in opinions_of(s, meeting_id or 0) if o.member_id})
 
 
 def quorum(attended: int, due: int) -> bool:

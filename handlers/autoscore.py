@@ -11,11 +11,18 @@ from datetime import timedelta
 
 from sqlmodel import Session, func, select
 
-from bot.i18n import _, fmt_percent
+from bot.i18n import _, fmt_datetime, fmt_percent
 from models.attendance import ATTENDED, Attendance, Presence, absence_stats
 from models.meeting import Meeting, MeetingKind, TaskStatus, previous_meeting, tasks_of
 from models.member import Role, members_with_role
 from models.outbox import OutboxMessage, OutboxStatus
+from models.records import (
+    RecordStatus,
+    committee_of,
+    conclusions_of,
+    opinions_of,
+    record_of,
+)
 from models.rubric import Criterion, Rubric
 
 
@@ -125,6 +132,109 @@ CALCULATORS = {"duration": duration, "attendance": attendance, "notice_sent": no
                "tasks_done": tasks_done}
 
 
+# -- from the meeting's records: minutes, chi ủy meeting, Sổ tay (issue 11) -----------
+# A criterion whose records were never kept on the bot (no minutes captured) answers
+# ``None``: the secretary is asked, as before. Kept but incomplete records give 0.
+def committee_met(s: Session, m: Meeting, c: Criterion) -> Auto:
+    if not members_with_role(s, org_id=m.cell_id, roles=(Role.DEPUTY.value,
+                                                         Role.COMMITTEE.value)):
+        return Auto(c.max, _("chi bộ không có chi ủy: tính đủ điểm"))
+    cm = committee_of(s, m.id or 0)
+    if cm is None:
+        return Auto(None, _("chưa ghi họp chi ủy (/hopchiuy)"))
+    if cm.held_at > m.scheduled_at:
+        return Auto(0.0, _("chi ủy họp sau buổi sinh hoạt"))
+    return Auto(c.max, _("chi ủy họp {when}, có biên bản").format(
+        when=fmt_datetime(cm.held_at, m.timezone)))
+
+
+def minutes_full(s: Session, m: Meeting, c: Criterion) -> Auto:
+    rec = record_of(s, m.id or 0)
+    if rec is None or rec.captured_at is None:
+        return Auto(None, _("chưa ghi biên bản trên bot (/ghibienban)"))
+    n = len(opinions_of(s, m.id or 0))
+    gaps = [g for g, ok in ((_("ý kiến phát biểu"), n > 0),
+                            (_("kết luận"), bool(conclusions_of(s, m.id or 0))),
+                            (_("biểu quyết"), rec.vote_agree is not None),
+                            (_("xác nhận"), rec.status == RecordStatus.FINAL.value)) if not ok]
+    if gaps:
+        return Auto(0.0, _("biên bản còn thiếu: {gaps}").format(gaps=", ".join(gaps)))
+    return Auto(c.max, _("biên bản đủ: {n} ý kiến, kết luận, biểu quyết, đã xác nhận").format(
+        n=n))
+
+
+def resolution_adopted(s: Session, m: Meeting, c: Criterion) -> Auto:
+    rec = record_of(s, m.id or 0)
+    if rec is None or rec.vote_agree is None:
+        return Auto(None, _("chưa ghi biểu quyết"))
+    present = s.exec(select(func.count()).select_from(Attendance).where(
+        Attendance.meeting_id == m.id, Attendance.status.in_(ATTENDED))).one()
+    ok = rec.vote_agree * 2 > present and bool(conclusions_of(s, m.id or 0))
+    return Auto(c.max if ok else 0.0, _("tán thành {a}/{p}").format(a=rec.vote_agree,
+                                                                     p=present))
+
+
+def minutes_approved(s: Session, m: Meeting, c: Criterion) -> Auto:
+    """Minutes approved (confirmed); the tasks are assigned in the scoring form itself."""
+    rec = record_of(s, m.id or 0)
+    if rec is None or rec.captured_at is None:
+        return Auto(None, _("chưa ghi biên bản trên bot (/ghibienban)"))
+    final = rec.status == RecordStatus.FINAL.value
+    return Auto(c.max if final else 0.0, _("biên bản {state}").format(
+        state=_("đã xác nhận") if final else _("chưa xác nhận")))
+
+
+def shared_in_time(s: Session, m: Meeting, c: Criterion) -> Auto:
+    rec = record_of(s, m.id or 0)
+    hours = c.params.get("hours", 48)
+    end = m.ended_at or m.scheduled_at
+    if rec is None or (rec.sent_at is None and rec.sotay_after_at is None):
+        return Auto(None, _("chưa gửi văn bản kết luận"))
+    sent = rec.sent_at is not None and rec.sent_at <= end + timedelta(hours=hours)
+    posted = rec.sotay_after_at is not None and \
+        rec.sotay_after_at <= end + timedelta(hours=hours)
+    note = _("bot gửi nghị quyết: {a}; đăng Sổ tay: {b}").format(
+        a=fmt_datetime(rec.sent_at, m.timezone) if rec.sent_at else "—",
+        b=fmt_datetime(rec.sotay_after_at, m.timezone) if rec.sotay_after_at else "—")
+    return Auto(c.max if sent and posted else 0.0, note)
+
+
+def sotay_ahead(s: Session, m: Meeting, c: Criterion) -> Auto:
+    """Documents on Sổ tay at least ``hours`` ahead, from the time the secretary recorded
+    it (/sotay truoc); the note gives the real lead time."""
+    rec = record_of(s, m.id or 0)
+    need = c.params.get("hours", 24)
+    if rec is None or rec.sotay_before_at is None:
+        return Auto(0.0, _("chưa ghi đăng tài liệu lên Sổ tay trước buổi họp"))
+    lead = int((m.scheduled_at - rec.sotay_before_at).total_seconds() // 3600)
+    note = _("đăng trước {h} giờ").format(h=max(lead, 0))
+    return Auto(c.max if lead >= need else 0.0, note)
+
+
+def sotay_on_app(s: Session, m: Meeting, c: Criterion) -> Auto:
+    rec = record_of(s, m.id or 0)
+    if rec is None or (rec.sotay_before_at is None and rec.sotay_after_at is None):
+        return Auto(None, _("chưa ghi tài liệu trên Sổ tay (/sotay)"))
+    return Auto(c.max, _("tài liệu có trên Sổ tay"))
+
+
+CALCULATORS.update({
+    "committee_met": committee_met, "minutes_full": minutes_full,
+    "resolution_adopted": resolution_adopted, "minutes_approved": minutes_approved,
+    "shared_in_time": shared_in_time, "sotay_ahead": sotay_ahead,
+    "sotay_on_app": sotay_on_app,
+})
+
+
+def apply_overrides(s: Session, m: Meeting, out: dict[str, Auto]) -> None:
+    """A secretary's override of a computed value (/dieuchinh), with its reason, wins."""
+    rec = record_of(s, m.id or 0)
+    for cid, (points, reason, _by) in (rec.overrides if rec else {}).items():
+        if cid in out:
+            out[cid] = Auto(float(points), _("đã điều chỉnh: {reason} (bot tính: {was})").format(
+                reason=reason, was="—" if out[cid].points is None else out[cid].points))
+
+
 def compute(s: Session, rubric: Rubric, m: Meeting) -> dict[str, Auto]:
     """Auto points for every criterion the bot can decide for this meeting."""
     out: dict[str, Auto] = {}
@@ -140,6 +250,7 @@ def compute(s: Session, rubric: Rubric, m: Meeting) -> dict[str, Auto]:
         elif c.full_without_committee and no_committee:
             out[c.id] = Auto(rubric.effective_max(c, thematic),
                              _("chi bộ không có chi ủy: tính đủ điểm"))
+    apply_overrides(s, m, out)
     return out
 
 

@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.config import Settings
 from bot.outbox import enqueue
 from bot.platforms.base import Attachment, Button, Incoming, Keyboard, Outgoing
 from handlers.access import Actor
 from handlers.text import as_id
-from models.org import ChatBinding, Organisation
+from models.org import ChatBinding, Organisation, binding_for
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,8 +67,14 @@ class Ctx:
         answer = None
         if self.incoming.callback_id and not self._answered:
             answer, self._answered = self.incoming.callback_id, True
-        self.send(self.incoming.chat.id, text, buttons, is_group=self.in_group,
-                  answer_callback=answer, toast=toast and answer is not None)
+        if answer is not None:
+            # The press is answered on its own, at once and outside the chat's queue and
+            # pacer (Telegram's window is short); a late answer is dropped, never posted.
+            self.send(f"cb:{answer}"[:64], text if toast else "", answer_callback=answer,
+                      toast=True)
+            if toast:
+                return
+        self.send(self.incoming.chat.id, text, buttons, is_group=self.in_group)
 
     def send(
         self, chat_id: str, text: str, buttons: Keyboard = (), *, is_group: bool = False,
@@ -88,10 +94,10 @@ class Ctx:
         self.reply(_("Xin lỗi, đồng chí không có quyền thực hiện việc này."))
 
 
-def find_binding(session: Session, platform: str, chat_id: str) -> ChatBinding | None:
-    return session.exec(
-        select(ChatBinding).where(ChatBinding.platform == platform,
-                                  ChatBinding.chat_id == chat_id)).first()
+def find_binding(session: Session, platform: str, chat_id: str,
+                 now: datetime | None = None) -> ChatBinding | None:
+    """The group's binding; a supergroup's old id is accepted for a while (models.org)."""
+    return binding_for(session, platform, chat_id, now)
 
 
 def buttons(*rows: list[tuple[str, str]]) -> Keyboard:

@@ -54,6 +54,10 @@ def step_defs(c: CycleSettings, kind: str) -> list[StepDef]:
         StepDef("rollcall", h(0), h(8)),
         StepDef("scoring", h(c.scoring_after_h), timedelta(days=c.correction_window_days)),
         StepDef("escalation", h(c.escalation_after_h), timedelta(days=30)),
+        # Sổ tay đảng viên (handlers/sotay_reminders.py): until /sotay records the upload.
+        StepDef("sotay_before", -h(48), h(0)),
+        StepDef("sotay_after_1", h(24), h(48)),
+        StepDef("sotay_after_2", h(44), h(48)),
     ]
     if kind == MeetingKind.COMMITTEE.value:
         return [d for d in defs if d.name.startswith("remind_")]

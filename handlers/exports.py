@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.i18n import _
+from handlers.cellsafe import safe_row
 from handlers.labels import label
 from models import reports
 from models.org import Organisation
@@ -28,13 +29,13 @@ def _sheet(wb: Any, title: str, headers: list[str], rows: list[list[Any]],
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(title[:31])
-    ws.append(headers)
+    ws.append(safe_row(headers))
     for cell in ws[1]:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="B22222")
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for row in rows:
-        ws.append(row)
+        ws.append(safe_row(row))
     ws.freeze_panes = "A2"
     for col in percent_cols:
         for (c,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
@@ -143,15 +144,15 @@ def cells_csv(session: Session, root: Organisation, period: Period,
     rows = reports.cell_rows(session, root, period)
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow([_("Chi bộ"), _("Đã họp"), _("Chưa chấm điểm"), _("Lượt phải dự"),
+    w.writerow(safe_row([_("Chi bộ"), _("Đã họp"), _("Chưa chấm điểm"), _("Lượt phải dự"),
                 _("Lượt có mặt"), _("Tỷ lệ dự họp"), _("Vắng không lý do"), _("Điểm"),
-                *_rating_headers(period)])
+                *_rating_headers(period)]))
     for c in rows:
         rate = _rate(c["attended"], c["due"])
-        w.writerow([c["cell"], c["held"], c["unscored"], c["due"], c["attended"],
+        w.writerow(safe_row([c["cell"], c["held"], c["unscored"], c["due"], c["attended"],
                     f"{rate:.4f}" if rate is not None else "", c["unexcused"],
                     f"{c['score']:.1f}" if c["score"] is not None else "",
-                    *("" if v is None else v for v in _rating_values(c, period, settings))])
+                    *("" if v is None else v for v in _rating_values(c, period, settings))]))
     return buf.getvalue().encode("utf-8-sig")  # Excel opens UTF-8 with a BOM correctly
 
 

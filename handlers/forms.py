@@ -85,6 +85,10 @@ class Form:
     def store(self, ctx: Ctx, data: Data, step: Step, value: Any) -> None:
         data[step.name] = value
 
+    def discard(self, ctx: Ctx, data: Data) -> None:
+        """The form ends unfinished (cancelled or replaced): undo what its steps stored
+        ahead of the confirmation (e.g. uploaded files)."""
+
 
 FORMS: dict[str, Form] = {}
 
@@ -132,6 +136,7 @@ def start(ctx: Ctx, kind: str, data: Data, chat_id: str | None = None) -> None:
                                 FormState.user_id == user_id)).first()
     if old is not None:
         ctx.send(chat_id, _("Biểu mẫu đang làm dở trước đó đã được hủy."))
+        _discard(ctx, old)
         ctx.session.delete(old)
         ctx.session.flush()
     steps = _visible(ctx, form, data)
@@ -217,9 +222,16 @@ def _finish(ctx: Ctx, form: Form, state: FormState) -> None:
 
 
 def cancel(ctx: Ctx, state: FormState, say: bool = True) -> None:
+    _discard(ctx, state)
     ctx.session.delete(state)
     if say:
         ctx.reply(_("Đã hủy. Không có thông tin nào được lưu."))
+
+
+def _discard(ctx: Ctx, state: FormState) -> None:
+    form = FORMS.get(state.kind)
+    if form is not None:
+        form.discard(ctx, dict(state.data))
 
 
 def _back(ctx: Ctx, form: Form, state: FormState) -> None:

@@ -20,7 +20,7 @@ from handlers.router import Where, Who, command
 from handlers.schedule_rules import check_rule, period_of
 from handlers.validators import parse_datetime, parse_number, parse_text, parse_time
 from models.audit import audit
-from models.meeting import Meeting, MeetingKind, MeetingStatus, upcoming
+from models.meeting import Meeting, MeetingKind, MeetingStatus, drop_meeting_files, upcoming
 from models.member import due_members
 from models.org import Organisation
 
@@ -133,6 +133,7 @@ class CancelForm(CellForm):
         m.updated_at = ctx.now()
         ctx.session.add(m)
         cancel_steps(ctx.session, m)
+        drop_meeting_files(ctx.session, m)
         audit(ctx.session, "meeting.cancelled", "meeting", m.id,
               ctx.actor.member.id if ctx.actor.member else None, reason=data["reason"])
         announce(ctx, m, cell, f"cancel:{m.id}", lambda: _(

@@ -12,13 +12,16 @@ from models.member import Identity, Member, RoleAssignment
 from models.org import ChatBinding, Organisation
 
 
-def private_target(session: Session, member: Member) -> tuple[str, str] | None:
-    """The member's private chat on their preferred platform (each reminder goes once)."""
+def private_target(session: Session, member: Member,
+                   avoid: str | None = None) -> tuple[str, str] | None:
+    """The member's private chat on their preferred platform (each reminder goes once);
+    ``avoid`` names a platform to use only when there is no other."""
     idents = [i for i in session.exec(select(Identity).where(Identity.member_id == member.id))
-              if i.private_chat_id]
+              if i.private_chat_id and i.blocked_at is None]
     if not idents:
         return None
-    idents.sort(key=lambda i: (i.platform != member.preferred_platform, i.linked_at))
+    idents.sort(key=lambda i: (i.platform == avoid, i.platform != member.preferred_platform,
+                               i.linked_at))
     return idents[0].platform, idents[0].private_chat_id or ""
 
 
@@ -29,10 +32,10 @@ def group_targets(session: Session, org_id: int) -> list[ChatBinding]:
 
 def send_private(
     session: Session, member: Member, text: str, key: str, *, now: datetime,
-    buttons: Keyboard = (), attachment: Attachment | None = None,
+    buttons: Keyboard = (), attachment: Attachment | None = None, avoid: str | None = None,
 ) -> bool:
     """Queue a private message; False when the member cannot be reached privately."""
-    target = private_target(session, member)
+    target = private_target(session, member, avoid)
     if target is None:
         return False
     enqueue(session, Outgoing(platform=target[0], chat_id=target[1], text=text, buttons=buttons,

@@ -8,13 +8,15 @@ from sqlmodel import select
 
 from bot.i18n import N_, _, fmt_datetime, use_locale
 from handlers.access import can_manage_cell, led_cells, oversees
+from handlers.code_guard import code_locked, wrong_code
 from handlers.context import Ctx, column
+from handlers.identity_notice import tell_replaced
 from handlers.notify import officers_above, send_private
 from handlers.router import COMMANDS, Where, Who, callback, command, on_event
 from handlers.text import fold
 from models.audit import audit
 from models.member import Identity, Member, find_link_code, new_link_code
-from models.org import ChatBinding, Organisation, subtree_cells
+from models.org import Organisation, move_chat, subtree_cells
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +36,14 @@ def start(ctx: Ctx, args: list[str], rest: str) -> None:
 
 def _redeem_member_code(ctx: Ctx, code: str) -> None:
     s, inc = ctx.session, ctx.incoming
-    link = find_link_code(s, code=code, purpose="member", now=ctx.now())
-    if link is None or link.member_id is None:
-        log.info("bad member link code %r from %s:%s", code[:40], inc.platform, inc.sender.id)
-        ctx.reply(_("Mã liên kết không đúng hoặc đã hết hạn. Đồng chí vui lòng xin mã mới "
-                    "từ đồng chí Bí thư chi bộ."))
+    if code_locked(ctx):
         return
-    member = s.get(Member, link.member_id)
-    if member is None or not member.active:
-        ctx.reply(_("Mã liên kết không đúng hoặc đã hết hạn. Đồng chí vui lòng xin mã mới "
-                    "từ đồng chí Bí thư chi bộ."))
+    link = find_link_code(s, code=code, purpose="member", now=ctx.now())
+    member = s.get(Member, link.member_id) if link is not None and link.member_id else None
+    if link is None or member is None or not member.active:
+        log.info("bad member link code %r from %s:%s", code[:40], inc.platform, inc.sender.id)
+        wrong_code(ctx, _("Mã liên kết không đúng hoặc đã hết hạn. Đồng chí vui lòng xin mã "
+                          "mới từ đồng chí Bí thư chi bộ."))
         return
     mine = ctx.actor.identity
     if mine is not None and mine.member_id != member.id:
@@ -56,6 +56,7 @@ def _redeem_member_code(ctx: Ctx, code: str) -> None:
     if old is not None and old.platform_user_id != inc.sender.id:
         audit(s, "identity.replaced", "member", member.id, member.id,
               old_user=old.platform_user_id, new_user=inc.sender.id)
+        tell_replaced(ctx, member, old, link)
         s.delete(old)
         s.flush()
     if mine is None:
@@ -72,35 +73,6 @@ def _redeem_member_code(ctx: Ctx, code: str) -> None:
         ctx.reply(_("Đã liên kết tài khoản với hồ sơ của đồng chí {name}. Từ nay đồng chí sẽ "
                     "nhận thông báo sinh hoạt chi bộ tại đây. Gõ /help để xem các lệnh.")
                   .format(name=member.full_name))
-
-
-@command("link", "lienket", who=Who.ANYONE, where=Where.GROUP,
-         summary=N_("Gắn nhóm này với chi bộ (mã do cấp trên cấp)"))
-def link_group(ctx: Ctx, args: list[str], rest: str) -> None:
-    s, inc = ctx.session, ctx.incoming
-    link = find_link_code(s, code=args[0], purpose="chat", now=ctx.now()) if args else None
-    if link is None or link.org_id is None:
-        log.info("bad chat link code %r in %s:%s", rest[:40], inc.platform, inc.chat.id)
-        ctx.reply(_("Mã gắn nhóm không đúng hoặc đã hết hạn. Cú pháp: /link MÃ"))
-        return
-    cell = s.get(Organisation, link.org_id)
-    if cell is None:
-        ctx.reply(_("Mã gắn nhóm không đúng hoặc đã hết hạn. Cú pháp: /link MÃ"))
-        return
-    binding = ctx.binding or ChatBinding(platform=inc.platform, chat_id=inc.chat.id,
-                                         org_id=cell.id or 0)
-    binding.org_id = cell.id or 0
-    binding.active = True
-    binding.title = inc.chat.title
-    binding.bound_at = ctx.now()
-    binding.bound_by = ctx.actor.member.id if ctx.actor.member else link.created_by
-    s.add(binding)
-    link.used_at = ctx.now()
-    s.add(link)
-    audit(s, "chat.bound", "organisation", cell.id, binding.bound_by,
-          platform=inc.platform, chat_id=inc.chat.id)
-    ctx.reply(_("Nhóm này đã được gắn với {cell}. Bot sẽ đăng chương trình sinh hoạt và nhắc "
-                "lịch tại đây.").format(cell=cell.name))
 
 
 @command("help", "trogiup", who=Who.ANYONE, where=Where.ANY, summary=N_("Danh sách lệnh"))
@@ -258,9 +230,10 @@ def chat_migrated(ctx: Ctx) -> None:
     b = ctx.binding
     if b is None or not new_id:
         return
+    if b.chat_id == new_id:
+        return  # a send already learnt the new id from Telegram's answer
     log.info("chat %s:%s migrated to %s", b.platform, b.chat_id, new_id)
-    b.chat_id = new_id
-    ctx.session.add(b)
+    move_chat(ctx.session, b.platform, b.chat_id, new_id, ctx.now())
     audit(ctx.session, "chat.migrated", "organisation", b.org_id, None, new_chat_id=new_id)
 
 

@@ -13,6 +13,7 @@ from bot.platforms.base import Attachment
 from handlers.agenda import agenda_text, reminder_text, rsvp_buttons, starts_at, title_line
 from handlers.context import buttons
 from handlers.notify import group_targets, officers_above, send_group, send_private
+from handlers.reachability import report_unreachable
 from handlers.schedule_rules import quarter_months
 from handlers.steps import step_handler
 from models.attendance import Attendance, Rsvp
@@ -51,7 +52,8 @@ def committee(s: Session, meeting: Meeting, cell: Organisation, step: ScheduledS
     members = members_with_role(s, org_id=cell.id or 0, roles=COMMITTEE)
     missed = _to_members(s, members, meeting, step, now, lambda: _(
         "Đề nghị chi ủy họp thống nhất nội dung sinh hoạt: {title}, dự kiến {when}. Sau khi "
-        "thống nhất, đồng chí Bí thư nhập chương trình bằng lệnh /chuongtrinh.").format(
+        "thống nhất, đồng chí Bí thư ghi kết quả họp chi ủy (/hopchiuy {id}) và nhập chương "
+        "trình bằng lệnh /chuongtrinh.").format(id=meeting.id,
         title=title_line(meeting, cell), when=starts_at(meeting)))
     for m in missed:
         log.info("committee reminder: %s has no private chat with the bot", m.full_name)
@@ -82,18 +84,22 @@ def post_agenda(s: Session, meeting: Meeting, cell: Organisation, now: datetime,
     # One key per file and chat: a repeated sweep or restart never posts a file twice.
     for doc in files:
         send_group(s, cell.id or 0, doc.filename, f"m{meeting.id}:file{doc.id}:g", now=now,
-                   attachment=Attachment(doc.filename, doc.data))
+                   attachment=Attachment(doc.filename, b"", file_id=doc.id))
     members = due_members(s, cell_id=cell.id or 0)
     followers = members_with_role(s, org_id=cell.id or 0, roles=(Role.FOLLOWER.value,))
+    missed = []
     for m in followers if sent else members + followers:
         with use_locale(m.locale):
             t, _docs = agenda_text(s, meeting, cell, correction)
             follower = m in followers
-            send_private(s, m, t, f"{key_base}:{'f' if follower else 'p'}{m.id}", now=now,
-                         buttons=() if follower else rsvp_buttons(meeting.id or 0))
+            if not send_private(s, m, t, f"{key_base}:{'f' if follower else 'p'}{m.id}",
+                                now=now, buttons=() if follower else
+                                rsvp_buttons(meeting.id or 0)) and not follower:
+                missed.append(m)
         for doc in files:
             send_private(s, m, doc.filename, f"m{meeting.id}:file{doc.id}:p{m.id}", now=now,
-                         attachment=Attachment(doc.filename, doc.data))
+                         attachment=Attachment(doc.filename, b"", file_id=doc.id))
+    report_unreachable(s, meeting, cell, missed, now)
     meeting.agenda_posted_rev = meeting.agenda_rev
     if has_docs and meeting.docs_posted_at is None:
         meeting.docs_posted_at = now
@@ -128,8 +134,7 @@ def remind(s: Session, meeting: Meeting, cell: Organisation, step: ScheduledStep
                 names=", ".join(m.full_name for m in unreachable))
         if not send_group(s, cell.id or 0, text, _key(meeting, step, "g"), now=now,
                           buttons=rsvp_buttons(meeting.id or 0)):
-            log.warning("meeting %s: %d members reachable neither privately nor in a group",
-                        meeting.id, len(unreachable))
+            report_unreachable(s, meeting, cell, unreachable, now)
 
 
 @step_handler("rollcall")

@@ -202,11 +202,15 @@ class Router:
 
     def _context(self, session: Session, inc: Incoming) -> Ctx:
         actor, form = preload.load(session, inc)
-        if (actor.identity and inc.chat.kind == "private"
-                and actor.identity.private_chat_id != inc.chat.id):
-            actor.identity.private_chat_id = inc.chat.id
-            session.add(actor.identity)
-        binding = find_binding(session, inc.platform, inc.chat.id) \
+        ident = actor.identity
+        if ident and inc.chat.kind == "private" and (
+                ident.private_chat_id != inc.chat.id or ident.blocked_at is not None):
+            if ident.blocked_at is not None:  # they unblocked the bot (/start)
+                log.info("%s:%s writes again: no longer unreachable", inc.platform,
+                         inc.sender.id)
+            ident.private_chat_id, ident.blocked_at = inc.chat.id, None
+            session.add(ident)
+        binding = find_binding(session, inc.platform, inc.chat.id, self.clock()) \
             if inc.chat.kind == "group" else None
         ctx = Ctx(session=session, incoming=inc, settings=self.settings, clock=self.clock,
                   actor=actor, binding=binding)

@@ -32,7 +32,9 @@ def _rsvp_meeting(ctx: Ctx, meeting_id: int | None) -> Meeting | None:
     m = ctx.actor.member
     assert m is not None
     group_cell = ctx.bound_cell() if ctx.in_group else None
-    if ctx.in_group and (group_cell is None or group_cell.id != m.cell_id):
+    # A group not (yet) known, e.g. a supergroup whose upgrade the bot has not heard of,
+    # takes the member's own RSVP for their own cell; another cell's group does not.
+    if ctx.in_group and group_cell is not None and group_cell.id != m.cell_id:
         ctx.deny("RSVP in another cell's group")
         return None
     meeting = ctx.session.get(Meeting, meeting_id) if meeting_id else None
@@ -102,7 +104,9 @@ class AbsenceForm(Form):
     def authorised(self, ctx: Ctx, data: Data) -> bool:
         meeting = ctx.session.get(Meeting, data.get("meeting"))
         m = ctx.actor.member
-        return bool(meeting and m and m.cell_id == meeting.cell_id)
+        # A member who left the cell or moved away (re-import) mid-form cannot submit.
+        return bool(meeting and m and m.active and not m.on_leave
+                    and m.cell_id == meeting.cell_id)
 
     def steps(self, ctx: Ctx, data: Data) -> list[Step]:
         return [Step("reason", lambda c, d: _("Đồng chí cho biết lý do vắng (chọn hoặc gõ):"),

@@ -21,7 +21,7 @@ class RuleError(ValueError):
 def check_rule(rule: str) -> str:
     kind, _, arg = rule.partition(":")
     if kind == "day":
-        if not arg.isdigit() or not 1 <= int(arg) <= 28:
+        if not (arg.isascii() and arg.isdigit() and len(arg) <= 2) or not 1 <= int(arg) <= 28:
             raise RuleError("day:N needs N from 1 to 28")
     elif kind not in ("first_workday", "first_monday") or arg:
         raise RuleError(f"unknown meeting rule {rule!r}")

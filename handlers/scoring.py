@@ -23,6 +23,7 @@ from handlers.cellform import CellForm, led_cell, meeting_label
 from handlers.context import Ctx
 from handlers.forms import Choice, Invalid, Step
 from handlers.labels import label
+from handlers.resolution import issue_if_ready
 from handlers.router import Where, Who, callback, command
 from handlers.score_notices import notify_followers, post_conclusion
 from handlers.score_store import (
@@ -231,6 +232,7 @@ class ScoringForm(CellForm):
                            created_at=ctx.now()))
             s.flush()
             post_conclusion(s, m, cell, ctx.now())
+            issue_if_ready(ctx, m, cell)  # the nghị quyết, once the minutes are confirmed
         notify_followers(s, m, cell, score, ctx.now())
         ctx.reply(_("Đã ghi điểm: {total} — {band}.").format(total=fmt_number(total),
                                                           band=label(band)))

@@ -19,6 +19,7 @@ from handlers.exports import chart_png, workbook
 from handlers.labels import label
 from handlers.notify import private_target
 from handlers.router import Where, Who, callback, command
+from handlers.upper_attendance import upper_attendee_line
 from models import reports
 from models.attendance import Attendance
 from models.meeting import Meeting
@@ -118,14 +119,16 @@ def cell_text(s: Session, cell: Organisation, period: Period) -> tuple[str, list
 
 def _org_view(ctx: Ctx, org: Organisation, period: Period) -> None:
     s = ctx.session
+    upper = upper_attendee_line(s, org, period.months[-1])  # HD 42: once a quarter
     if org.is_cell:
         text, meetings = cell_text(s, org, period)
+        text += "\n" + upper
         kb = column([(fmt_datetime(m.scheduled_at, m.timezone), f"sm:{m.id}")
                      for m in meetings], 2)
         ctx.reply(text, kb)
         return
     children = reports.child_rows(s, org, period)
-    lines = [summary_text(s, org, period), ""]
+    lines = [summary_text(s, org, period), upper, ""]
     for c in children:
         lines.append(_("• {name}: họp {met}/{n}, dự họp {rate}, chưa chấm {u}").format(
             name=c["name"], met=c["met"], n=c["cells"], rate=_rate(c["attended"], c["due"]),
@@ -302,6 +305,11 @@ def flags(ctx: Ctx, args: list[str], rest: str) -> None:
 @command("report", "baocao", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Báo cáo Excel và biểu đồ: /report thang|quy|nam [kỳ]"))
 def report(ctx: Ctx, args: list[str], rest: str) -> None:
+    if args and args[0].lower() in ("sobienban", "minutes"):
+        from handlers.minutes_book import send_book
+
+        send_book(ctx, args[1:])  # the minutes book: members read their own cell's
+        return
     root = _scope_root(ctx)
     if root is None:
         ctx.deny("report")

@@ -18,8 +18,14 @@ def parse_text(text: str, *, max_len: int = 300, min_len: int = 1) -> str:
     return text
 
 
+MAX_NUMBER_CHARS = 15  # every number a form asks for (points, counts, %) is far shorter
+
+
 def parse_number(text: str, lo: float, hi: float, *, integer: bool = False) -> float:
     t = text.strip().replace(",", ".")
+    if len(t) > MAX_NUMBER_CHARS:
+        raise Invalid(_("Số quá dài: đồng chí nhập tối đa {n} chữ số.").format(
+            n=MAX_NUMBER_CHARS))
     try:
         value = float(t)
     except ValueError:

@@ -1,5 +1,6 @@
 """SQLModel tables and the queries over them. Importing this registers every table."""
 
+from models.attempt import CodeAttempt
 from models.attendance import Attendance
 from models.audit import AuditEntry
 from models.files import StoredFile
@@ -10,20 +11,38 @@ from models.member import Identity, LinkCode, Member, RoleAssignment
 from models.org import ChatBinding, Organisation
 from models.outbox import OutboxMessage, ProcessedUpdate
 from models.parked import ParkedUpdate
+from models.records import (
+    CommitteeMeeting,
+    DocumentRevision,
+    Guest,
+    ItemConclusion,
+    MeetingRecord,
+    Opinion,
+)
 from models.schedule import ScheduledStep
 from models.score import Score, ScoreItem
+from models.textguard import install as _install_textguard
+
+_install_textguard()
 
 __all__ = [
     "AgendaItem",
     "Attendance",
     "AuditEntry",
     "ChatBinding",
+    "CodeAttempt",
+    "CommitteeMeeting",
+    "DocumentRevision",
     "FormState",
+    "Guest",
     "Identity",
+    "ItemConclusion",
     "JoinRequest",
     "LinkCode",
     "Meeting",
+    "MeetingRecord",
     "Member",
+    "Opinion",
     "Organisation",
     "OutboxMessage",
     "ParkedUpdate",

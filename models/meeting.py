@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, delete
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.base import utcnow
@@ -128,3 +129,29 @@ def previous_meeting(session: Session, *, meeting: Meeting) -> Meeting | None:
 def tasks_of(session: Session, *, meeting_id: int) -> list[Task]:
     return list(session.exec(select(Task).where(Task.meeting_id == meeting_id)
                              .order_by(Task.id)))
+
+
+def drop_unused_files(session: Session, file_ids: Iterable[int | None]) -> int:
+    """Delete those stored files no agenda item refers to any more; how many went."""
+    ids = {i for i in file_ids if i}
+    if not ids:
+        return 0
+    used = set(session.exec(select(AgendaItem.document_file_id)
+                            .where(AgendaItem.document_file_id.in_(ids))))
+    gone = ids - used
+    if gone:
+        session.flush()
+        session.execute(delete(StoredFile).where(StoredFile.id.in_(gone)))
+    return len(gone)
+
+
+def drop_meeting_files(session: Session, meeting: Meeting) -> int:
+    """A cancelled meeting keeps its agenda as history but not the documents' bytes."""
+    ids = []
+    for item in agenda_of(session, meeting_id=meeting.id or 0):
+        if item.document_file_id is not None:
+            ids.append(item.document_file_id)
+            item.document_file_id = None
+            session.add(item)
+    session.flush()
+    return drop_unused_files(session, ids)

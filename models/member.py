@@ -74,6 +74,9 @@ class Identity(SQLModel, table=True):
     # Set once the user has opened a private chat with the bot: we may write to them.
     private_chat_id: str | None = Field(default=None, max_length=64)
     linked_at: datetime = Field(default_factory=utcnow)
+    # Set when a send answered that the user blocked the bot; cleared by their next
+    # private message (/start). While set, the member is not written to privately here.
+    blocked_at: datetime | None = None
 
 
 class LinkCode(SQLModel, table=True):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import UniqueConstraint, or_, update
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.base import utcnow
+
+log = logging.getLogger(__name__)
 
 
 class OrgKind(StrEnum):
@@ -59,6 +62,47 @@ class ChatBinding(SQLModel, table=True):
     active: bool = True
     bound_at: datetime = Field(default_factory=utcnow)
     bound_by: int | None = Field(default=None, foreign_key="member.id")
+    # A Telegram group upgraded to a supergroup gets a new id; the old one stays accepted
+    # for a while (updates already in flight, buttons of older posts).
+    previous_chat_id: str | None = Field(default=None, max_length=64)
+    migrated_at: datetime | None = None
+
+
+ALIAS_DAYS = 30  # the old id of a group upgraded to a supergroup stays accepted this long
+
+
+def binding_for(session: Session, platform: str, chat_id: str,
+                now: datetime | None = None) -> ChatBinding | None:
+    """The binding of a group chat, by its id or, for ``ALIAS_DAYS`` after the group was
+    upgraded to a supergroup, by its old id."""
+    rows = list(session.exec(select(ChatBinding).where(
+        ChatBinding.platform == platform,
+        or_(ChatBinding.chat_id == chat_id, ChatBinding.previous_chat_id == chat_id))))
+    for b in rows:
+        if b.chat_id == chat_id:
+            return b
+    now = now or utcnow()
+    for b in rows:
+        moved = b.migrated_at
+        if moved is not None and moved.tzinfo is None:
+            moved = moved.replace(tzinfo=UTC)  # SQLite hands datetimes back naive
+        if moved is not None and moved >= now - timedelta(days=ALIAS_DAYS):
+            return b
+    return None
+
+
+def move_chat(session: Session, platform: str, old: str, new: str, now: datetime) -> None:
+    """A group chat got a new id: its binding and every message still queued follow it."""
+    from models.outbox import OutboxMessage, OutboxStatus
+
+    for b in session.exec(select(ChatBinding).where(ChatBinding.platform == platform,
+                                                    ChatBinding.chat_id == old)):
+        log.warning("chat %s:%s was upgraded to %s; binding moved", platform, old, new)
+        b.chat_id, b.previous_chat_id, b.migrated_at = new, old, now
+        session.add(b)
+    session.execute(update(OutboxMessage).where(
+        OutboxMessage.platform == platform, OutboxMessage.chat_id == old,
+        OutboxMessage.status == OutboxStatus.PENDING.value).values(chat_id=new))
 
 
 def add_org(session: Session, *, name: str, kind: str, parent: Organisation | None,

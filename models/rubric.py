@@ -33,7 +33,10 @@ class Criterion(BaseModel):
     title_en: str = ""
     max: float = Field(gt=0)
     auto: Literal["duration", "attendance", "notice_sent", "documents_ahead", "speakers",
-                  "tasks_done"] | None = None
+                  "tasks_done",
+                  # from the meeting's records (minutes, chi ủy, Sổ tay):
+                  "committee_met", "minutes_full", "resolution_adopted", "minutes_approved",
+                  "shared_in_time", "sotay_ahead", "sotay_on_app"] | None = None
     # Thresholds for auto criteria: [[at least this value, points], ...], highest first.
     steps: list[tuple[float, float]] = Field(default_factory=list)
     params: dict[str, float] = Field(default_factory=dict)

@@ -42,6 +42,9 @@ junk = st.one_of(
     st.sampled_from(["", " ", "\n", "0", "-1", "999", "1e309", "NaN", "xong", "đủ", "|||",
                      "1 | | ", "* x", "99-1 c", "/", "/ ", "@", "\u202e\u200b", "１２"]),
     st.integers(2000, 20000).map(lambda n: "9" * n),
+    # Issue 14: row numbers past int()'s digit limit, NUL bytes, lone surrogates, formulas.
+    st.sampled_from(["9" * 5000 + " c", "1-" + "9" * 5000 + " k", "kết\x00luận", "\x00",
+                     "\ud800", '=HYPERLINK("http://x";"y")', "x" * 5000]),
 )
 
 # Each form, and the answers that lead to each of its steps. No path reaches a confirm
@@ -55,6 +58,8 @@ FORM_PATHS = {
     "/quytac": ["1", "5"],
     "/diemdanh": ["1", "07:30", "09:30", "* c", "Đúng"],
     "/chamdiem {nov}": ["3 2 2", "5 14 2 1 1 1", "đủ", "1 2 1 1", "27", "2 2 1"],
+    "/ghibienban": ["1", "Xong", "1", "1", "Thang: Ý kiến.", "Xong", "Kết luận."],
+    "/hopchiuy": ["1", "Vừa họp xong", "Đủ tất cả"],
 }
 
 

@@ -22,6 +22,14 @@ def _code(driver: Driver, purpose: str, **kw) -> str:  # type: ignore[no-untyped
     return code
 
 
+def _link_officer(driver: Driver) -> None:
+    """Telegram user 777 becomes Nguyễn Văn An, an officer above the QLNS cell: only
+    officers and a cell's secretary/deputy may redeem a group code."""
+    with Session(driver.app.engine) as s:
+        an = s.exec(select(Member).where(Member.full_name == "Nguyễn Văn An")).one()
+    driver.app.handle(_tg(f"/start {_code(driver, 'member', member_id=an.id)}", uid="L"))
+
+
 def _outbox_texts(driver: Driver) -> list[str]:
     with Session(driver.app.engine) as s:
         return [r.payload["text"] for r in s.exec(select(OutboxMessage).order_by(OutboxMessage.id))]
@@ -77,7 +85,9 @@ def test_expired_and_wrong_purpose_codes_are_refused(driver: Driver) -> None:
 
 def test_group_is_bound_with_code_and_moves_on_migration(driver: Driver) -> None:
     with Session(driver.app.engine) as s:
-        cell = s.exec(select(Organisation).where(Organisation.kind == "cell")).first()
+        cell = s.exec(select(Organisation).where(
+            Organisation.name == "Chi bộ Phòng Quản lý ngân sách")).one()
+    _link_officer(driver)
     code = _code(driver, "chat", org_id=cell.id)
     group = Chat("-100", "group", "Chi bộ VP")
     driver.app.handle(_tg("/link WRONGCODE", chat=group, uid="1"))
@@ -95,14 +105,15 @@ def test_bot_removed_deactivates_binding_and_tells_officers(driver: Driver) -> N
     with Session(driver.app.engine) as s:
         cell = s.exec(select(Organisation).where(
             Organisation.name == "Chi bộ Phòng Quản lý ngân sách")).one()
+    _link_officer(driver)
     code = _code(driver, "chat", org_id=cell.id)
     group = Chat("-200", "group", "QLNS")
     driver.app.handle(_tg(f"/link {code}", chat=group, uid="1"))
     driver.app.handle(_tg("", chat=group, uid="2", event="bot_removed"))
     with Session(driver.app.engine) as s:
         assert not s.exec(select(ChatBinding).where(ChatBinding.chat_id == "-200")).one().active
-        to_officer = s.exec(select(OutboxMessage).where(
-            OutboxMessage.chat_id.like("dm-%"))).all()
+        to_officer = s.exec(select(OutboxMessage).where(  # privately: console or telegram
+            OutboxMessage.chat_id.like("dm-%") | (OutboxMessage.chat_id == "777"))).all()
     assert any("gỡ khỏi nhóm" in r.payload["text"] for r in to_officer)
 
 

@@ -103,7 +103,7 @@ async def test_full_scoring_posts_conclusion_and_tasks(driver: Driver, clock: Fa
     out = await _score(driver, mid, [*ANSWERS, "1"])
     assert "Đã ghi điểm" in out[-1]
     score = _scores(driver, mid)[0]
-    assert score.rubric_id == "hd42-2025" and score.rubric_version == "2025.10"
+    assert score.rubric_id == "hd42-2025" and score.rubric_version == "2025.11"
     with Session(driver.app.engine) as s:
         tasks = list(s.exec(select(Task).where(Task.meeting_id == mid)))
         assert [(t.description, t.due_date.isoformat()) for t in tasks] == [

@@ -62,6 +62,7 @@ class ZL:
 
 
 async def _adapter(app: App, emu: ZaloEmulator, **settings: object) -> ZaloAdapter:
+    settings.setdefault("mode", "polling")
     s = ZaloSettings(token=emu.token, base_url=emu.base_url, **settings)  # type: ignore[arg-type]
     adapter = ZaloAdapter(s, app.receive, capabilities=FAST, poll_interval=0.01, poll_timeout=1)
     await adapter.start()
@@ -219,7 +220,8 @@ async def test_both_platforms_one_reminder_each_on_the_preferred_one(sample: App
     await zemu.start()
     tbase = await temu.start()
     sample.settings.telegram = TelegramSettings(token=temu.token, base_url=tbase)
-    sample.settings.zalo = ZaloSettings(token="wrong-token", base_url=zemu.base_url)
+    sample.settings.zalo = ZaloSettings(token="wrong-token", base_url=zemu.base_url,
+                                        mode="polling")
     from bot.runner import build_adapters
 
     adapters = build_adapters(sample)
@@ -230,7 +232,8 @@ async def test_both_platforms_one_reminder_each_on_the_preferred_one(sample: App
     finally:
         for a in started:
             await a.stop()
-    sample.settings.zalo = ZaloSettings(token=zemu.token, base_url=zemu.base_url)
+    sample.settings.zalo = ZaloSettings(token=zemu.token, base_url=zemu.base_url,
+                                        mode="polling")
     started = await start_adapters(sample, build_adapters(sample))
     assert sorted(a.platform for a in started) == ["telegram", "zalo"]
     try:

@@ -5,12 +5,28 @@ fallback), answers getMe with ``is_bot``, dates in seconds, ``chat_instance`` on
 queries; it keeps per-chat message history, long-polls getUpdates, enforces Telegram's
 send limits (configurable) with 429 + ``retry_after``, and injects 5xx errors and
 timeouts on demand. Tests drive users through Python methods.
+
+Failure shapes, each switchable per test, as the Bot API reference gives them
+(core.telegram.org/bots/api: "Making requests" — {"ok": false, "error_code",
+"description", "parameters"?}; "ResponseParameters" — ``migrate_to_chat_id``,
+``retry_after``) with the descriptions the real service sends:
+- ``upgraded`` (old -> new chat id): sends to the old group answer 400 "Bad Request: group
+  chat was upgraded to a supergroup chat" with ``parameters.migrate_to_chat_id``;
+- ``blocked`` users: 403 "Forbidden: bot was blocked by the user"; ``kicked`` groups: 403
+  "Forbidden: bot was kicked from the group chat";
+- getUpdates: a second request while one is waiting ends the first with 409 "Conflict:
+  terminated by other getUpdates request; make sure that only one bot instance is
+  running" (two processes, one token); while a webhook is set, 409 "Conflict: can't use
+  getUpdates method while webhook is active; use deleteWebhook to delete the webhook
+  first"; ``conflicts`` injects N such answers;
+- answerCallbackQuery later than ``callback_window`` seconds after the press (or for an
+  unknown id): 400 "Bad Request: query is too old and response timeout expired or query
+  ID is invalid" (Telegram clients stop waiting for the answer after a few seconds).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import random
@@ -24,6 +40,16 @@ from aiohttp import web
 BOT_ID = 9_000_001
 BOT_USERNAME = "chibot_test_bot"
 SEND_METHODS = {"sendMessage", "sendDocument", "sendPhoto"}
+# Descriptions as the Bot API sends them (see the module docstring for the source).
+MIGRATED = "Bad Request: group chat was upgraded to a supergroup chat"
+BLOCKED = "Forbidden: bot was blocked by the user"
+KICKED = "Forbidden: bot was kicked from the group chat"
+CONFLICT = ("Conflict: terminated by other getUpdates request; make sure that only one bot "
+            "instance is running")
+CONFLICT_WEBHOOK = ("Conflict: can't use getUpdates method while webhook is active; use "
+                    "deleteWebhook to delete the webhook first")
+TOO_OLD = ("Bad Request: query is too old and response timeout expired or query ID is "
+           "invalid")
 
 
 @dataclass
@@ -62,6 +88,10 @@ class TelegramEmulator:
     send_delay: float = 0.0  # seconds each send takes, like a real API's latency
     keep_messages: bool = True  # False for long benchmark runs: only counts are kept
     blocked: set[int] = field(default_factory=set)  # users who blocked the bot
+    kicked: set[int] = field(default_factory=set)  # groups the bot was removed from
+    upgraded: dict[int, int] = field(default_factory=dict)  # group -> its supergroup
+    conflicts: int = 0  # the next getUpdates calls answered 409
+    callback_window: float = 15.0  # seconds a button press may wait for its answer
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -81,6 +111,11 @@ class TelegramEmulator:
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (name, bytes) users sent
         self.join_requests: set[tuple[int, int]] = set()  # (chat, user) awaiting a decision
         self.members: set[tuple[int, int]] = set()  # (chat, user) admitted by the bot
+        self.callbacks: dict[str, float] = {}  # press id -> when it was pressed
+        self.answers: list[tuple[str, str | None, float]] = []  # (id, text, delay) accepted
+        self.conflicts_sent = 0
+        self._poller: asyncio.Future[bool] | None = None
+        self._posted: dict[int, dict[str, Any]] = {}  # updates delivered to a webhook
 
     # -- server ---------------------------------------------------------------------
     async def start(self) -> str:
@@ -200,14 +235,31 @@ class TelegramEmulator:
     async def m_setMyCommands(self, p: dict[str, Any], f: dict[str, Any]) -> bool:
         return True
 
+    def _conflict(self, description: str) -> _ApiError:
+        self.conflicts_sent += 1
+        return _ApiError(409, description)
+
     async def m_getUpdates(self, p: dict[str, Any], f: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook_url:
+            raise self._conflict(CONFLICT_WEBHOOK)
+        if self.conflicts:
+            self.conflicts -= 1
+            raise self._conflict(CONFLICT)
+        if self._poller is not None and not self._poller.done():
+            self._poller.set_result(True)  # the waiting request is terminated by this one
+        poller = self._poller = asyncio.get_running_loop().create_future()
         offset = int(p.get("offset", 0) or 0)
         timeout = float(p.get("timeout", 0) or 0)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
         if not self._updates and timeout:
             self._new_update.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._new_update.wait(), timeout=min(timeout, 2.0))
+            waiter = asyncio.ensure_future(self._new_update.wait())
+            await asyncio.wait({waiter, poller}, timeout=min(timeout, 2.0),
+                               return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+        if poller.done():
+            raise self._conflict(CONFLICT)
+        poller.set_result(False)
         limit = int(p.get("limit", 100) or 100)
         return [u for u in self._updates if u["update_id"] >= offset][:limit]
 
@@ -235,7 +287,11 @@ class TelegramEmulator:
         except (KeyError, ValueError):
             raise _ApiError(400, "Bad Request: chat_id is empty") from None
         if chat_id in self.blocked:
-            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+            raise _ApiError(403, BLOCKED)
+        if chat_id in self.kicked:
+            raise _ApiError(403, KICKED)
+        if chat_id in self.upgraded:
+            raise _ApiError(400, MIGRATED, {"migrate_to_chat_id": self.upgraded[chat_id]})
         return chat_id
 
     async def m_sendMessage(self, p: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
@@ -277,6 +333,11 @@ class TelegramEmulator:
         return await self._send_file("photo", p, f)
 
     async def m_answerCallbackQuery(self, p: dict[str, Any], f: dict[str, Any]) -> bool:
+        cid = str(p.get("callback_query_id", ""))
+        pressed = self.callbacks.pop(cid, None)
+        if pressed is None or time.monotonic() - pressed > self.callback_window:
+            raise _ApiError(400, TOO_OLD)
+        self.answers.append((cid, p.get("text"), time.monotonic() - pressed))
         return True
 
     async def m_editMessageReplyMarkup(self, p: dict[str, Any],
@@ -357,28 +418,39 @@ class TelegramEmulator:
         return self._push({"message": msg})
 
     def press(self, user: dict[str, Any], sent: Sent, data: str | None = None,
-              label: str | None = None) -> int:
+              label: str | None = None, chat_id: int | None = None) -> int:
         """Press a button of a message the bot sent (by data or by label)."""
         rows = (sent.reply_markup or {}).get("inline_keyboard", [])
         buttons = [b for row in rows for b in row]
         if data is None:
             data = next(b["callback_data"] for b in buttons if label and label in b["text"])
         message = self.messages[(sent.chat_id, sent.message_id)]
+        if chat_id is not None:  # the same post, seen in the supergroup it moved to
+            message = {**message, "chat": self._chat(chat_id)}
+        cid = f"cq{next(self._callback_ids)}"
+        self.callbacks[cid] = time.monotonic()
         return self._push({"callback_query": {
-            "id": f"cq{next(self._callback_ids)}", "from": user, "message": message,
+            "id": cid, "from": user, "message": message,
             "chat_instance": f"ci{sent.chat_id}", "data": data}})
 
     def forged_press(self, user: dict[str, Any], chat_id: int, data: str) -> int:
         message = {"message_id": 999_999, "date": int(time.time()), "chat": self._chat(chat_id),
                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "Chibot"},
                    "text": "?"}
+        self.callbacks["forged"] = time.monotonic()
         return self._push({"callback_query": {
             "id": "forged", "from": user, "message": message,
             "chat_instance": "x", "data": data}})
 
-    def migrate(self, old_chat_id: int, new_chat_id: int, user: dict[str, Any]) -> int:
+    def upgrade(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The group becomes a supergroup: sends to the old id now answer the migrate
+        error. The service message comes separately (``migrate``), possibly later."""
         self.chats[new_chat_id] = {**self.chats.get(old_chat_id, {}), "id": new_chat_id,
                                    "type": "supergroup"}
+        self.upgraded[old_chat_id] = new_chat_id
+
+    def migrate(self, old_chat_id: int, new_chat_id: int, user: dict[str, Any]) -> int:
+        self.upgrade(old_chat_id, new_chat_id)
         return self._push({"message": {
             "message_id": next(self._message_ids[old_chat_id]), "date": int(time.time()),
             "chat": self._chat(old_chat_id), "from": user,
@@ -423,6 +495,20 @@ class TelegramEmulator:
             "chat": self._chat(user["id"]), "from": user,
             "sticker": {"file_id": "s", "file_unique_id": "s", "type": "regular",
                         "width": 1, "height": 1, "is_animated": False, "is_video": False}}})
+
+    async def post_update(self, url: str, update_id: int, secret: str) -> int:
+        """Deliver a queued update to a webhook as Telegram does (POST with the secret
+        header); it leaves the getUpdates queue. Returns the webhook's HTTP status."""
+        import aiohttp
+
+        update = self._posted.get(update_id)
+        if update is None:  # the first delivery; a retry sends the same body again
+            update = next(u for u in self._updates if u["update_id"] == update_id)
+            self._updates.remove(update)
+            self._posted[update_id] = update
+        async with aiohttp.ClientSession() as http, http.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}) as r:
+            return r.status
 
     def pending_updates(self) -> int:
         return len(self._updates)

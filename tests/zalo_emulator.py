@@ -6,6 +6,15 @@ over-long text), sendPhoto (URL only), sendChatAction; 401 for an unknown token;
 injection; a replay mode that returns the same update twice; a webhook-push helper (wrapped
 or unwrapped bodies, right or wrong secret); group updates carrying an @mention. Tests
 drive users through Python methods and read what the bot sent.
+
+Failure shapes follow the Zalo Bot docs' error-code page (bot.zapps.me/docs/error-code/):
+{"ok": false, "error_code": N, "description": ...} with 400 "Bad request", 401
+"Unauthorized", 403 "Internal server error" (sic), 404 "Not found", 408 "Request
+timeout", 429 "Quota exceeded" (no retry hint). ``faults`` injects any of them on the next
+sends. sendMessage refuses a text outside 1–2000 characters and sendPhoto an empty
+caption (bot.zapps.me/docs/apis/sendMessage/, .../sendPhoto/). In groups, users mention
+the bot by picking its display name (``DISPLAY``, "@Bot Chi Bộ ...") or type its account
+name (bot.zapps.me/docs/build-bot-interaction-with-group/).
 """
 
 from __future__ import annotations
@@ -22,6 +31,10 @@ import aiohttp
 from aiohttp import web
 
 ACCOUNT = "chibot"
+DISPLAY = "Bot Chi Bộ"  # the display name users pick from a group's mention list
+# error_code -> description, as bot.zapps.me/docs/error-code/ lists them
+ERRORS = {400: "Bad request", 401: "Unauthorized", 403: "Internal server error",
+          404: "Not found", 408: "Request timeout", 429: "Quota exceeded"}
 
 
 @dataclass
@@ -126,7 +139,7 @@ class ZaloEmulator:
     def _fault(self) -> web.Response | None:
         if self.faults:
             code = self.faults.popleft()
-            return self._err(code, "Quota exceeded" if code == 429 else "Server error")
+            return self._err(code, ERRORS.get(code, "Internal server error"))
         return None
 
     async def m_sendMessage(self, body: dict[str, Any]) -> web.Response:
@@ -146,6 +159,10 @@ class ZaloEmulator:
         photo = str(body.get("photo", ""))
         if not photo.startswith(("http://", "https://")):
             return self._err(400, "Bad Request: photo must be a URL")
+        caption = body.get("caption")
+        if caption is not None and (not isinstance(caption, str)
+                                    or not 1 <= len(caption) <= 2000):
+            return self._err(400, "Bad Request: caption must have 1 to 2000 characters")
         fault = self._fault()
         if fault is not None:
             return fault
@@ -173,10 +190,12 @@ class ZaloEmulator:
         self._event.set()
         return str(update["message"]["message_id"])
 
-    def say(self, user_id: str, name: str, text: str, group: str | None = None) -> str:
-        """A user writes; in a group the bot only gets messages that mention it."""
+    def say(self, user_id: str, name: str, text: str, group: str | None = None,
+            mention: str = ACCOUNT) -> str:
+        """A user writes; in a group the bot only gets messages that mention it (by
+        account name, or ``mention=DISPLAY`` as picked from the mention list)."""
         if group:
-            text = f"@{ACCOUNT} {text}"
+            text = f"@{mention} {text}"
         return self.push(self.update(user_id, name, text, group=group))
 
     async def push_webhook(self, url: str, update: dict[str, Any] | bytes, *,

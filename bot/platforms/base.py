@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal, Protocol
 
 ChatKind = Literal["private", "group"]
@@ -38,6 +39,9 @@ class Attachment:
     filename: str
     data: bytes
     kind: Literal["document", "photo"] = "document"
+    # A file kept in the store (models.files.StoredFile): the outbox keeps this reference
+    # instead of a copy of ``data`` per recipient, and reads the bytes when it sends.
+    file_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,33 @@ class Incoming:
     # A file the member sent (downloaded by the adapter); ``text`` is then its caption.
     attachment: Attachment | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Every text a user controls is cleaned once, here, so no story can store a NUL
+        # byte (PostgreSQL refuses it) or a lone surrogate (not encodable as UTF-8).
+        for name in ("text", "callback_data"):
+            value = getattr(self, name)
+            if value is not None and clean_text(value) != value:
+                object.__setattr__(self, name, clean_text(value))
+        if self.chat.title is not None and clean_text(self.chat.title) != self.chat.title:
+            object.__setattr__(self, "chat", replace(self.chat, title=clean_text(self.chat.title)))
+        if clean_text(self.sender.name) != self.sender.name:
+            object.__setattr__(self, "sender", replace(self.sender,
+                                                       name=clean_text(self.sender.name)))
+        att = self.attachment
+        if att is not None and clean_text(att.filename) != att.filename:
+            object.__setattr__(self, "attachment",
+                               replace(att, filename=clean_text(att.filename)))
+
+
+def clean_text(text: str) -> str:
+    """``text`` without NUL bytes and with lone surrogates replaced by "?"."""
+    text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +115,12 @@ class Outgoing:
     answer_callback: str | None = None
     toast: bool = False
     join: JoinDecision | None = None  # an action instead of a message (``text`` unused)
+
+    @property
+    def answer_only(self) -> bool:
+        """Only an answer to a button press (a toast, or nothing, on the presser's screen):
+        sent at once, outside the per-chat pacer, and dropped if Telegram says too late."""
+        return self.answer_callback is not None and self.toast
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,15 +152,34 @@ class Capabilities:
     private_per_second: float = 1.0
 
 
+class Failure(StrEnum):
+    """What a failed send means for the core, whatever the platform said (each adapter
+    maps its own error shapes to one of these; ``bot.delivery`` acts on them)."""
+
+    TRANSIENT = "transient"  # retry later (network, 5xx, flood control with retry_after)
+    QUOTA = "quota"  # the platform's sending quota is spent: back off exponentially
+    MIGRATED = "migrated"  # the group chat has a new id (``new_chat_id``): resend there
+    BLOCKED = "blocked"  # the recipient cannot be written to (blocked the bot, bot kicked)
+    EXPIRED = "expired"  # a button answer came too late: drop it, say nothing
+    PERMANENT = "permanent"  # the request itself is wrong: never retry
+
+
 class SendError(Exception):
-    """A failed send. ``transient`` errors are retried; ``retry_after`` is the server's ask."""
+    """A failed send. ``transient`` errors are retried; ``retry_after`` is the server's ask;
+    ``failure`` says what the failure means (see ``Failure``)."""
 
     def __init__(
-        self, message: str, *, transient: bool, retry_after: float | None = None
+        self, message: str, *, transient: bool | None = None,
+        retry_after: float | None = None, failure: Failure | None = None,
+        new_chat_id: str | None = None,
     ) -> None:
         super().__init__(message)
-        self.transient = transient
+        if failure is None:
+            failure = Failure.TRANSIENT if transient else Failure.PERMANENT
+        self.failure = failure
+        self.transient = failure in (Failure.TRANSIENT, Failure.QUOTA)
         self.retry_after = retry_after
+        self.new_chat_id = new_chat_id
 
 
 class Messenger(Protocol):

@@ -6,9 +6,10 @@ so a crash or a database outage never loses what a member sent (PTB's Updater co
 updates before its handlers run). The webhook answers 200 only after the commit, so
 Telegram retries otherwise. Dedupe on update_id makes redelivery harmless.
 
-Sending limits are the outbox's job (DESIGN.md); this module maps errors so the outbox can
-retry: RetryAfter -> transient with ``retry_after``, network/timeouts -> transient,
-Forbidden/BadRequest -> permanent.
+Sending limits are the outbox's job (DESIGN.md); errors are mapped to neutral outcomes in
+``telegram_errors`` (shapes and sources there) for the outbox and bot/delivery.py. Button
+answers go out at once (the outbox skips the pacer for them); a 409 on getUpdates (another
+process uses the token) is retried with backoff and explained loudly.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ import hmac
 import html
 import io
 import logging
-import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -39,8 +38,7 @@ from telegram import (
 )
 from telegram.error import (
     BadRequest,
-    ChatMigrated,
-    Forbidden,
+    Conflict,
     InvalidToken,
     NetworkError,
     RetryAfter,
@@ -48,9 +46,9 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import Application, ApplicationBuilder
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import TelegramSettings
+from bot.platforms import webhook
 from bot.platforms.base import (
     Attachment,
     Capabilities,
@@ -60,11 +58,12 @@ from bot.platforms.base import (
     MenuCommand,
     Outgoing,
     Sender,
-    SendError,
     SentRef,
     sleep_or_stop,
     split_text,
 )
+from bot.platforms.download import download_bounded
+from bot.platforms.telegram_errors import conflict_advice, send_error
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +72,7 @@ MAX_TEXT = 4096
 CAPTION = 1024
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "chat_join_request"]
+NOOP = "noop"  # data of the "✓ choice" button the bot leaves after a press
 HandleFn = Callable[[Incoming], Awaitable[bool]]  # stored and handled, or raises
 
 
@@ -99,6 +99,7 @@ class TelegramAdapter:
         self.bot_id = 0
         self.handled = 0  # updates committed by the core (tests and metrics)
         self.last_update_id = 0
+        self.conflicts = 0  # getUpdates answered 409: another process uses this token
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle --------------------------------------------------------------------
@@ -153,11 +154,21 @@ class TelegramAdapter:
             except InvalidToken:
                 log.error("telegram: the token was refused; polling stops")
                 raise
-            except (TimedOut, NetworkError, RetryAfter) as exc:
+            except Conflict as exc:
+                self._conflict(exc, delay)
+                await sleep_or_stop(stop, delay)
+                delay = min(delay * 2, 60)
+                continue
+            except (TimedOut, NetworkError, RetryAfter, TelegramError) as exc:
+                # Never let polling die quietly while the process lives on.
                 log.warning("telegram: getUpdates failed (%s); retry in %.0fs", exc, delay)
                 await sleep_or_stop(stop, delay)
                 delay = min(delay * 2, 60)
                 continue
+            if self.conflicts:
+                log.warning("telegram: getUpdates works again after %d conflicts",
+                            self.conflicts)
+                self.conflicts = 0
             delay = 1.0
             for update in updates:
                 try:
@@ -170,7 +181,20 @@ class TelegramAdapter:
                     break
                 offset = update.update_id + 1
 
+    def _conflict(self, exc: Conflict, delay: float) -> None:
+        """409 on getUpdates: say loudly what it means; polling goes on with backoff."""
+        self.conflicts += 1
+        why = conflict_advice(exc)
+        log.error("telegram: getUpdates answered 409 %r (%d in a row): %s. Retrying in "
+                  "%.0fs.", str(exc), self.conflicts, why, delay)
+
     async def process(self, update: Update) -> None:
+        cq = update.callback_query
+        if cq is not None and cq.data == NOOP:  # the bot's own "✓": inert
+            await self._answer_quietly(cq.id)
+            self.handled += 1
+            self.last_update_id = max(self.last_update_id, update.update_id)
+            return
         inc = self.to_incoming(update)
         if inc is not None:
             if inc.extra.get("file_id"):
@@ -245,14 +269,20 @@ class TelegramAdapter:
         """Fetch the file before the core sees the update. A failure raises, so the
         update is not acknowledged and Telegram delivers it again."""
         file = await self.bot.get_file(inc.extra["file_id"])
-        data = bytes(await file.download_as_bytearray())
+        data = await download_bounded(str(file.file_path), MAX_DOWNLOAD)
+        if data is None:  # the size claims were false: refuse it like a declared big file
+            log.warning("telegram: file %r is larger than claimed; refused",
+                        inc.extra["file_name"])
+            return replace(inc, extra={**inc.extra, "file_id": None,
+                                       "file_too_big": MAX_DOWNLOAD // (1024 * 1024)})
         return replace(inc, attachment=Attachment(inc.extra["file_name"], data, "document"))
 
     async def _show_choice(self, update: Update) -> None:
         """In a private chat, replace the pressed keyboard by the choice made (cosmetic)."""
         cq = update.callback_query
         msg = cq.message if cq is not None else None
-        if cq is None or not isinstance(msg, Message) or msg.chat.type != "private":
+        if cq is None or not isinstance(msg, Message) or msg.chat.type != "private" \
+                or cq.data == NOOP:
             return
         label = next((b.text for row in (msg.reply_markup.inline_keyboard
                                          if msg.reply_markup else ())
@@ -263,7 +293,7 @@ class TelegramAdapter:
             await self.bot.edit_message_reply_markup(
                 chat_id=msg.chat.id, message_id=msg.message_id,
                 reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-                    "✓ " + label, callback_data="noop")]]))
+                    "✓ " + label, callback_data=NOOP)]]))
         except TelegramError as exc:
             log.debug("telegram: could not mark the choice: %s", exc)
 
@@ -271,9 +301,9 @@ class TelegramAdapter:
         s = self.settings
         if len(s.webhook_secret) < 16:
             raise RuntimeError("telegram.webhook_secret must have at least 16 characters")
-        app = web.Application()
+        app = webhook.make_app()
         app.router.add_post("/telegram", self._webhook)
-        self._runner = web.AppRunner(app)
+        self._runner = webhook.make_runner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, s.listen, s.port).start()
         await self.bot.set_webhook(url=s.webhook_url, secret_token=s.webhook_secret,
@@ -285,11 +315,18 @@ class TelegramAdapter:
             log.warning("telegram webhook: wrong secret from %s", request.remote)
             return web.Response(status=403)
         try:
-            update = Update.de_json(await request.json(), self.bot)
-        except Exception:
-            log.warning("telegram webhook: malformed body refused")
-            return web.Response(status=400)
-        if update is None:
+            body = await webhook.read_json(request)
+        except webhook.BadBody as exc:
+            return web.Response(status=exc.status)
+        try:
+            if not isinstance(body, dict) or not webhook.finite_int(body.get("update_id")):
+                raise ValueError("update_id is not an integer")
+            update = Update.de_json(body, self.bot)
+            if update is None:
+                raise ValueError("empty update")
+            self.to_incoming(update)  # shape check: a field of the wrong type is 400, not 500
+        except Exception as exc:
+            log.warning("telegram webhook: malformed body refused (%s)", type(exc).__name__)
             return web.Response(status=400)
         try:
             await self.process(update)
@@ -302,23 +339,14 @@ class TelegramAdapter:
     async def send(self, out: Outgoing) -> SentRef:
         try:
             return await self._send(out)
-        except RetryAfter as exc:
-            with warnings.catch_warnings():  # PTB 22 warns about the int/timedelta switch
-                warnings.simplefilter("ignore", PTBDeprecationWarning)
-                ra = exc.retry_after
-            seconds = ra.total_seconds() if isinstance(ra, timedelta) else float(ra)
-            raise SendError(f"429 retry after {seconds}", transient=True,
-                            retry_after=seconds) from exc
-        except ChatMigrated as exc:
-            raise SendError(f"chat migrated to {exc.new_chat_id}", transient=False) from exc
-        except (Forbidden, BadRequest) as exc:
-            raise SendError(f"{type(exc).__name__}: {exc}", transient=False) from exc
-        except InvalidToken as exc:
-            raise SendError("invalid token", transient=True, retry_after=300) from exc
-        except (TimedOut, NetworkError) as exc:
-            raise SendError(f"{type(exc).__name__}: {exc}", transient=True) from exc
+        except TelegramError as exc:
+            raise send_error(exc, out) from exc
 
     async def _send(self, out: Outgoing) -> SentRef:
+        if out.answer_only:
+            await self.bot.answer_callback_query(out.answer_callback or "",
+                                                 text=out.text[:200] or None)
+            return SentRef(f"cb:{out.answer_callback}")
         chat_id = int(out.chat_id)
         if out.join is not None:
             if out.join.approve:
@@ -326,10 +354,8 @@ class TelegramAdapter:
             else:
                 await self.bot.decline_chat_join_request(chat_id, int(out.join.user_id))
             return SentRef("join")
-        if out.answer_callback:
-            answered = await self._answer(out)
-            if answered and out.toast:
-                return SentRef(f"cb:{out.answer_callback}")
+        if out.answer_callback:  # rows queued before answers went on their own
+            await self._answer(out)
         markup = _markup(out.buttons)
         if out.attachment is not None:
             att = out.attachment
@@ -351,6 +377,12 @@ class TelegramAdapter:
                 disable_web_page_preview=True)
             msg_id = str(msg.message_id)
         return SentRef(msg_id)
+
+    async def _answer_quietly(self, callback_id: str) -> None:
+        try:
+            await self.bot.answer_callback_query(callback_id)
+        except TelegramError as exc:
+            log.debug("telegram: callback %s not answered: %s", callback_id, exc)
 
     async def _answer(self, out: Outgoing) -> bool:
         try:

@@ -9,6 +9,13 @@ wrapped in {"ok", "result"} or not). Zalo has no buttons: choices go out as numb
 lists and the core maps "1" or the choice's words back. Texts are split at 2,000
 characters; photos go by URL only (our own expiring link under ``public_base_url``).
 The token sits in every URL: URLs are never logged.
+
+Webhook is the default mode: the getUpdates page of the Zalo Bot docs
+(bot.zapps.me/docs/apis/getUpdates/) reserves long polling for local development and
+testing and asks for a webhook in production. Errors are mapped as the docs' error-code
+page lists them (bot.zapps.me/docs/error-code/): 400 Bad request, 401 Unauthorized (token
+invalid or expired), 403 "Internal server error" (sic: retried), 404 Not found, 408
+Request timeout, 429 "Quota exceeded" (no retry hint: exponential backoff, bot/delivery.py).
 """
 
 from __future__ import annotations
@@ -16,9 +23,11 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import math
 import re
 import secrets
 import time
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -29,9 +38,11 @@ from aiohttp import web
 
 from bot.config import ZaloSettings
 from bot.i18n import _
+from bot.platforms import webhook
 from bot.platforms.base import (
     Capabilities,
     Chat,
+    Failure,
     Incoming,
     Outgoing,
     Sender,
@@ -46,9 +57,25 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "zalo"
 MAX_TEXT = 2000
+DOC_LINK_TTL = 7 * 24 * 3600.0  # a document link lives a week (in memory: lost on restart)
+DOC_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf", "png": "image/png", "csv": "text/csv"}
 HandleFn = Callable[[Incoming], Awaitable[bool]]  # stored and handled, or raises
 EVENTS = {"message.text.received", "message.image.received", "message.sticker.received",
           "message.unsupported.received"}
+
+
+# error_code -> what it means for the outbox, as bot.zapps.me/docs/error-code/ lists them.
+ERRORS: dict[int, Failure] = {
+    400: Failure.PERMANENT,  # Bad request: the call itself is wrong
+    401: Failure.TRANSIENT,  # Unauthorized: token invalid/expired; retried slowly (below)
+    403: Failure.TRANSIENT,  # listed by the docs as "Internal server error"
+    404: Failure.PERMANENT,  # Not found
+    408: Failure.TRANSIENT,  # Request timeout
+    429: Failure.QUOTA,  # Quota exceeded: no retry hint, exponential backoff to a ceiling
+}
 
 
 class ZaloApiError(Exception):
@@ -75,11 +102,12 @@ class ZaloAdapter:
             group_per_minute=20, private_per_second=1)
         self.session: aiohttp.ClientSession | None = None
         self.account_name = ""
+        self.display_name = ""
         self.can_join_groups = False
         self.handled = 0
         self.last_message_id = ""
         self._seen: OrderedDict[str, None] = OrderedDict()  # recent message ids (replays)
-        self._files: dict[str, tuple[bytes, float]] = {}
+        self._files: dict[str, tuple[bytes, float, str]] = {}  # data, expiry, content type
         self._runner: web.AppRunner | None = None
 
     # -- HTTP ---------------------------------------------------------------------------
@@ -115,14 +143,24 @@ class ZaloAdapter:
             await self.session.close()
             raise
         self.account_name = str((me or {}).get("account_name", ""))
+        # getMe gives the account name; the display name members pick in a group's
+        # mention list comes from the settings (or getMe, should it ever carry one).
+        self.display_name = self.settings.display_name or str(
+            (me or {}).get("display_name", ""))
         self.can_join_groups = bool((me or {}).get("can_join_groups"))
         if not self.can_join_groups:
             log.warning("zalo: this bot may not join groups; reminders go privately")
+        webhook = self.settings.mode == "webhook"
+        if webhook and (not 8 <= len(self.settings.webhook_secret) <= 256
+                        or not self.settings.public_base_url):
+            await self.session.close()
+            raise RuntimeError(
+                "zalo: webhook mode (the default) needs public_base_url (HTTPS) and "
+                "webhook_secret (8 to 256 characters); set them, or mode = \"polling\" "
+                "for local development")
         if self.settings.mode == "webhook" or self.settings.public_base_url:
             await self._start_server()
         if self.settings.mode == "webhook":
-            if not 8 <= len(self.settings.webhook_secret) <= 256:
-                raise RuntimeError("zalo.webhook_secret must have 8 to 256 characters")
             await self.call("setWebhook", {
                 "url": self.settings.public_base_url.rstrip("/") + "/zalo",
                 "secret_token": self.settings.webhook_secret})
@@ -216,7 +254,10 @@ class ZaloAdapter:
             return None
         kind = "group" if str(chat.get("chat_type", "")).upper() == "GROUP" else "private"
         when = msg.get("date")
-        ts = datetime.fromtimestamp(when / 1000, UTC) if isinstance(when, int | float) else None
+        ts = _timestamp(when)
+        if when is not None and ts is None:
+            log.warning("zalo: update with an impossible date refused: %.80r", when)
+            return None
         base = {"platform": PLATFORM, "update_id": message_id, "message_id": message_id,
                 "chat": Chat(chat_id, kind), "timestamp": ts,
                 "sender": Sender(user_id, str(sender.get("display_name") or user_id))}
@@ -230,16 +271,25 @@ class ZaloAdapter:
         return Incoming(**base, text=text, mentions_bot=mentioned or kind == "group")
 
     def _strip_mention(self, text: str) -> tuple[str, bool]:
-        name = re.escape(self.account_name) if self.account_name else r"\S+"
-        stripped, n = re.subn(rf"^\s*@{name}\s*", "", text, flags=re.IGNORECASE)
-        return stripped.strip(), bool(n)
+        """Remove mentions of the bot, by display name ("@Bot Chi Bộ", picked from the
+        group's mention list) or by account name ("@chibot"), wherever they stand."""
+        text = unicodedata.normalize("NFC", text)
+        names = sorted({unicodedata.normalize("NFC", n).strip()
+                        for n in (self.display_name, self.account_name) if n.strip()},
+                       key=len, reverse=True)
+        if not names:  # name unknown: a leading "@word" is the mention
+            stripped, n = re.subn(r"^\s*@\S+\s*", "", text)
+            return stripped.strip(), bool(n)
+        pattern = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in names)
+        stripped, n = re.subn(rf"@(?:{pattern})(?=\W|$)", " ", text, flags=re.IGNORECASE)
+        return " ".join(stripped.split()) if n else text.strip(), bool(n)
 
     # -- webhook and file server --------------------------------------------------------------
     async def _start_server(self) -> None:
-        app = web.Application(client_max_size=1024 * 1024)
+        app = webhook.make_app()
         app.router.add_post("/zalo", self._webhook)
         app.router.add_get("/zalo/files/{token}", self._file)
-        self._runner = web.AppRunner(app)
+        self._runner = webhook.make_runner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.settings.listen, self.settings.port).start()
 
@@ -250,11 +300,16 @@ class ZaloAdapter:
             log.warning("zalo webhook: wrong secret from %s", request.remote)
             return web.json_response({"ok": False, "description": "Forbidden"}, status=403)
         try:
-            body = await request.json()
-        except ValueError:
-            log.warning("zalo webhook: malformed body refused")
-            return web.json_response({"ok": False, "description": "Bad Request"}, status=400)
-        if self.to_incoming(body) is None:
+            body = await webhook.read_json(request)
+        except webhook.BadBody as exc:
+            log.warning("zalo webhook: body refused (%s)", exc)
+            return web.json_response({"ok": False, "description": str(exc)}, status=exc.status)
+        try:
+            ok = self.to_incoming(body) is not None
+        except Exception as exc:  # a field of an unexpected type: the sender's fault
+            log.warning("zalo webhook: malformed update refused (%s)", type(exc).__name__)
+            ok = False
+        if not ok:
             return web.json_response({"ok": False, "description": "Bad Request"}, status=400)
         try:
             await self.process(body)
@@ -267,13 +322,13 @@ class ZaloAdapter:
         entry = self._files.get(request.match_info["token"])
         if entry is None or entry[1] < time.time():
             return web.Response(status=404)
-        return web.Response(body=entry[0], content_type="image/png")
+        return web.Response(body=entry[0], content_type=entry[2])
 
-    def _publish(self, data: bytes, ttl: float = 3600) -> str:
+    def _publish(self, data: bytes, ttl: float = 3600, content_type: str = "image/png") -> str:
         now = time.time()
         self._files = {k: v for k, v in self._files.items() if v[1] > now}
         token = secrets.token_urlsafe(24)
-        self._files[token] = (data, now + ttl)
+        self._files[token] = (data, now + ttl, content_type)
         return f"{self.settings.public_base_url.rstrip('/')}/zalo/files/{token}"
 
     # -- sending --------------------------------------------------------------------------
@@ -281,13 +336,13 @@ class ZaloAdapter:
         try:
             return await self._send(out)
         except ZaloApiError as exc:
-            if exc.code == 429:
-                raise SendError("429 quota exceeded", transient=True, retry_after=5) from exc
-            if exc.code in (0, 408) or exc.code >= 500:
-                raise SendError(f"zalo {exc}", transient=True) from exc
             if exc.code == 401:
                 raise SendError("zalo token refused", transient=True, retry_after=300) from exc
-            raise SendError(f"zalo {exc}", transient=False) from exc
+            failure = ERRORS.get(exc.code)
+            if failure is None:  # 0 (network), 5xx, anything the docs do not list: retry
+                failure = Failure.TRANSIENT if exc.code == 0 or exc.code >= 500 \
+                    else Failure.PERMANENT
+            raise SendError(f"zalo {exc}", failure=failure) from exc
 
     async def _send(self, out: Outgoing) -> SentRef:
         if out.join is not None:  # never queued for Zalo: its groups have no join requests
@@ -296,14 +351,34 @@ class ZaloAdapter:
         att = out.attachment
         if att is not None:
             if att.kind == "photo" and self.settings.public_base_url:
-                r = await self.call("sendPhoto", {"chat_id": out.chat_id,
-                                                  "photo": self._publish(att.data),
-                                                  "caption": text[:MAX_TEXT]})
+                body = {"chat_id": out.chat_id, "photo": self._publish(att.data)}
+                if text.strip():  # the API refuses an empty caption: leave it out
+                    body["caption"] = text[:MAX_TEXT]
+                r = await self.call("sendPhoto", body)
                 return SentRef(str((r or {}).get("message_id", "")))
-            text += "\n" + _("[{name}: Zalo không nhận tệp; đồng chí xem qua Telegram hoặc "
-                              "lệnh chibot report]").format(name=att.filename)
+            if self.settings.public_base_url:  # Zalo takes no files: a link chibot serves
+                url = self._publish(att.data, DOC_LINK_TTL, DOC_TYPES.get(
+                    att.filename.rsplit(".", 1)[-1], "application/octet-stream"))
+                text += "\n" + _("[Tải tệp {name} (7 ngày): {url}]").format(
+                    name=att.filename, url=url)
+            else:
+                text += "\n" + _("[{name}: Zalo không nhận tệp; đồng chí xem qua Telegram hoặc "
+                                  "lệnh chibot report]").format(name=att.filename)
         last = ""
-        for part in split_text(text, MAX_TEXT):
+        parts = [p for p in split_text(text, MAX_TEXT) if p.strip()]
+        if not parts:  # the API refuses an empty text: nothing is sent
+            log.warning("zalo: empty message to %s not sent (key %s)", out.chat_id, out.key)
+            return SentRef("")
+        for part in parts:
             r = await self.call("sendMessage", {"chat_id": out.chat_id, "text": part})
             last = str((r or {}).get("message_id", ""))
         return SentRef(last)
+
+
+def _timestamp(ms: Any) -> datetime | None:
+    """Zalo's ``date`` (milliseconds) as a datetime; None unless a finite, plausible one."""
+    if not isinstance(ms, int | float) or isinstance(ms, bool) or not math.isfinite(ms):
+        return None
+    if not 0 <= ms <= 32_503_680_000_000:  # up to year 3000
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC)

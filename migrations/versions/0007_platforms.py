@@ -1,4 +1,4 @@
-"""platforms (placeholder: filled by the work on this part; empty until then)
+"""platforms: blocked identities, migrated group chats
 
 Revision ID: 0007
 Revises: 0006
@@ -17,8 +17,20 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('identity', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('blocked_at', sqlmodel.sql.sqltypes.UTCDateTime(),
+                                      nullable=True))
+    with op.batch_alter_table('chatbinding', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('previous_chat_id',
+                                      sqlmodel.sql.sqltypes.AutoString(length=64),
+                                      nullable=True))
+        batch_op.add_column(sa.Column('migrated_at', sqlmodel.sql.sqltypes.UTCDateTime(),
+                                      nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('chatbinding', schema=None) as batch_op:
+        batch_op.drop_column('migrated_at')
+        batch_op.drop_column('previous_chat_id')
+    with op.batch_alter_table('identity', schema=None) as batch_op:
+        batch_op.drop_column('blocked_at')

@@ -17,8 +17,17 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('code_attempt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('platform', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_code_attempt_user', 'code_attempt', ['platform', 'user_id', 'at'],
+                    unique=False)
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index('ix_code_attempt_user', table_name='code_attempt')
+    op.drop_table('code_attempt')

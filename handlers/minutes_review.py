@@ -1,0 +1,151 @@
+"""From captured minutes to the final biên bản: draft, check, confirm, fetch, reopen.
+
+The captured form writes the minutes' rows and a draft .docx (a new revision) that goes to
+the secretary and deputy with "Xác nhận" / "Sửa". Confirming makes a final revision; a
+correction within the window (7 days from the first confirmation) makes new revisions
+and needs confirming again; later, the base organisation reopens it (/mobienban).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.i18n import N_, _, use_locale
+from handlers import forms
+from handlers.access import can_read_cell, leads_cell, oversees
+from handlers.cellform import actor_cell, meeting_label
+from handlers.context import Ctx
+from handlers.notify import send_private
+from handlers.records_store import (
+    correction_open,
+    final_minutes,
+    minutes_filename,
+    period_arg,
+    prefill,
+    render_minutes,
+    send_stored,
+    store_document,
+)
+from handlers.resolution import issue_if_ready
+from handlers.router import Where, Who, callback, command
+from models.audit import audit
+from models.meeting import Meeting
+from models.member import Role, members_with_role
+from models.org import Organisation
+from models.records import DocType, RecordStatus, latest_revision, record_of
+
+log = logging.getLogger(__name__)
+Data = dict[str, Any]
+
+
+def _leader_meeting(ctx: Ctx, parts: list[str]) -> Meeting | None:
+    m = ctx.by_id(Meeting, parts[0] if parts else None)
+    if m is None or not leads_cell(ctx.actor, m.cell_id):
+        ctx.deny("minutes review")
+        return None
+    return m
+
+
+@callback("bb", who=Who.LINKED)
+def review_button(ctx: Ctx, parts: list[str]) -> None:
+    if not parts or parts[0] not in ("ok", "edit"):
+        ctx.reply(_("Nút này không còn hiệu lực."))
+        return
+    m = _leader_meeting(ctx, parts[1:])
+    if m is None:
+        return
+    if parts[0] == "edit":
+        if not correction_open(ctx, m):
+            ctx.reply(_("Biên bản đã xác nhận quá {d} ngày; việc sửa cần cấp ủy cơ sở mở lại "
+                        "(/mobienban {id}).").format(
+                d=ctx.settings.cycle.correction_window_days, id=m.id))
+            return
+        forms.start_private(ctx, "minutes", {"cell_id": m.cell_id, "meeting": m.id,
+                                             "meeting_fixed": True, **prefill(ctx.session, m)})
+        return
+    confirm(ctx, m, parts[2] if len(parts) > 2 else "")
+
+
+def confirm(ctx: Ctx, m: Meeting, revision: str) -> None:
+    s = ctx.session
+    rec = record_of(s, m.id or 0)
+    draft = latest_revision(s, m.id or 0, DocType.MINUTES.value)
+    if rec is None or draft is None or draft.final or str(draft.revision) != revision:
+        ctx.reply(_("Biên bản đã thay đổi hoặc đã được xác nhận; nút này không còn hiệu lực."),
+                  toast=True)
+        return
+    cell = s.get(Organisation, m.cell_id)
+    assert cell is not None
+    me = ctx.actor.member.id if ctx.actor.member else None
+    rec.status = RecordStatus.FINAL.value
+    rec.confirmed_at = rec.confirmed_at or ctx.now()
+    rec.confirmed_by = me
+    s.add(rec)
+    s.flush()
+    docx, _text = render_minutes(ctx, m, cell)
+    rev = store_document(s, m, DocType.MINUTES.value, minutes_filename(m, True), docx,
+                         final=True, by=me, now=ctx.now())
+    audit(s, "minutes.final", "meeting", m.id, me, revision=rev.revision)
+    ctx.reply(_("Đã xác nhận biên bản (bản {rev}); biên bản là bản chính thức, lưu cùng buổi "
+                "sinh hoạt (/bienban {period}).").format(rev=rev.revision,
+                                                        period=m.period))
+    issue_if_ready(ctx, m, cell)
+
+
+@command("bienban", "getminutes", who=Who.LINKED, where=Where.PRIVATE,
+         summary=N_("Lấy biên bản chính thức của buổi sinh hoạt: /bienban [kỳ hoặc số buổi]"))
+def fetch(ctx: Ctx, args: list[str], rest: str) -> None:
+    s = ctx.session
+    meeting: Meeting | None = None
+    if len(args) == 1 and args[0].isascii() and args[0].isdigit() and len(args[0]) < 7:
+        meeting = ctx.by_id(Meeting, args[0])
+        cell = s.get(Organisation, meeting.cell_id) if meeting else None
+        if meeting is None or cell is None or not can_read_cell(s, ctx.actor, cell):
+            ctx.deny("minutes of another cell")
+            return
+        found = [meeting] if record_of(s, meeting.id or 0) else []
+    else:
+        cell = actor_cell(ctx)
+        if cell is None or not can_read_cell(s, ctx.actor, cell):
+            ctx.deny("minutes: no cell")
+            return
+        period = period_arg(ctx, args, cell.timezone)
+        if period is None:
+            ctx.reply(_("Kỳ không hợp lệ. Ví dụ: /bienban 11/2026 hoặc /bienban SỐ_BUỔI."))
+            return
+        found = final_minutes(s, cell.id or 0, period)
+    sent = 0
+    for m in found:
+        sent += send_stored(ctx, m, DocType.MINUTES.value, _("Biên bản {meeting}").format(
+            meeting=meeting_label(m)))
+    if not sent:
+        ctx.reply(_("Chưa có biên bản chính thức (đã xác nhận) cho kỳ này."))
+
+
+@command("mobienban", "reopenminutes", who=Who.LINKED, where=Where.PRIVATE,
+         summary=N_("Mở lại việc sửa biên bản đã quá hạn (cấp ủy cơ sở)"))
+def reopen(ctx: Ctx, args: list[str], rest: str) -> None:
+    s = ctx.session
+    m = ctx.by_id(Meeting, args[0] if args else None)
+    cell = s.get(Organisation, m.cell_id) if m else None
+    rec = record_of(s, m.id or 0) if m else None
+    if m is None or cell is None or not oversees(s, ctx.actor, cell):
+        ctx.deny("reopen minutes")
+        return
+    if rec is None or rec.confirmed_at is None:
+        ctx.reply(_("Biên bản này chưa được xác nhận; chi bộ vẫn sửa được."))
+        return
+    rec.reopened_at = ctx.now()
+    s.add(rec)
+    audit(s, "minutes.reopened", "meeting", m.id, ctx.actor.member.id if ctx.actor.member
+          else None)
+    for leader in members_with_role(s, org_id=cell.id or 0,
+                                    roles=(Role.SECRETARY.value, Role.DEPUTY.value)):
+        with use_locale(leader.locale):
+            send_private(s, leader, _("Cấp ủy đã mở lại việc sửa biên bản buổi {meeting} "
+                                      "trong {d} ngày: /ghibienban {id}").format(
+                meeting=meeting_label(m), d=ctx.settings.cycle.correction_window_days,
+                id=m.id), f"reopen-minutes:{m.id}:{ctx.incoming.update_id}:{leader.id}",
+                now=ctx.now())
+    ctx.reply(_("Đã mở lại việc sửa biên bản cho {cell}.").format(cell=cell.name))
