@@ -1,12 +1,19 @@
 """Update handling: messages/s through the full stack (Telegram adapter -> router -> forms
 -> database -> outbox) against a bare python-telegram-bot echo bot on the same emulator,
-and the p95 latency from an update's arrival to its reply being queued.
+the latency from an update's arrival to its reply being queued and sent, SQL statements
+per update, and the longest event-loop block.
 
-    python bench/bench_updates.py [--users 200] [--per-user 10]
+    python bench/bench_updates.py [--users 200] [--per-user 10] [--rate 100]
+                                  [--arrivals poisson|ticks] [--sheet FILE]
 
-The emulator runs in its own process. chibot's replies are then paced per chat by the
-outbox (Telegram: 1 message/s per private chat), so its throughput is measured up to
-"reply queued, committed"; the echo bot has no pacing and is measured up to "echo sent".
+Members: the sample bloc (39) or ``--sheet FILE`` imported; when ``--users`` is larger,
+a generated bloc (``chibot bench-seed`` without history). Phases: a burst of
+users x per-user updates for throughput (the sender running, as in production); then
+``--rate`` updates/s for ten seconds, as Poisson arrivals (or all users at once each tick
+with ``--arrivals ticks``), for the latencies; then plain texts ("xin chào") to count the
+statements of a plain update. The emulator runs in its own process. Replies are paced
+per chat by the outbox (Telegram: 1 message/s per private chat), so throughput is
+measured up to "reply queued, committed"; the echo bot has no pacing.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import statistics
 import subprocess
 import sys
@@ -23,15 +31,19 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import event, insert, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
 
+from bench.looplag import LoopLag  # noqa: E402
 from bot.app import App  # noqa: E402
+from bot.benchseed import seed  # noqa: E402
 from bot.config import TelegramSettings, load_settings  # noqa: E402
 from bot.importer import import_file  # noqa: E402
 from bot.platforms.telegram import TelegramAdapter  # noqa: E402
@@ -63,60 +75,165 @@ def workload(users: int, per_user: int) -> list[dict[str, object]]:
             for k in range(per_user) for u in range(users)]
 
 
-async def run_chibot(users: int, per_user: int,
-                     steady_rate: float) -> tuple[float, list[float], int]:
-    """A burst of users x per_user updates for throughput, then ``steady_rate`` updates/s
-    for five seconds for the latency (a burst would measure its own backlog)."""
+class StatementCounter:
+    """Counts SQL statements sent to the database (an SQLAlchemy event listener)."""
+
+    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+        self.n = 0
+        event.listen(engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_args) -> None:  # type: ignore[no-untyped-def]
+        self.n += 1
+
+
+def load_members(app: App, users: int, sheet: str | None) -> list[int]:
+    if sheet:
+        report = import_file(app.engine, Path(sheet), bloc_name="Đảng bộ Khối",
+                             timezone="Asia/Ho_Chi_Minh")
+        if not report.ok:
+            raise SystemExit(f"{sheet}: {report.errors[:3]}")
+    elif users <= 39:
+        import_file(app.engine, ROOT / "bot" / "data" / "sample_bloc.csv",
+                    bloc_name="Đảng bộ Khối", timezone="Asia/Ho_Chi_Minh")
+    else:  # a generated bloc: 16 members per cell, 5 cells per base
+        seed(app.engine, bases=-(-users // 80), years=0, log=lambda *_: None)
+    with Session(app.engine) as s:
+        members = s.execute(select(Member.id).where(Member.active == True)  # noqa: E712
+                            .order_by(Member.id)).scalars().all()
+    if users > len(members):
+        raise SystemExit(f"--users at most {len(members)} (the members loaded)")
+    return list(members[:users])
+
+
+async def push_arrivals(control: str, users: int, rate: float, seconds: float,
+                        mode: str) -> None:
+    """``rate`` updates/s for ``seconds``: Poisson arrivals (one update at a time, random
+    users), or every user at once each tick (bursts)."""
+    rng = random.Random(7)
+    loop = asyncio.get_running_loop()
+    async with aiohttp.ClientSession() as http:
+        start = loop.time()
+        if mode == "ticks":
+            batch = workload(users, 1)
+            tick = len(batch) / rate
+            k = 0
+            while loop.time() - start < seconds:
+                async with http.post(control + "/push", json=batch) as r:
+                    await r.read()
+                k += 1
+                await asyncio.sleep(max(start + k * tick - loop.time(), 0))
+            return
+        at = start
+        while True:
+            at += rng.expovariate(rate)
+            if at - start >= seconds:
+                return
+            await asyncio.sleep(max(at - loop.time(), 0))
+            u = rng.randrange(users)
+            async with http.post(control + "/push", json=[
+                    {"uid": 1000 + u, "text": TEXTS[rng.randrange(len(TEXTS))]}]) as r:
+                await r.read()
+
+
+async def wait_handled(adapter: TelegramAdapter, last: int) -> None:
+    while adapter.last_update_id < last:
+        await asyncio.sleep(0.02)
+
+
+def pct(values: list[float], q: int) -> float:
+    if len(values) < 20:
+        return max(values, default=0.0)
+    return statistics.quantiles(values, n=100)[q - 1]
+
+
+def unsent(app: App) -> object:
+    with Session(app.engine) as s:
+        return s.execute(select(OutboxMessage.id).where(OutboxMessage.status != "sent")
+                         .limit(1)).first()
+
+
+async def run_chibot(args: argparse.Namespace) -> dict[str, float]:
     tmp = tempfile.mkdtemp(prefix="chibot-upd-")
     settings = load_settings(None, data_dir=tmp, database={"url": f"sqlite:///{tmp}/u.db"})
     app = App(settings)
-    import_file(app.engine, ROOT / "bot" / "data" / "sample_bloc.csv",
-                bloc_name="Đảng bộ Khối", timezone="Asia/Ho_Chi_Minh")
+    members = load_members(app, args.users, args.sheet)
     with Session(app.engine) as s:
-        members = s.execute(select(Member.id).where(Member.active == True)  # noqa: E712
-                            ).scalars().all()
-        if users > len(members):
-            raise SystemExit(f"--users at most {len(members)} (the sample bloc's members)")
         s.execute(insert(Identity), [
-            {"member_id": members[u], "platform": "telegram", "platform_user_id": str(1000 + u),
+            {"member_id": m, "platform": "telegram", "platform_user_id": str(1000 + u),
              "private_chat_id": str(1000 + u), "linked_at": datetime.now(UTC)}
-            for u in range(users)])
+            for u, m in enumerate(members)])
         s.commit()
     proc, base, control = emulator()
+    out: dict[str, float] = {}
     try:
-        adapter = TelegramAdapter(TelegramSettings(token=TOKEN, base_url=base), app.handle,
+        adapter = TelegramAdapter(TelegramSettings(token=TOKEN, base_url=base), app.receive,
                                   poll_timeout=1)
         await adapter.start()
-        stop = asyncio.Event()
+        app.add_messenger(adapter)
+        stop, sender_stop = asyncio.Event(), asyncio.Event()
+        lag = LoopLag().start()
+        sender = asyncio.create_task(app.sender.run(sender_stop))
         task = asyncio.create_task(adapter.run(stop))
-        work = workload(users, per_user)
+        counter = StatementCounter(app.engine)
+        # 1. A burst, for throughput.
+        work = workload(args.users, args.per_user)
         t0 = time.time()
-        ids = call(control + "/push", work)
-        last = max(ids)  # type: ignore[type-var]
-        while adapter.last_update_id < last:
-            await asyncio.sleep(0.05)
-        elapsed = time.time() - t0
-        steady = workload(users, 1)
-        first_steady = last + 1
-        tick = len(steady) / steady_rate
-        for _ in range(int(5 / tick)):
-            started = time.time()
-            ids = call(control + "/push", steady)
-            await asyncio.sleep(max(tick - (time.time() - started), 0))
-        last = max(ids)  # type: ignore[type-var]
-        while adapter.last_update_id < last:
-            await asyncio.sleep(0.05)
+        ids = await asyncio.to_thread(call, control + "/push", work)
+        await wait_handled(adapter, max(ids))  # type: ignore[type-var]
+        out["elapsed"] = time.time() - t0
+        out["updates"] = len(work)
+        out["burst_statements"] = counter.n / len(work)
+        first_steady = max(ids) + 1  # type: ignore[type-var]
+        # 2. Arrivals at ``rate``, for the latencies (the sender delivering meanwhile).
+        await asyncio.sleep(2)  # the burst's replies are still being paced out
+        await push_arrivals(control, args.users, args.rate, 10, args.arrivals)
+        got = await asyncio.to_thread(call, control + "/pushed")
+        pushed_now = {int(k): v for k, v in got.items()}  # type: ignore[attr-defined]
+        await wait_handled(adapter, max(pushed_now))
+        last_steady = max(pushed_now)
+        # 3. Plain texts, for the statements per plain update (the sender paused, so
+        # that only the handling's statements are counted).
+        sender_stop.set()
+        await sender
+        n_plain = min(args.users, 100)
+        before = counter.n
+        ids = await asyncio.to_thread(call, control + "/push", [
+            {"uid": 1000 + u, "text": "xin chào"} for u in range(n_plain)])
+        await wait_handled(adapter, max(ids))  # type: ignore[type-var]
+        out["plain_statements"] = (counter.n - before) / n_plain
+        sender_stop = asyncio.Event()
+        sender = asyncio.create_task(app.sender.run(sender_stop))
+        # Let the sender deliver the steady phase's replies before reading sent_at.
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if await asyncio.to_thread(unsent, app) is None:
+                break
+            await asyncio.sleep(0.5)
         stop.set()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        sender_stop.set()
+        await asyncio.gather(task, sender, return_exceptions=True)
+        await lag.stop()
+        out["lag_max_ms"] = lag.max_ms
+        print(lag.summary())
         await adapter.stop()
         pushed = {int(k): v for k, v in call(control + "/pushed").items()}  # type: ignore[union-attr]
         with Session(app.engine) as s:
-            rows = s.execute(select(OutboxMessage.idempotency_key, OutboxMessage.created_at)
+            rows = s.execute(select(OutboxMessage.idempotency_key, OutboxMessage.created_at,
+                                    OutboxMessage.sent_at)
                              .where(OutboxMessage.idempotency_key.like("r:telegram:%:1"))).all()
-        latencies = [created.timestamp() - pushed[int(key.split(":")[2])]
-                     for key, created in rows if int(key.split(":")[2]) >= first_steady]
-        return elapsed, latencies, len(work)
+        queued, sent = [], []
+        for key, created, sent_at in rows:
+            uid = int(key.split(":")[2])
+            if first_steady <= uid <= last_steady:
+                queued.append(created.timestamp() - pushed[uid])
+                if sent_at is not None:
+                    sent.append(sent_at.timestamp() - pushed[uid])
+        out["queued_p50"] = statistics.median(queued) * 1000 if queued else 0
+        out["queued_p95"] = pct(queued, 95) * 1000
+        out["sent_p50"] = statistics.median(sent) * 1000 if sent else 0
+        out["sent_p95"] = pct(sent, 95) * 1000
+        out["latency_n"] = len(queued)
+        return out
     finally:
         proc.terminate()
         proc.wait()
@@ -154,19 +271,25 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=39)
     ap.add_argument("--per-user", type=int, default=50)
-    ap.add_argument("--steady", type=float, default=100, help="updates/s for the latency")
+    ap.add_argument("--rate", "--steady", type=float, default=100, dest="rate",
+                    help="updates/s for the latency phase")
+    ap.add_argument("--arrivals", choices=("poisson", "ticks"), default="poisson")
+    ap.add_argument("--sheet", help="import this member sheet instead of the sample bloc")
     args = ap.parse_args()
-    elapsed, latencies, n = asyncio.run(run_chibot(args.users, args.per_user, args.steady))
-    rate = n / elapsed
-    p95 = statistics.quantiles(latencies, n=20)[18] * 1000 if len(latencies) >= 20 else 0
-    print(f"chibot full stack: {n} updates in {elapsed:.2f}s = {rate:.0f} updates/s")
-    print(f"  at a steady {args.steady:.0f} updates/s: update -> reply queued "
-          f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95:.0f} ms "
-          f"({len(latencies)} updates)")
+    r = asyncio.run(run_chibot(args))
+    rate = r["updates"] / r["elapsed"]
+    print(f"chibot full stack: {r['updates']:.0f} updates in {r['elapsed']:.2f}s = "
+          f"{rate:.0f} updates/s ({r['burst_statements']:.1f} SQL statements per update)")
+    print(f"  {args.arrivals} arrivals at {args.rate:.0f} updates/s, {args.users} users, sender "
+          f"running ({r['latency_n']:.0f} updates): update -> reply queued p50 "
+          f"{r['queued_p50']:.0f} ms, p95 {r['queued_p95']:.0f} ms (target < 50); "
+          f"-> reply sent p50 {r['sent_p50']:.0f} ms (target < 100), p95 {r['sent_p95']:.0f} ms")
+    print(f"  SQL statements per plain update: {r['plain_statements']:.1f} (target <= 4)")
+    print(f"  longest event-loop block: {r['lag_max_ms']:.0f} ms (target < 50)")
     e_elapsed, e_n = asyncio.run(run_echo(args.users, args.per_user))
     e_rate = e_n / e_elapsed
     print(f"bare PTB echo bot: {e_n} updates in {e_elapsed:.2f}s = {e_rate:.0f} updates/s")
-    print(f"ratio chibot / echo: {rate / e_rate:.2f} (target >= 0.5)")
+    print(f"ratio chibot / echo: {rate / e_rate:.2f} (target >= 0.8)")
     return 0
 
 

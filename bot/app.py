@@ -11,11 +11,13 @@ from sqlalchemy import Engine
 import handlers  # noqa: F401  (registers every story)
 from bot import i18n
 from bot.config import Settings
+from bot.intake import UpdateIntake
 from bot.outbox import OutboxSender
 from bot.platforms.base import Incoming, Messenger
 from handlers.router import Router, command_menu
 from models.base import utcnow
 from models.db import make_engine, migrate
+from models.dberrors import DbHealth
 
 log = logging.getLogger(__name__)
 
@@ -37,19 +39,26 @@ class App:
         if migrate_db:
             migrate(self.engine)
         self.router = Router(self.engine, settings, clock)
+        self.health = DbHealth()  # one log line per outage, whoever notices it
+        self.intake = UpdateIntake(self.router, self.health)
         self.menu = command_menu()  # handed to adapters as data (they never import handlers)
         self.messengers: dict[str, Messenger] = {}
-        self.sender = OutboxSender(self.engine, {}, settings.outbox, clock)
+        self.sender = OutboxSender(self.engine, {}, settings.outbox, clock, health=self.health)
         for m in messengers or []:
             self.add_messenger(m)
 
     def add_messenger(self, messenger: Messenger) -> None:
         self.messengers[messenger.platform] = messenger
         self.sender = OutboxSender(self.engine, self.messengers, self.settings.outbox,
-                                   self.clock)
+                                   self.clock, health=self.health)
 
     def handle(self, incoming: Incoming) -> bool:
+        """Synchronous handling for the console and tests (no waiting for the database)."""
         return self.router.handle(incoming)
+
+    async def receive(self, incoming: Incoming) -> bool:
+        """What the adapters call: off the event loop, waiting out database outages."""
+        return await self.intake.handle(incoming)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -113,4 +113,13 @@ def seed(engine: Engine, *, bases: int = 100, cells_per_base: int = 5,
             counts["attendance"] += len(att)
             log(f"  {y}: {len(ids)} meetings, {len(att)} roll-call rows "
                 f"({time.perf_counter() - started:.1f}s)")
+    analyze(engine)
+    log(f"  statistics gathered (ANALYZE) ({time.perf_counter() - started:.1f}s)")
     return counts
+
+
+def analyze(engine: Engine) -> None:
+    """Planner statistics after a bulk load: without them PostgreSQL plans the year
+    summary as if the tables were empty (49 s instead of ~0.1 s on the 10-year bloc)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))

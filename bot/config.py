@@ -104,7 +104,8 @@ class YearSettings(BaseModel):
 class OutboxSettings(BaseModel):
     max_attempts: int = Field(default=12, ge=1)
     lease_seconds: float = Field(default=60, gt=0)
-    poll_seconds: float = Field(default=0.5, gt=0)
+    # A fallback: the sender is woken by each enqueue (and by NOTIFY on PostgreSQL).
+    poll_seconds: float = Field(default=15, gt=0)
 
 
 class Settings(BaseSettings):

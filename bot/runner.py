@@ -25,11 +25,11 @@ def build_adapters(app: App) -> list[Adapter]:
     if s.telegram.token:
         from bot.platforms.telegram import TelegramAdapter
 
-        adapters.append(TelegramAdapter(s.telegram, app.handle, menu=app.menu))
+        adapters.append(TelegramAdapter(s.telegram, app.receive, menu=app.menu))
     if s.zalo.token:
         from bot.platforms.zalo import ZaloAdapter
 
-        adapters.append(ZaloAdapter(s.zalo, app.handle))
+        adapters.append(ZaloAdapter(s.zalo, app.receive))
     return adapters
 
 
@@ -66,6 +66,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Serve until stopped; returns the process exit code (1: no platform could run)."""
     app = App(settings)
     stop = stop or asyncio.Event()
+    app.intake.stop = stop  # an outage at shutdown gives updates back unacknowledged
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -75,7 +76,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         log.error("no platform could start")
         app.close()
         return 1
-    cycle = CycleRunner(app.engine, settings, app.clock)
+    cycle = CycleRunner(app.engine, settings, app.clock, health=app.health)
     cycle.start()
     alive = {a.platform for a in started}
     try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from models.member import Identity, Member, Role, RoleAssignment
@@ -31,17 +33,22 @@ class Actor:
         return [r.org_id for r in self.roles if r.role == Role.OFFICER.value]
 
 
+@cache
+def _actor_stmt():  # type: ignore[no-untyped-def]
+    """Identity, member and roles in one statement, built once (it is on every update)."""
+    return (select(Identity, Member, RoleAssignment)
+            .join(Member, Member.id == Identity.member_id)
+            .outerjoin(RoleAssignment, RoleAssignment.member_id == Member.id)
+            .where(Identity.platform == bindparam("platform"),
+                   Identity.platform_user_id == bindparam("user_id")))
+
+
 def load_actor(session: Session, platform: str, user_id: str) -> Actor:
-    ident = session.exec(
-        select(Identity).where(Identity.platform == platform,
-                               Identity.platform_user_id == user_id)
-    ).first()
-    if ident is None:
+    rows = session.execute(_actor_stmt(), {"platform": platform, "user_id": user_id}).all()
+    if not rows:
         return Actor()
-    member = session.get(Member, ident.member_id)
-    roles = list(session.exec(
-        select(RoleAssignment).where(RoleAssignment.member_id == ident.member_id)))
-    return Actor(identity=ident, member=member, roles=roles)
+    ident, member = rows[0][0], rows[0][1]
+    return Actor(identity=ident, member=member, roles=[r[2] for r in rows if r[2] is not None])
 
 
 def ancestors(session: Session, org: Organisation) -> list[int]:

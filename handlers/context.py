@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlmodel import Session
 
@@ -31,6 +31,10 @@ class Ctx:
     binding: ChatBinding | None = None
     _sent: int = field(default=0, repr=False)
     _answered: bool = field(default=False, repr=False)
+    # The sender's form in this chat as loaded with the actor (``handlers.preload``); the
+    # first ``forms.active_form`` takes it instead of querying. ``None`` = no form.
+    preloaded_form: Any = field(default=None, repr=False)
+    form_preloaded: bool = field(default=False, repr=False)
 
     @property
     def platform(self) -> str:

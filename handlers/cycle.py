@@ -29,6 +29,7 @@ from handlers.schedule_rules import (
 )
 from handlers.steps import STEP_HANDLERS as STEP_HANDLERS
 from handlers.steps import handler_for
+from models.dberrors import is_transient
 from models.meeting import Meeting, MeetingKind, MeetingStatus
 from models.org import CELL_KINDS, Organisation
 from models.schedule import ScheduledStep, StepStatus
@@ -128,9 +129,18 @@ def materialise(session: Session, settings: Settings, now: datetime,
     if cells is None:
         cells = list(session.exec(select(Organisation).where(
             Organisation.kind.in_(CELL_KINDS), Organisation.active == True)))  # noqa: E712
-    have = {(m.cell_id, m.period) for m in session.exec(
-        select(Meeting).where(Meeting.kind == MeetingKind.REGULAR.value, Meeting.seq == 0,
-                              Meeting.cell_id.in_([c.id for c in cells])))}
+    periods = sorted({
+        "{:04d}-{:02d}".format(*add_months(local.year, local.month, k))
+        for local in {now.astimezone(ZoneInfo(c.timezone)).replace(day=1, hour=0, minute=0)
+                      for c in cells}
+        for k in range(cycle.months_ahead + 1)})
+    # Only the coming periods' keys, as tuples: the history of past meetings is not read.
+    q = select(Meeting.cell_id, Meeting.period).where(
+        Meeting.kind == MeetingKind.REGULAR.value, Meeting.seq == 0,
+        Meeting.period.in_(periods))
+    if len(cells) <= 500:
+        q = q.where(Meeting.cell_id.in_([c.id for c in cells]))
+    have = {(cell_id, period) for cell_id, period in session.execute(q)}
     created = 0
     for cell in cells:
         local = now.astimezone(ZoneInfo(cell.timezone))
@@ -177,7 +187,9 @@ def sweep(engine: Engine, settings: Settings, now: datetime, limit: int = 2000) 
                 continue
             try:
                 outcome = _run_step(s, step, settings, now)
-            except Exception:  # a bug in one step must not stall the others
+            except Exception as exc:  # a bug in one step must not stall the others
+                if is_transient(exc):
+                    raise  # the database is away: the step stays pending for later
                 log.exception("step %s of meeting %s failed", step.step, step.meeting_id)
                 s.rollback()
                 step = s.get(ScheduledStep, step_id)

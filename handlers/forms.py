@@ -110,6 +110,9 @@ def _owner(ctx: Ctx) -> tuple[str, str, str]:
 
 
 def active_form(ctx: Ctx) -> FormState | None:
+    if ctx.form_preloaded:  # loaded with the actor, nothing has touched forms since
+        ctx.form_preloaded = False
+        return ctx.preloaded_form  # type: ignore[no-any-return]
     platform, chat_id, user_id = _owner(ctx)
     return ctx.session.exec(
         select(FormState).where(FormState.platform == platform, FormState.chat_id == chat_id,

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from functools import cache
 
 from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,11 +21,13 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.i18n import _, use_locale
 from bot.platforms.base import Incoming, MenuCommand
-from handlers.access import load_actor
+from handlers import preload
 from handlers.context import Ctx, find_binding
 from handlers.text import parse_command
 from models.base import utcnow
+from models.dberrors import describe, is_transient
 from models.outbox import ProcessedUpdate
+from models.parked import ParkedUpdate
 
 log = logging.getLogger(__name__)
 
@@ -117,18 +120,30 @@ def text_fallback(fn: TextFn) -> TextFn:
     return fn
 
 
+@cache
+def _mark_stmt(dialect: str):  # type: ignore[no-untyped-def]
+    """Built once per dialect; the update's identity comes as bind parameters."""
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ProcessedUpdate)
+    return (ins.on_conflict_do_nothing(index_elements=["platform", "update_id"])
+            .returning(ProcessedUpdate.update_id))
+
+
 def _mark_processed(session: Session, inc: Incoming) -> bool:
     """Insert the dedupe row; False when this update was handled before."""
-    dialect = session.get_bind().dialect.name
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ProcessedUpdate)
-    res = session.execute(
-        ins.values(platform=inc.platform, update_id=inc.update_id, handled_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["platform", "update_id"])
-        .returning(ProcessedUpdate.update_id))
+    res = session.execute(_mark_stmt(session.get_bind().dialect.name),
+                          {"platform": inc.platform, "update_id": inc.update_id,
+                           "handled_at": utcnow()})
     return res.first() is not None
 
 
 class Router:
+    """Each update is one transaction. ``process`` makes one attempt and raises; the
+    caller (``bot.intake`` for the adapters, ``handle`` for the console and tests) decides
+    from ``models.dberrors.is_transient`` whether to wait for the database or, after
+    ``max_attempts`` failures of the update's own making, to ``park`` it."""
+
+    max_attempts = 3
+
     def __init__(
         self, engine: Engine, settings: Settings, clock: Callable[[], datetime] = utcnow
     ) -> None:
@@ -136,30 +151,49 @@ class Router:
         self.settings = settings
         self.clock = clock
 
-    def handle(self, inc: Incoming) -> bool:
-        """Handle one update; False when it was a duplicate and nothing was done."""
-        try:
-            with Session(self.engine) as session:
-                if not _mark_processed(session, inc):
-                    log.info("duplicate update %s:%s ignored", inc.platform, inc.update_id)
-                    return False
-                ctx = self._context(session, inc)
-                locale = (ctx.actor.member.locale if ctx.actor.member else None) \
-                    or inc.sender.language or self.settings.locale
-                with use_locale(locale):
-                    self._dispatch(ctx)
-                session.commit()
-                return True
-        except Exception:
-            log.exception("update %s:%s failed", inc.platform, inc.update_id)
-            self._apologise(inc)
+    def process(self, inc: Incoming) -> bool:
+        """One attempt in one transaction; False for a duplicate. Raises on any error."""
+        with Session(self.engine) as session:
+            if not _mark_processed(session, inc):
+                log.info("duplicate update %s:%s ignored", inc.platform, inc.update_id)
+                return False
+            ctx = self._context(session, inc)
+            locale = (ctx.actor.member.locale if ctx.actor.member else None) \
+                or inc.sender.language or self.settings.locale
+            with use_locale(locale):
+                self._dispatch(ctx)
+            session.commit()
             return True
 
-    def _apologise(self, inc: Incoming) -> None:
-        """Record the update as handled and say sorry, so a poison update cannot loop."""
+    def handle(self, inc: Incoming) -> bool:
+        """Handle one update now, retrying an update that fails for its own reason and
+        parking it after ``max_attempts``; a transient database error is raised."""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return self.process(inc)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                if attempt == self.max_attempts:
+                    self.park(inc, exc, attempt)
+                    return True
+                log.warning("update %s:%s failed (attempt %d): %s", inc.platform,
+                            inc.update_id, attempt, describe(exc))
+        return True  # not reached: the last attempt returns or parks
+
+    def park(self, inc: Incoming, exc: BaseException, attempts: int) -> None:
+        """Record the update as handled, keep it in ``parked_update`` and say sorry once,
+        so a poison update cannot loop. Raises on a database error (the caller retries)."""
+        log.error("update %s:%s parked after %d attempts", inc.platform, inc.update_id,
+                  attempts, exc_info=exc)
         with Session(self.engine) as session:
             if not _mark_processed(session, inc):
                 return
+            session.add(ParkedUpdate(
+                platform=inc.platform, update_id=inc.update_id, chat_id=inc.chat.id,
+                sender_id=inc.sender.id, text=(inc.text or inc.callback_data or "")[:4096],
+                error=f"{type(exc).__name__}: {exc}"[:1000], attempts=attempts,
+                parked_at=utcnow()))
             ctx = self._context(session, inc)
             with use_locale(self.settings.locale):
                 ctx.reply(_("Xin lỗi, bot gặp sự cố khi xử lý tin nhắn của đồng chí. "
@@ -167,7 +201,7 @@ class Router:
             session.commit()
 
     def _context(self, session: Session, inc: Incoming) -> Ctx:
-        actor = load_actor(session, inc.platform, inc.sender.id)
+        actor, form = preload.load(session, inc)
         ident = actor.identity
         if ident and inc.chat.kind == "private" and (
                 ident.private_chat_id != inc.chat.id or ident.blocked_at is not None):
@@ -178,11 +212,16 @@ class Router:
             session.add(ident)
         binding = find_binding(session, inc.platform, inc.chat.id, self.clock()) \
             if inc.chat.kind == "group" else None
-        return Ctx(session=session, incoming=inc, settings=self.settings, clock=self.clock,
-                   actor=actor, binding=binding)
+        ctx = Ctx(session=session, incoming=inc, settings=self.settings, clock=self.clock,
+                  actor=actor, binding=binding)
+        if form is not preload.NOT_LOADED:
+            ctx.preloaded_form, ctx.form_preloaded = form, True
+        return ctx
 
     def _dispatch(self, ctx: Ctx) -> None:
         inc = ctx.incoming
+        if inc.event != "message" or inc.callback_data is not None:
+            ctx.form_preloaded = False  # only the text path's first form lookup uses it
         if inc.event in EVENT_HANDLERS:
             EVENT_HANDLERS[inc.event](ctx)
             return

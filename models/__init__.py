@@ -11,6 +11,7 @@ from models.meeting import AgendaItem, Meeting, Task
 from models.member import Identity, LinkCode, Member, RoleAssignment
 from models.org import ChatBinding, Organisation
 from models.outbox import OutboxMessage, ProcessedUpdate
+from models.parked import ParkedUpdate
 from models.plan import ThematicTopic
 from models.records import (
     CommitteeMeeting,
@@ -50,6 +51,7 @@ __all__ = [
     "OrgReview",
     "Organisation",
     "OutboxMessage",
+    "ParkedUpdate",
     "ProcessedUpdate",
     "RoleAssignment",
     "ScheduledStep",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -27,7 +27,13 @@ ABSENT = (Presence.EXCUSED.value, Presence.UNEXCUSED.value)
 
 
 class Attendance(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("meeting_id", "member_id", name="uq_attendance"),)
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "member_id", name="uq_attendance"),
+        # Covering indexes for the year queries: counts per meeting and per member read
+        # the index alone instead of every roll-call row (migration 0009).
+        Index("ix_attendance_meeting_status", "meeting_id", "status"),
+        Index("ix_attendance_member_meeting_status", "member_id", "meeting_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", index=True)

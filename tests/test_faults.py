@@ -28,7 +28,7 @@ from tests.tg_emulator import TelegramEmulator
 async def test_a_month_through_ten_percent_faults_loses_nothing(sample: App) -> None:
     emu = TelegramEmulator(fault_rate=0.10, enforce_limits=False)
     base = await emu.start()
-    adapter = TelegramAdapter(TelegramSettings(token=emu.token, base_url=base), sample.handle,
+    adapter = TelegramAdapter(TelegramSettings(token=emu.token, base_url=base), sample.receive,
                               capabilities=FAST, read_timeout=0.5)
     await adapter.start()
     sample.add_messenger(adapter)

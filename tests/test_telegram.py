@@ -84,7 +84,7 @@ async def tg(sample: App) -> AsyncIterator[TG]:
     emu = TelegramEmulator()
     base = await emu.start()
     settings = TelegramSettings(token=emu.token, base_url=base)
-    adapter = TelegramAdapter(settings, sample.handle, capabilities=FAST, poll_timeout=1,
+    adapter = TelegramAdapter(settings, sample.receive, capabilities=FAST, poll_timeout=1,
                               read_timeout=3, menu=sample.menu)
     await adapter.start()
     sample.add_messenger(adapter)
@@ -331,7 +331,7 @@ async def test_pacing_keeps_under_the_emulators_limits(sample: App) -> None:
     base = await emu.start()
     caps = Capabilities(buttons=True, max_text=4096, global_per_second=280,
                         group_per_minute=1100, private_per_second=100)
-    adapter = TelegramAdapter(TelegramSettings(token=emu.token, base_url=base), sample.handle,
+    adapter = TelegramAdapter(TelegramSettings(token=emu.token, base_url=base), sample.receive,
                               capabilities=caps)
     await adapter.start()
     sample.add_messenger(adapter)
@@ -398,14 +398,14 @@ async def test_unsupported_message_and_blocked_user(tg: TG) -> None:
 
 async def test_an_update_that_fails_to_commit_is_delivered_again(tg: TG) -> None:
     thanh = await tg.link(SEC, 101)
-    real = tg.app.handle
+    real = tg.app.receive
     calls = {"n": 0}
 
-    def flaky(inc):  # type: ignore[no-untyped-def]
+    async def flaky(inc):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("database unavailable")
-        return real(inc)
+        return await real(inc)
 
     tg.adapter.handle = flaky
     uid = tg.emu.user_message(thanh, "/lichhop")
@@ -428,7 +428,7 @@ async def test_webhook_checks_the_secret_and_refuses_malformed_bodies(sample: Ap
     settings = TelegramSettings(token=emu.token, base_url=base, mode="webhook",
                                 webhook_url="https://bot.example.vn/telegram",
                                 webhook_secret="s3cret-s3cret-s3cret", port=port)
-    adapter = TelegramAdapter(settings, sample.handle, capabilities=FAST)
+    adapter = TelegramAdapter(settings, sample.receive, capabilities=FAST)
     await adapter.start()
     sample.add_messenger(adapter)
     url = f"http://127.0.0.1:{port}/telegram"
@@ -461,7 +461,7 @@ async def test_bad_token_fails_start(sample: App) -> None:
     emu = TelegramEmulator()
     base = await emu.start()
     adapter = TelegramAdapter(TelegramSettings(token="1:wrong", base_url=base),
-                              sample.handle, capabilities=FAST)
+                              sample.receive, capabilities=FAST)
     try:
         with pytest.raises(Exception, match=r"(?i)unauthori|token"):
             await adapter.start()

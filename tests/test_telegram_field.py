@@ -61,7 +61,7 @@ async def test_409_conflict_is_retried_explained_and_polling_resumes(
     assert "another process is polling with the same token" in caplog.text
     # A second instance with the same token: the two requests keep ending each other
     # (409), both say so loudly, and every update is still handled exactly once.
-    second = TelegramAdapter(tg.adapter.settings, tg.app.handle, capabilities=FAST,
+    second = TelegramAdapter(tg.adapter.settings, tg.app.receive, capabilities=FAST,
                              poll_timeout=1, read_timeout=3)
     await second.start()
     stop = asyncio.Event()

@@ -43,7 +43,7 @@ async def _telegram(app: App) -> tuple[TelegramAdapter, TelegramEmulator, int]:
     adapter = TelegramAdapter(TelegramSettings(
         token=emu.token, base_url=base, mode="webhook", port=port,
         webhook_url="https://bot.example.vn/telegram", webhook_secret=TG_SECRET),
-        app.handle, capabilities=FAST)
+        app.receive, capabilities=FAST)
     await adapter.start()
     app.add_messenger(adapter)
     return adapter, emu, port
@@ -82,7 +82,7 @@ async def test_zalo_webhook_impossible_dates_are_400(sample: App) -> None:
     adapter = ZaloAdapter(ZaloSettings(token=emu.token, base_url=emu.base_url, mode="webhook",
                                        webhook_secret="zalo-secret-1", port=port,
                                        public_base_url=f"https://bot.example.vn:{port}"),
-                          sample.handle, capabilities=FAST)
+                          sample.receive, capabilities=FAST)
     await adapter.start()
     url = f"http://127.0.0.1:{port}/zalo"
     try:

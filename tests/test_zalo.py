@@ -64,7 +64,7 @@ class ZL:
 async def _adapter(app: App, emu: ZaloEmulator, **settings: object) -> ZaloAdapter:
     settings.setdefault("mode", "polling")
     s = ZaloSettings(token=emu.token, base_url=emu.base_url, **settings)  # type: ignore[arg-type]
-    adapter = ZaloAdapter(s, app.handle, capabilities=FAST, poll_interval=0.01, poll_timeout=1)
+    adapter = ZaloAdapter(s, app.receive, capabilities=FAST, poll_interval=0.01, poll_timeout=1)
     await adapter.start()
     app.add_messenger(adapter)
     return adapter

@@ -48,7 +48,7 @@ async def test_webhook_is_the_default_and_says_what_it_needs(sample: App) -> Non
     assert ZaloSettings().mode == "webhook"
     emu = ZaloEmulator()
     await emu.start()
-    adapter = ZaloAdapter(ZaloSettings(token=emu.token, base_url=emu.base_url), sample.handle)
+    adapter = ZaloAdapter(ZaloSettings(token=emu.token, base_url=emu.base_url), sample.receive)
     try:
         with pytest.raises(RuntimeError, match=r"public_base_url.*webhook_secret"):
             await adapter.start()

@@ -19,7 +19,7 @@ import hmac
 import html
 import io
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -73,7 +73,7 @@ CAPTION = 1024
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "chat_join_request"]
 NOOP = "noop"  # data of the "✓ choice" button the bot leaves after a press
-HandleFn = Callable[[Incoming], bool]
+HandleFn = Callable[[Incoming], Awaitable[bool]]  # stored and handled, or raises
 
 
 class TelegramAdapter:
@@ -199,7 +199,7 @@ class TelegramAdapter:
         if inc is not None:
             if inc.extra.get("file_id"):
                 inc = await self._download(inc)
-            self.handle(inc)
+            await self.handle(inc)
             if update.callback_query is not None:
                 await self._show_choice(update)
         self.handled += 1

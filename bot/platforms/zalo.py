@@ -29,7 +29,7 @@ import secrets
 import time
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,7 +62,7 @@ DOC_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf", "png": "image/png", "csv": "text/csv"}
-HandleFn = Callable[[Incoming], bool]
+HandleFn = Callable[[Incoming], Awaitable[bool]]  # stored and handled, or raises
 EVENTS = {"message.text.received", "message.image.received", "message.sticker.received",
           "message.unsupported.received"}
 
@@ -224,7 +224,7 @@ class ZaloAdapter:
         if inc.update_id in self._seen:
             log.info("zalo: replayed message %s ignored", inc.update_id)
             return False
-        self.handle(inc)  # raises if not committed: the caller decides what to do
+        await self.handle(inc)  # raises if not committed: the caller decides what to do
         self._seen[inc.update_id] = None
         while len(self._seen) > 10_000:
             self._seen.popitem(last=False)

@@ -1,0 +1,80 @@
+"""Update intake for the adapters: the router's database work runs in a worker thread
+(the event loop only awaits), and database outages are waited out.
+
+- A transient database error (``models.dberrors.is_transient``) keeps the update: the
+  intake backs off and tries again until the database answers, so the adapter
+  acknowledges the update only once it is stored and handled. One log line when the
+  database goes away and one when it is back (``DbHealth``), not a traceback per try.
+- An update that fails for its own reason on a healthy database is tried
+  ``Router.max_attempts`` times, then parked with one apology (``Router.park``).
+- When ``stop`` is set during an outage the update is given back unacknowledged
+  (``DatabaseUnavailable``), so the platform delivers it again after the restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.platforms.base import Incoming
+from handlers.router import Router
+from models.dberrors import DbHealth, backoff, describe, is_transient
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """Stopping while the database was unavailable: the update was not handled."""
+
+
+class UpdateIntake:
+    def __init__(self, router: Router, health: DbHealth,
+                 stop: asyncio.Event | None = None) -> None:
+        self.router = router
+        self.health = health
+        self.stop = stop
+
+    async def handle(self, inc: Incoming) -> bool:
+        """Handle ``inc`` once it can be stored; False for a duplicate."""
+        failures = 0
+        while True:
+            try:
+                result = await self._transiently(self.router.process, inc)
+                return result
+            except DatabaseUnavailable:
+                raise
+            except Exception as exc:
+                failures += 1
+                if failures >= self.router.max_attempts:
+                    await self._transiently(self.router.park, inc, exc, failures)
+                    return True
+                log.warning("update %s:%s failed (attempt %d): %s", inc.platform,
+                            inc.update_id, failures, describe(exc))
+
+    async def _transiently(self, fn, *args):  # type: ignore[no-untyped-def]
+        """Run ``fn`` in a worker thread until it does not fail for a transient reason."""
+        outage = 0
+        while True:
+            try:
+                result = await asyncio.to_thread(fn, *args)
+            except Exception as exc:
+                if not is_transient(exc):
+                    self.health.ok()  # the database answered: the work itself failed
+                    raise
+                outage += 1
+                self.health.failed("updates", exc)
+                if await self._stopped_within(backoff(outage)):
+                    raise DatabaseUnavailable(describe(exc)) from None
+                continue
+            self.health.ok()
+            return result
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        if self.stop is None:
+            await asyncio.sleep(seconds)
+            return False
+        try:
+            await asyncio.wait_for(self.stop.wait(), timeout=seconds)
+        except TimeoutError:
+            return False
+        return True
