@@ -34,8 +34,9 @@ async def test_unknown_command_and_flags_wording(month, driver: Driver) -> None:
     out = await driver.say(OFFICER, "/khongco")
     assert out == ["Không có lệnh /khongco. Đồng chí gõ /help để xem các lệnh."]
     out = await driver.say(OFFICER, "/canhbao")
-    assert "• Ngô Thị Mai (Chi bộ Văn phòng Sở): vắng không lý do 3 lần; vắng 3/3 buổi gần " \
-           "nhất" in out[0]
+    # Điều 8 as the year's rules count it (issue 12), the reviewed word order kept.
+    assert "• Ngô Thị Mai (Chi bộ Văn phòng Sở — Đảng bộ Sở Tài chính): vắng không lý do 3, " \
+           "chưa đóng đảng phí 0 tháng — thuộc diện xem xét xóa tên" in out[0]
 
 
 async def test_welcome_calls_it_the_bot(driver: Driver) -> None:
