@@ -13,6 +13,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from bot.config import load_settings
-from models import reports
+from models import dieu8, reports, streaks
 from models.db import make_engine
 from models.org import Organisation
 
@@ -142,8 +143,10 @@ def main() -> int:
                       f"{'yes' if orm_ms < 300 else 'NO'}")
         for label, fn in (("/status drill-down (children)",
                            lambda: reports.child_rows(s, root, reports.month(y, m))),
-                          ("/flags (year + streaks)",
-                           lambda: reports.flagged_members(s, root, args.period))):
+                          ("/flags: Điều 8 (absences + fees)",
+                           lambda: dieu8.members_to_watch(s, root, args.period)),
+                          ("/flags: HD 42 runs in the year",
+                           lambda: streaks.long_runs(s, root, y, datetime.now(UTC)))):
             ms, _r = timed(fn, args.repeat)
             print(f"{label:34} {ms:8.1f} {'-':>8} {'-':>6}  {'yes' if ms < 300 else 'NO'}")
         print(f"worst ORM/SQL ratio: {worst:.2f} (target <= 1.5)")

@@ -73,6 +73,11 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    if args.year:
+        from bot.demo_year import run_year_demo
+
+        result = asyncio.run(run_year_demo(settings))
+        return 0 if result.get("total") else 1
     from bot.demo import run_demo
 
     summary = asyncio.run(run_demo(settings, keep=args.keep, out_dir=Path(args.out)))
@@ -80,15 +85,15 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_code(settings: Settings, args: argparse.Namespace) -> int:
-    from sqlmodel import Session, select
+    from sqlmodel import Session
 
     from bot import i18n
     from bot.platforms.console import find_member
-    from bot.text import fold
     from models.base import utcnow
     from models.db import make_engine, migrate
     from models.member import new_link_code
-    from models.org import CELL_KINDS, Organisation
+    from models.org import CELL_KINDS
+    from models.orgsearch import describe, find_orgs
 
     engine = make_engine(settings.database_url)
     migrate(engine)
@@ -101,13 +106,14 @@ def cmd_code(settings: Settings, args: argparse.Namespace) -> int:
             link = new_link_code(s, purpose="member", member_id=found[0].id, now=utcnow())
             what = f"đảng viên {found[0].full_name}: gửi /start {link.code} cho bot"
         else:
-            cells = [o for o in s.exec(select(Organisation).where(
-                Organisation.kind.in_(CELL_KINDS))) if fold(args.cell) in fold(o.name)]
+            cells = find_orgs(s, args.cell, CELL_KINDS)
             if len(cells) != 1:
                 print(f"Cần đúng một chi bộ tên “{args.cell}”, tìm thấy {len(cells)}.")
+                for c in cells:  # same-name cells: show the parent and a selector for each
+                    print(f"  • {describe(s, c)}: --cell \"{c.path}\"")
                 return 1
             link = new_link_code(s, purpose="chat", org_id=cells[0].id, now=utcnow())
-            what = f"{cells[0].name}: gửi /link {link.code} trong nhóm chat của chi bộ"
+            what = f"{describe(s, cells[0])}: gửi /link {link.code} trong nhóm chat của chi bộ"
         s.commit()
         until = i18n.fmt_datetime(link.expires_at, settings.timezone)
         print(f"Mã {link.code} — {what}. Hết hạn {until}.")
@@ -136,10 +142,10 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
 
     from sqlmodel import Session, select
 
-    from bot.text import fold
     from handlers.exports import cells_csv, chart_png, workbook
     from models.db import make_engine, migrate
     from models.org import Organisation
+    from models.orgsearch import describe, find_orgs
     from models.reports import parse_period
 
     if args.book == "minutes":
@@ -152,12 +158,15 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     migrate(engine)
     with Session(engine) as s:
-        orgs = list(s.exec(select(Organisation).order_by(Organisation.path)))
-        root = next((o for o in orgs if args.org and fold(args.org) == fold(o.name)),
-                    orgs[0] if orgs and not args.org else None)
-        if root is None:
-            print("Không tìm thấy tổ chức (dùng --org \"TÊN\").", file=sys.stderr)
+        orgs = find_orgs(s, args.org) if args.org else \
+            list(s.exec(select(Organisation).order_by(Organisation.path)))[:1]
+        if len(orgs) != 1:
+            print(f"Cần đúng một tổ chức (--org \"TÊN\" hoặc \"TÊN — CẤP TRÊN\"), tìm thấy "
+                  f"{len(orgs)}.", file=sys.stderr)
+            for o in orgs:
+                print(f"  • {describe(s, o)}: --org \"{o.path}\"", file=sys.stderr)
             return 1
+        root = orgs[0]
         if args.format == "png":
             data = chart_png(s, root, period)
         else:
@@ -165,6 +174,15 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     out = Path(args.out or f"bao-cao-{period.first}.{args.format}")
     out.write_bytes(data)
     print(f"Đã ghi {out} ({len(data)} bytes) — {root.name}, kỳ {period.label}.")
+    if args.format == "png" and period.kind == "year":  # and the chart of the year's levels
+        from handlers.yearsheets import levels_chart_png
+
+        with Session(engine) as s:
+            levels = levels_chart_png(s, s.get(Organisation, root.id), int(period.first[:4]),
+                                      settings)
+        extra = out.with_name(f"{out.stem}-xep-loai{out.suffix}")
+        extra.write_bytes(levels)
+        print(f"Đã ghi {extra} ({len(levels)} bytes) — biểu đồ xếp loại năm {period.label}.")
     return 0
 
 
@@ -240,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="play one simulated month of one cell (fresh database)")
     demo.add_argument("--keep", action="store_true",
                       help="use the configured database instead of a throw-away one")
+    demo.add_argument("--year", action="store_true",
+                      help="play a whole year at speed, ending with the year's classification")
     demo.add_argument("--out", default="chibot-demo",
                       help="folder for the transcript and the month's biên bản and nghị quyết")
     code = sub.add_parser("code", help="print a one-time link code")

@@ -92,6 +92,15 @@ class CycleSettings(BaseModel):
         return v
 
 
+class YearSettings(BaseModel):
+    """The year of a cell (issue 12): what a year needs before it is rated, and targets."""
+
+    min_held_meetings: int = Field(default=9, ge=1, le=12)  # of the 12 regular meetings
+    attendance_target: float = Field(default=0.85, gt=0, le=1)  # HD 12: above 85%
+    fee_max_amount: int = Field(default=10_000_000, ge=1)  # đồng per month; more is refused
+    classification_rules: str = "qd366-2025"  # locales/classification/<id>.toml
+
+
 class OutboxSettings(BaseModel):
     max_attempts: int = Field(default=12, ge=1)
     lease_seconds: float = Field(default=60, gt=0)
@@ -118,6 +127,7 @@ class Settings(BaseSettings):
     zalo: ZaloSettings = Field(default_factory=ZaloSettings)
     cycle: CycleSettings = Field(default_factory=CycleSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    year: YearSettings = Field(default_factory=YearSettings)
 
     @field_validator("timezone")
     @classmethod

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from bot.i18n import N_, _, fmt_percent
-from handlers import forms
+from handlers import forms, yearflags
 from handlers.cellform import CellForm, led_cell, meeting_label
 from handlers.context import Ctx, buttons
 from handlers.forms import Again, Choice, Invalid, Step
@@ -18,10 +18,11 @@ from handlers.router import Where, Who, callback, command
 from handlers.rsvp import attendance_row
 from handlers.rsvp import record_rsvp as record_rsvp  # moved to rsvp; old path kept
 from handlers.validators import parse_number, parse_time
-from models.attendance import ATTENDED, Attendance, Presence, Rsvp, absence_stats
+from models.attendance import ATTENDED, Attendance, Presence, Rsvp
 from models.audit import audit
 from models.meeting import Meeting, MeetingStatus
 from models.member import Member, due_members
+from models.org import Organisation
 from models.records import opinions_of
 
 Data = dict[str, Any]
@@ -228,11 +229,12 @@ class RollCallForm(CellForm):
         audit(s, "meeting.roll_call", "meeting", m.id,
               ctx.actor.member.id if ctx.actor.member else None, attended=attended,
               due=len(marks), status=m.status)
-        warnings = absence_warnings(s, m, marks)
+        warnings = absence_warnings(s, m, marks, ctx.now())
         if held:
             ctx.reply("\n".join([_("Đã ghi điểm danh. Buổi sinh hoạt hợp lệ."), *warnings]),
                       buttons([(_("📝 Chấm điểm ngay"), f"sc:{m.id}"),
-                               (_("🖊 Ghi biên bản"), f"bb:edit:{m.id}")]))
+                               (_("🖊 Ghi biên bản"), f"bb:edit:{m.id}")],
+                              [(_("💰 Ghi đảng phí"), f"fe:{m.period}")]))
         else:
             ctx.reply("\n".join([_("Đã ghi: buổi sinh hoạt KHÔNG ĐỦ ĐIỀU KIỆN vì không quá nửa "
                                    "số đảng viên phải dự có mặt. Đề nghị chi bộ tổ chức lại "
@@ -249,26 +251,15 @@ def quorum(attended: int, due: int) -> bool:
     return due > 0 and attended * 2 > due
 
 
-def absence_warnings(s: Session, meeting: Meeting, marks: dict[str, list[str | None]]) -> \
-        list[str]:
-    out = []
-    year = int(meeting.period[:4])
-    for mid, (status, _r) in marks.items():
-        if status not in ("excused", "unexcused"):
-            continue
-        member = s.get(Member, int(mid))
-        unexcused, run = absence_stats(s, member_id=int(mid), year=year,
-                                       upto=meeting.scheduled_at)
-        name = member.full_name if member else mid
-        if unexcused >= 3 or run >= 3:
-            out.append(_("⛔ Đồng chí {name}: {u} lần vắng không lý do trong năm, {r} lần vắng "
-                         "liên tiếp — thuộc diện xem xét xóa tên (Điều lệ Đảng, Điều 8).")
-                       .format(name=name, u=unexcused, r=run))
-        elif unexcused == 2 or run == 2:
-            out.append(_("⚠️ Đồng chí {name}: {u} lần vắng không lý do trong năm, {r} lần vắng "
-                         "liên tiếp. Đề nghị chi bộ nhắc nhở.").format(name=name, u=unexcused,
-                                                                       r=run))
-    return out
+def absence_warnings(s: Session, meeting: Meeting, marks: dict[str, list[str | None]],
+                     now: datetime) -> list[str]:
+    """Điều 8 lines for the secretary (private chat): only unexcused absences count; the
+    member reaching 2 is told privately (handlers/yearflags.py)."""
+    cell = s.get(Organisation, meeting.cell_id)
+    unexcused = [int(mid) for mid, (status, _r) in marks.items()
+                 if status == Presence.UNEXCUSED.value]
+    return yearflags.rollcall_warnings(s, cell, meeting.period, unexcused, now) \
+        if cell is not None else []
 
 
 forms.register(RollCallForm())

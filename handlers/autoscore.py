@@ -12,9 +12,11 @@ from datetime import timedelta
 from sqlmodel import Session, func, select
 
 from bot.i18n import _, fmt_datetime, fmt_percent
-from models.attendance import ATTENDED, Attendance, Presence, absence_stats
+from models import streaks
+from models.attendance import ATTENDED, Attendance, Presence
 from models.meeting import Meeting, MeetingKind, TaskStatus, previous_meeting, tasks_of
 from models.member import Role, members_with_role
+from models.org import Organisation
 from models.outbox import OutboxMessage, OutboxStatus
 from models.records import (
     RecordStatus,
@@ -73,12 +75,9 @@ def attendance(s: Session, m: Meeting, c: Criterion) -> Auto:
     points = _at_least(c.steps, rate * 100)
     if unexcused:
         points = min(points, c.params.get("unexcused_cap", 1))
-    limit = int(c.params.get("streak_limit", 3))
-    member_ids = list(s.exec(select(Attendance.member_id).where(Attendance.meeting_id == m.id)))
-    year = int(m.period[:4])
-    long_run = any(absence_stats(s, member_id=mid, year=year, upto=m.scheduled_at)[1] > limit
-                   for mid in member_ids)
-    if not long_run:
+    cell = s.get(Organisation, m.cell_id)
+    if cell is not None and streaks.keeps_bonus(s, cell, int(m.period[:4]), m.scheduled_at,
+                                                int(c.params.get("streak_limit", 3))):
         points += c.params.get("streak_bonus", 0)
     note = _("có mặt {a}/{d} ({rate}), vắng không lý do {u}").format(
         a=attended, d=due, rate=fmt_percent(rate), u=unexcused)

@@ -78,6 +78,9 @@ def plan_steps(session: Session, meeting: Meeting, cycle: CycleSettings) -> int:
     if meeting.kind == MeetingKind.REGULAR.value and _mid_quarter(meeting.period):
         defs.append(StepDef("thematic_check", -timedelta(hours=cycle.agenda_request_before_h),
                             timedelta(0)))
+    if meeting.kind == MeetingKind.REGULAR.value and meeting.period.endswith("-12"):
+        # The year's review opens: each member is asked for the self-assessment.
+        defs.append(StepDef("review_open", timedelta(hours=3), timedelta(days=30)))
     for d in defs:
         if (d.name, recipient) in existing:
             continue

@@ -11,8 +11,9 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.i18n import _
+from handlers import yearmarks, yearsheets
 from handlers.cellsafe import safe_row
-from handlers.labels import label
+from handlers.labels import cell_label, label
 from models import reports
 from models.org import Organisation
 from models.reports import Period
@@ -60,9 +61,18 @@ def _rating_values(row: Any, period: Period, settings: Settings) -> list[Any]:
     counts = {b: row[f"r_{b}"] for b in reports.BANDS}
     if period.kind != "year":
         return list(counts.values())
+    return [*counts.values(), yearly_rating(row, settings)]
+
+
+def yearly_rating(row: Any, settings: Settings) -> str | None:
+    """The cell's meeting-quality year under its rubric, or why it is not rated: a year
+    with fewer held regular meetings than ``year.min_held_meetings`` is not rated."""
+    need = settings.year.min_held_meetings
+    if row["held"] < need:
+        return _("Chưa đủ buổi ({held}/{need})").format(held=row["held"], need=need)
     rubric = load_rubric(settings.rubrics_dir, row["rubric_id"] or settings.rubric)
-    band = rubric.rate_year(counts, row["score"])
-    return [*counts.values(), label(band) if band else None]
+    band = rubric.rate_year({b: row[f"r_{b}"] for b in reports.BANDS}, row["score"])
+    return label(band) if band else None
 
 
 def workbook(session: Session, root: Organisation, period: Period,
@@ -82,7 +92,8 @@ def workbook(session: Session, root: Organisation, period: Period,
         [_("Lượt phải dự"), s["due"]], [_("Lượt có mặt"), s["attended"]],
         [_("Tỷ lệ dự họp"), _rate(s["attended"], s["due"])],
         [_("Vắng không lý do"), s["unexcused"]],
-        *[[label(r), rat.get(r, 0)] for r in ("tot", "kha", "trung_binh", "kem")]])
+        *[[label(r), rat.get(r, 0)] for r in ("tot", "kha", "trung_binh", "kem")],
+        *yearmarks.summary_notes(period, settings)])
     for name_cell, value_cell in wb[_("Tổng hợp")].iter_rows(min_row=2):
         if name_cell.value == _("Tỷ lệ dự họp"):
             value_cell.number_format = "0.0%"
@@ -100,17 +111,20 @@ def workbook(session: Session, root: Organisation, period: Period,
            [_("Chi bộ"), _("Số buổi"), _("Đã họp"), _("Không đủ điều kiện"),
             _("Chưa chấm điểm"), _("Lượt phải dự"), _("Lượt có mặt"), _("Tỷ lệ dự họp"),
             _("Vắng không lý do"), _("Điểm"), *_rating_headers(period)],
-           [[c["cell"], c["meetings"], c["held"], c["not_held"], c["unscored"], c["due"],
+           [[cell_label(c["cell"], c["parent"]), c["meetings"], c["held"], c["not_held"],
+             c["unscored"], c["due"],
              c["attended"], _rate(c["attended"], c["due"]), c["unexcused"],
              round(c["score"], 1) if c["score"] is not None else None,
              *_rating_values(c, period, settings)] for c in cells],
            percent_cols=(8,))
+    yearmarks.mark_cells(wb[_("Chi bộ")], cells, settings, rate_col=8, unexcused_col=9)
     meetings = reports.meeting_rows(session, root, period)
     _sheet(wb, _("Buổi sinh hoạt"),
            [_("Chi bộ"), _("Loại"), _("Tháng"), _("Thời gian"), _("Trạng thái"),
             _("Thời lượng (phút)"), _("Lượt phải dự"), _("Lượt có mặt"), _("Tỷ lệ dự họp"),
             _("Vắng không lý do"), _("Điểm chi bộ"), _("Xếp loại"), _("Điểm cấp trên")],
-           [[m["cell"], label(m["kind"]), m["period"], _naive(m["scheduled_at"]),
+           [[cell_label(m["cell"], m["parent"]), label(m["kind"]), m["period"],
+             _naive(m["scheduled_at"]),
              label(m["status"]),
              round((m["ended_at"] - m["started_at"]).total_seconds() / 60)
              if m["started_at"] and m["ended_at"] else None,
@@ -122,9 +136,12 @@ def workbook(session: Session, root: Organisation, period: Period,
     _sheet(wb, _("Đảng viên"),
            [_("Chi bộ"), _("Họ và tên"), _("Số buổi phải dự"), _("Có mặt"),
             _("Vắng có lý do"), _("Vắng không lý do"), _("Tỷ lệ dự họp")],
-           [[m["cell"], m["name"], m["due"], m["attended"], m["excused"], m["unexcused"],
+           [[cell_label(m["cell"], m["parent"]), m["name"], m["due"], m["attended"],
+             m["excused"], m["unexcused"],
              _rate(m["attended"], m["due"])] for m in members],
            percent_cols=(7,))
+    if period.kind == "year":
+        yearsheets.add_year_sheets(wb, session, root, int(period.first[:4]), settings, _sheet)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -149,7 +166,8 @@ def cells_csv(session: Session, root: Organisation, period: Period,
                 *_rating_headers(period)]))
     for c in rows:
         rate = _rate(c["attended"], c["due"])
-        w.writerow(safe_row([c["cell"], c["held"], c["unscored"], c["due"], c["attended"],
+        w.writerow(safe_row([cell_label(c["cell"], c["parent"]), c["held"], c["unscored"],
+                             c["due"], c["attended"],
                     f"{rate:.4f}" if rate is not None else "", c["unexcused"],
                     f"{c['score']:.1f}" if c["score"] is not None else "",
                     *("" if v is None else v for v in _rating_values(c, period, settings))]))

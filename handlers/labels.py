@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.i18n import N_, _
 
 _LABELS: dict[str, str] = {
@@ -19,6 +21,7 @@ _LABELS: dict[str, str] = {
     "thematic": N_("Sinh hoạt chuyên đề"),
     "extraordinary": N_("Sinh hoạt đột xuất"),
     "committee_meeting": N_("Họp chi ủy"),
+    "forum": N_("Diễn đàn"),
     # meeting status
     "planned": N_("đã lên lịch"),
     "in_progress": N_("đang họp"),
@@ -43,6 +46,11 @@ _LABELS: dict[str, str] = {
     "base_cell": N_("Chi bộ cơ sở"),
     "cell": N_("Chi bộ"),
     "group": N_("Tổ đảng"),
+    # annual classification levels (Quy định 366-QĐ/TW)
+    "htxsnv": N_("Hoàn thành xuất sắc nhiệm vụ"),
+    "httnv": N_("Hoàn thành tốt nhiệm vụ"),
+    "htnv": N_("Hoàn thành nhiệm vụ"),
+    "khtnv": N_("Không hoàn thành nhiệm vụ"),
 }
 
 
@@ -55,3 +63,19 @@ def label(value: str | None) -> str:
 
 def meeting_kind_label(kind: str) -> str:
     return label("committee_meeting" if kind == "committee" else kind)
+
+
+def cell_label(name: str, parent: str | None) -> str:
+    """A cell with its parent, so same-name cells can be told apart:
+    "Chi bộ Văn phòng Sở — Đảng bộ Sở Nội vụ"."""
+    return f"{name} — {parent}" if parent else name
+
+
+def rubric_source(rubric: Any) -> str:
+    """What a secretary is shown of a rubric's source: its document, or that it is only an
+    example (an unsourced rubric is never presented as a province's)."""
+    if rubric.example:
+        return _("VÍ DỤ MINH HỌA, không phải văn bản của địa phương nào ({doc})").format(
+            doc=rubric.document)
+    return _("{number} ngày {date} của {issuer}").format(
+        number=rubric.document_number, date=rubric.document_date, issuer=rubric.issuer)

@@ -157,7 +157,8 @@ class AddMeetingForm(CellForm):
     kind = "add_meeting"
 
     def steps(self, ctx: Ctx, data: Data) -> list[Step]:
-        kinds = [MeetingKind.THEMATIC, MeetingKind.EXTRAORDINARY, MeetingKind.COMMITTEE]
+        kinds = [MeetingKind.THEMATIC, MeetingKind.EXTRAORDINARY, MeetingKind.COMMITTEE,
+                 MeetingKind.FORUM]
         return [
             Step("kind", lambda c, d: _("Loại buổi họp:"),
                  choices=lambda c, d: [Choice(k.value, meeting_kind_label(k.value))

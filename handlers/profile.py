@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, _
 from handlers import forms
 from handlers.access import can_manage_cell, can_read_cell, led_cells
 from handlers.context import Ctx
+from handlers.fees import own_fee_lines
 from handlers.forms import Choice, Form, Step
 from handlers.labels import label
 from handlers.router import Where, Who, command
@@ -32,6 +34,8 @@ def me(ctx: Ctx, args: list[str], rest: str) -> None:
         lines.append(f"• {label(r.role)} — {org.name if org else '?'}")
     if m.exempted:
         lines.append(_("Miễn sinh hoạt: {reason}").format(reason=m.exempt_reason or "—"))
+    lines += own_fee_lines(s, m, ctx.now().astimezone(ZoneInfo(cell.timezone if cell else
+                                                               ctx.settings.timezone)).year)
     ctx.reply("\n".join(lines))
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from bot.config import Settings
 from bot.i18n import _, use_locale
 from bot.platforms.base import Attachment
+from handlers import notheld
 from handlers.agenda import agenda_text, reminder_text, rsvp_buttons, starts_at, title_line
 from handlers.context import buttons
 from handlers.notify import group_targets, officers_above, send_group, send_private
@@ -176,6 +177,9 @@ def scoring(s: Session, meeting: Meeting, cell: Organisation, step: ScheduledSte
 @step_handler("escalation")
 def escalation(s: Session, meeting: Meeting, cell: Organisation, step: ScheduledStep,
                now: datetime, settings: Settings) -> None:
+    if meeting.status == MeetingStatus.PLANNED.value:  # never roll-called: not held
+        notheld.mark_not_held(s, meeting, cell, now, settings)
+        return
     if meeting.status in (MeetingStatus.CANCELLED.value, MeetingStatus.NOT_HELD.value) \
             or has_cell_score(s, meeting):
         return

@@ -22,7 +22,7 @@ from handlers.autoscore import compute, is_thematic, tasks_share_points
 from handlers.cellform import CellForm, led_cell, meeting_label
 from handlers.context import Ctx
 from handlers.forms import Choice, Invalid, Step
-from handlers.labels import label
+from handlers.labels import label, rubric_source
 from handlers.resolution import issue_if_ready
 from handlers.router import Where, Who, callback, command
 from handlers.score_notices import notify_followers, post_conclusion
@@ -297,7 +297,7 @@ def _start_scoring(ctx: Ctx, meeting_id: str | None) -> None:
             "correction": correction}
     if not ctx.in_group:
         ctx.reply(_("Chấm điểm {meeting} theo {rubric} ({doc}).").format(
-            meeting=meeting_label(meeting), rubric=rubric.title, doc=rubric.document))
+            meeting=meeting_label(meeting), rubric=rubric.title, doc=rubric_source(rubric)))
     forms.start_private(ctx, "scoring", data)
 
 

@@ -13,11 +13,13 @@ from sqlmodel import Session, select
 from bot.i18n import N_, _, fmt_datetime, fmt_number, fmt_percent, use_locale
 from bot.outbox import enqueue
 from bot.platforms.base import Attachment, Outgoing
+from handlers import yearflags, yearmarks
 from handlers.access import can_manage_cell, led_cells, oversees
 from handlers.context import Ctx, buttons, column
 from handlers.exports import chart_png, workbook
-from handlers.labels import label
+from handlers.labels import cell_label, label
 from handlers.notify import private_target
+from handlers.plan import plan_categories, plan_summary
 from handlers.router import Where, Who, callback, command
 from handlers.upper_attendance import upper_attendee_line
 from models import reports
@@ -122,17 +124,21 @@ def _org_view(ctx: Ctx, org: Organisation, period: Period) -> None:
     upper = upper_attendee_line(s, org, period.months[-1])  # HD 42: once a quarter
     if org.is_cell:
         text, meetings = cell_text(s, org, period)
-        text += "\n" + upper
+        text += "\n" + "\n".join([*plan_summary(s, org, int(period.first[:4]),
+                                                plan_categories(ctx)), upper])
         kb = column([(fmt_datetime(m.scheduled_at, m.timezone), f"sm:{m.id}")
                      for m in meetings], 2)
         ctx.reply(text, kb)
         return
     children = reports.child_rows(s, org, period)
-    lines = [summary_text(s, org, period), upper, ""]
+    lines = [summary_text(s, org, period), upper]
+    if period.kind == "year":
+        lines += plan_summary(s, org, int(period.first[:4]), plan_categories(ctx))
+    lines.append("")
     for c in children:
         lines.append(_("• {name}: họp {met}/{n}, dự họp {rate}, chưa chấm {u}").format(
             name=c["name"], met=c["met"], n=c["cells"], rate=_rate(c["attended"], c["due"]),
-            u=c["unscored"]))
+            u=c["unscored"]) + yearmarks.marks(c, ctx.settings))
     code = encode(period)
     kb = column([(c["name"][:40], f"st:{c['org_id']}:{code}") for c in children], 1)
     ctx.reply("\n".join(lines), kb)
@@ -229,8 +235,9 @@ def missing(ctx: Ctx, args: list[str], rest: str) -> None:
         leaders = members_with_role(ctx.session, org_id=c["cell_id"],
                                     roles=(Role.SECRETARY.value,))
         what = _("chưa sinh hoạt") if c["held"] == 0 else _("chưa chấm điểm")
-        lines.append(f"• {c['cell']}: {what} — " +
-                     (", ".join(m.full_name for m in leaders) or _("chưa có bí thư")))
+        lines.append(f"• {cell_label(c['cell'], c['parent'])}: {what} — " +
+                     (", ".join(m.full_name for m in leaders) or _("chưa có bí thư")) +
+                     yearmarks.marks(c, ctx.settings))
     ctx.reply("\n".join(lines), buttons([(_("📨 Nhắc các chi bộ này"),
                                           f"ms:{root.id}:{encode(period)}")]))
 
@@ -252,7 +259,8 @@ def remind_missing(ctx: Ctx, parts: list[str]) -> None:
             with use_locale(sec.locale):
                 text = _("Kính gửi đồng chí {name}: {cell} chưa hoàn thành sinh hoạt hoặc chấm "
                          "điểm kỳ {period}. Đề nghị đồng chí cập nhật qua bot (/diemdanh, "
-                         "/chamdiem). Trân trọng.").format(name=sec.full_name, cell=c["cell"],
+                         "/chamdiem). Trân trọng.").format(name=sec.full_name,
+                                                          cell=cell_label(c["cell"], c["parent"]),
                                                           period=period.label)
             target = private_target(s, sec)
             if target is None:
@@ -286,18 +294,14 @@ def flags(ctx: Ctx, args: list[str], rest: str) -> None:
         ctx.deny("flags")
         return
     today = _today(ctx)
-    members = reports.flagged_members(ctx.session, root,
-                                      f"{today.year:04d}-{today.month:02d}")
     q = quarter(today.year, (today.month - 1) // 3 + 1)
     no_thematic = reports.cells_without_thematic(ctx.session, root, q.months)
-    lines = [_("⚠️ Cảnh báo — {org}").format(org=root.name),
-             _("Đảng viên vắng không lý do 3 lần trong năm {y} hoặc vắng 3 buổi liên tiếp "
-               "(Điều lệ Đảng, Điều 8):").format(y=today.year)]
-    lines += [_("• {name} ({cell}): {u} lần không lý do; {r}/3 buổi gần nhất vắng").format(
-        name=m["name"], cell=m["cell"], u=m["unexcused"], r=m["recent_absent"])
-        for m in members] or [_("• Không có.")]
+    lines = [_("⚠️ Cảnh báo — {org}").format(org=root.name), *yearflags.dieu8_lines(
+        ctx.session, root, f"{today.year:04d}-{today.month:02d}"),
+        *yearflags.streak_lines(ctx.session, root, today.year, ctx.now())]
     lines.append(_("Chi bộ chưa có sinh hoạt chuyên đề trong quý {q}:").format(q=q.label))
-    lines += [f"• {c['cell']}" for c in no_thematic] or [_("• Không có.")]
+    lines += [f"• {cell_label(c['cell'], c.get('parent'))}" for c in no_thematic] \
+        or [_("• Không có.")]
     ctx.reply("\n".join(lines))
 
 
@@ -336,4 +340,10 @@ def report(ctx: Ctx, args: list[str], rest: str) -> None:
                                    "document"))
     ctx.send(ctx.incoming.chat.id, _("Biểu đồ tỷ lệ dự họp và xếp loại."),
              attachment=Attachment(f"{name}.png", chart_png(s, root, period), "photo"))
+    if period.kind == "year":
+        from handlers.yearsheets import levels_chart_png
+
+        ctx.send(ctx.incoming.chat.id, _("Biểu đồ xếp loại năm {y}.").format(y=period.label),
+                 attachment=Attachment(f"{name}-xep-loai.png", levels_chart_png(
+                     s, root, int(period.first[:4]), ctx.settings), "photo"))
 

@@ -3,6 +3,7 @@
 from models.attempt import CodeAttempt
 from models.attendance import Attendance
 from models.audit import AuditEntry
+from models.fees import FeePayment
 from models.files import StoredFile
 from models.form import FormState
 from models.joinrequest import JoinRequest
@@ -11,6 +12,7 @@ from models.member import Identity, LinkCode, Member, RoleAssignment
 from models.org import ChatBinding, Organisation
 from models.outbox import OutboxMessage, ProcessedUpdate
 from models.parked import ParkedUpdate
+from models.plan import ThematicTopic
 from models.records import (
     CommitteeMeeting,
     DocumentRevision,
@@ -19,6 +21,7 @@ from models.records import (
     MeetingRecord,
     Opinion,
 )
+from models.review import MemberReview, OrgReview
 from models.schedule import ScheduledStep
 from models.score import Score, ScoreItem
 from models.textguard import install as _install_textguard
@@ -33,6 +36,7 @@ __all__ = [
     "CodeAttempt",
     "CommitteeMeeting",
     "DocumentRevision",
+    "FeePayment",
     "FormState",
     "Guest",
     "Identity",
@@ -42,7 +46,9 @@ __all__ = [
     "Meeting",
     "MeetingRecord",
     "Member",
+    "MemberReview",
     "Opinion",
+    "OrgReview",
     "Organisation",
     "OutboxMessage",
     "ParkedUpdate",
@@ -53,4 +59,5 @@ __all__ = [
     "ScoreItem",
     "StoredFile",
     "Task",
+    "ThematicTopic",
 ]

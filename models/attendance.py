@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Index, UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, SQLModel
 
 
 class Rsvp(StrEnum):
@@ -44,25 +44,3 @@ class Attendance(SQLModel, table=True):
     status: str | None = Field(default=None, max_length=16)
     reason: str | None = Field(default=None, max_length=300)
     recorded_at: datetime | None = None
-
-
-def absence_stats(session: Session, *, member_id: int, year: int,
-                  upto: datetime) -> tuple[int, int]:
-    """(unexcused absences in the calendar year, current run of absences of any kind),
-    over the member's recorded meetings up to ``upto``, for the Điều 8 flags."""
-    from models.meeting import Meeting, MeetingStatus
-
-    rows = session.exec(
-        select(Attendance.status, Meeting.period)
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(Attendance.member_id == member_id, Attendance.status.is_not(None),
-               Attendance.status != Presence.EXEMPTED.value,
-               Meeting.status.in_([MeetingStatus.HELD.value, MeetingStatus.NOT_HELD.value]),
-               Meeting.scheduled_at <= upto)
-        .order_by(Meeting.scheduled_at)).all()
-    unexcused = sum(1 for st, period in rows
-                    if st == Presence.UNEXCUSED.value and period.startswith(f"{year:04d}"))
-    run = 0
-    for st, _period in rows:
-        run = run + 1 if st in ABSENT else 0
-    return unexcused, run

@@ -18,6 +18,7 @@ class MeetingKind(StrEnum):
     THEMATIC = "thematic"  # chuyên đề
     EXTRAORDINARY = "extraordinary"  # đột xuất
     COMMITTEE = "committee"  # họp chi ủy
+    FORUM = "forum"  # diễn đàn (1–2 a year in some blocs)
 
 
 class MeetingStatus(StrEnum):

@@ -118,9 +118,11 @@ def _cells_subquery() -> Any:
     (cell_sc, cell_on), (conf_sc, conf_on) = current_score("cell"), current_score("confirmed")
     rating = func.coalesce(conf_sc.rating, cell_sc.rating)
     m = aliased(Meeting)
+    parent = aliased(Organisation, name="parent")
     return (
         select(Organisation.id.label("cell_id"), Organisation.name.label("cell"),
-               Organisation.path.label("path"), Organisation.rubric_id.label("rubric_id"),
+               parent.name.label("parent"), Organisation.path.label("path"),
+               Organisation.rubric_id.label("rubric_id"),
                func.count(m.id).label("meetings"),
                func.sum(case((m.status == "held", 1), else_=0)).label("held"),
                func.sum(case((m.status == "not_held", 1), else_=0)).label("not_held"),
@@ -134,6 +136,7 @@ def _cells_subquery() -> Any:
                *(func.sum(case((rating == band, 1), else_=0)).label(f"r_{band}")
                  for band in BANDS))
         .select_from(Organisation)
+        .outerjoin(parent, parent.id == Organisation.parent_id)
         .outerjoin(m, and_(m.cell_id == Organisation.id, m.period.in_(MONTHS),
                            m.kind == "regular", m.seq == 0, m.status != "cancelled"))
         .outerjoin(att, att.c.meeting_id == m.id)
@@ -141,7 +144,7 @@ def _cells_subquery() -> Any:
         .outerjoin(conf_sc, conf_on(m.id))
         .where(_in_subtree(), Organisation.kind.in_(CELL_KINDS),
                Organisation.active == True)  # noqa: E712
-        .group_by(Organisation.id, Organisation.name, Organisation.path,
+        .group_by(Organisation.id, Organisation.name, parent.name, Organisation.path,
                   Organisation.rubric_id)
         .subquery("cells"))
 
@@ -215,8 +218,10 @@ def ratings(session: Session, root: Organisation, period: Period) -> dict[str, i
 def _meeting_rows_stmt() -> Any:
     att = attendance_by_meeting()
     (cell_sc, cell_on), (conf_sc, conf_on) = current_score("cell"), current_score("confirmed")
+    parent = aliased(Organisation, name="parent")
     return (select(Meeting.id.label("meeting_id"), Organisation.name.label("cell"),
-                   Meeting.kind, Meeting.period, Meeting.scheduled_at, Meeting.status,
+                   parent.name.label("parent"), Meeting.kind, Meeting.period,
+                   Meeting.scheduled_at, Meeting.status,
                    Meeting.started_at, Meeting.ended_at,
                    func.coalesce(att.c.attended, 0).label("attended"),
                    func.coalesce(att.c.due, 0).label("due"),
@@ -224,6 +229,7 @@ def _meeting_rows_stmt() -> Any:
                    cell_sc.total.label("cell_score"), cell_sc.rating.label("cell_rating"),
                    conf_sc.total.label("confirmed_score"))
             .join(Organisation, Organisation.id == Meeting.cell_id)
+            .outerjoin(parent, parent.id == Organisation.parent_id)
             .outerjoin(att, att.c.meeting_id == Meeting.id)
             .outerjoin(cell_sc, cell_on(Meeting.id))
             .outerjoin(conf_sc, conf_on(Meeting.id))
@@ -238,8 +244,9 @@ def meeting_rows(session: Session, root: Organisation, period: Period) -> list[A
 
 @cache
 def _member_rows_stmt(one: bool) -> Any:
+    parent = aliased(Organisation, name="parent")
     q = (select(Member.id.label("member_id"), Member.full_name.label("name"),
-                Organisation.name.label("cell"),
+                Organisation.name.label("cell"), parent.name.label("parent"),
                 func.sum(case((Attendance.status.in_(DUE), 1), else_=0)).label("due"),
                 func.sum(case((Attendance.status.in_(ATTENDED), 1), else_=0)).label("attended"),
                 func.sum(case((Attendance.status == "excused", 1), else_=0)).label("excused"),
@@ -248,9 +255,11 @@ def _member_rows_stmt(one: bool) -> Any:
          .join(Attendance, Attendance.member_id == Member.id)
          .join(Meeting, Meeting.id == Attendance.meeting_id)
          .join(Organisation, Organisation.id == Meeting.cell_id)
+         .outerjoin(parent, parent.id == Organisation.parent_id)
          .where(_in_subtree(), Meeting.period.in_(MONTHS),
                 Meeting.status.in_(("held", "not_held")))
-         .group_by(Member.id, Member.full_name, Organisation.name, Organisation.path)
+         .group_by(Member.id, Member.full_name, Organisation.name, parent.name,
+                   Organisation.path)
          .order_by(Organisation.path, Member.full_name))
     return q.where(Member.id == bindparam("member_id")) if one else q
 
@@ -272,60 +281,16 @@ def months_back(upto: str, n: int) -> tuple[str, ...]:
 
 
 @cache
-def _flagged_stmt(limit: int) -> Any:
-    recent = bindparam("recent", expanding=True)
-    ranked = (
-        select(Attendance.member_id.label("member_id"), Attendance.status.label("status"),
-               func.row_number().over(partition_by=Attendance.member_id,
-                                      order_by=Meeting.scheduled_at.desc()).label("rn"))
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .join(Organisation, Organisation.id == Meeting.cell_id)
-        .where(_in_subtree(), Meeting.status.in_(("held", "not_held")),
-               Meeting.period.in_(recent), Attendance.status.in_(DUE))
-        .subquery("ranked"))
-    streak = (select(ranked.c.member_id,
-                     func.sum(case((ranked.c.status.in_(("excused", "unexcused")), 1),
-                                   else_=0)).label("recent_absent"))
-              .where(ranked.c.rn <= limit).group_by(ranked.c.member_id)
-              .having(func.count() == limit).subquery("streak"))
-    yearly = (select(Attendance.member_id.label("member_id"), func.count().label("unexcused"))
-              .join(Meeting, Meeting.id == Attendance.meeting_id)
-              .join(Organisation, Organisation.id == Meeting.cell_id)
-              .where(_in_subtree(), Attendance.status == "unexcused",
-                     Meeting.period.in_(MONTHS))
-              .group_by(Attendance.member_id).subquery("yearly"))
-    cell = aliased(Organisation)
-    return (select(Member.id.label("member_id"), Member.full_name.label("name"),
-                   cell.name.label("cell"),
-                   func.coalesce(yearly.c.unexcused, 0).label("unexcused"),
-                   func.coalesce(streak.c.recent_absent, 0).label("recent_absent"))
-            .join(cell, cell.id == Member.cell_id)
-            .outerjoin(yearly, yearly.c.member_id == Member.id)
-            .outerjoin(streak, streak.c.member_id == Member.id)
-            .where(Member.active == True,  # noqa: E712
-                   or_(yearly.c.unexcused >= limit, streak.c.recent_absent >= limit))
-            .order_by(cell.path, Member.full_name))
-
-
-def flagged_members(session: Session, root: Organisation, upto: str,
-                    limit: int = 3) -> list[Any]:
-    """Điều 8 flags as of month ``upto`` ("YYYY-MM"): ``limit`` unexcused absences in that
-    calendar year, or the member's last ``limit`` recorded meetings all absences (any kind).
-    The run is looked for in the last six months: a monthly cycle puts the last three
-    meetings there, and the window query stays small at bloc scale."""
-    year_months = tuple(f"{upto[:4]}-{m:02d}" for m in range(1, int(upto[5:7]) + 1))
-    params = _params(root, year_months, recent=list(months_back(upto, 6)))
-    return list(session.execute(_flagged_stmt(limit), params).mappings())
-
-
-@cache
 def _without_thematic_stmt() -> Any:
     thematic = (select(literal(1)).select_from(Meeting)
                 .where(Meeting.cell_id == Organisation.id, Meeting.period.in_(MONTHS),
                        Meeting.status != "cancelled",
                        or_(Meeting.kind == "thematic", Meeting.thematic_part == True))  # noqa: E712
                 .exists())
-    return (select(Organisation.id.label("cell_id"), Organisation.name.label("cell"))
+    parent = aliased(Organisation, name="parent")
+    return (select(Organisation.id.label("cell_id"), Organisation.name.label("cell"),
+                   parent.name.label("parent"))
+            .outerjoin(parent, parent.id == Organisation.parent_id)
             .where(_in_subtree(), Organisation.kind.in_(CELL_KINDS),
                    Organisation.active == True, ~thematic)  # noqa: E712
             .order_by(Organisation.path))

@@ -95,12 +95,26 @@ class Rubric(BaseModel):
     version: str
     title: str
     document: str
+    # The source: a rubric names the document it implements (number, date, issuer), or
+    # says plainly that it is an example; an unsourced file is refused on load.
+    document_number: str = ""
+    document_date: str = ""  # dd/mm/yyyy
+    issuer: str = ""
+    example: bool = False
     total: float = 100
     groups: list[Group]
     bands: list[Band]
     # Tried in order, first that holds wins; the last must hold always. Without rules the
     # year is rated by the band its mean score falls in.
     yearly: list[YearlyRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _sourced(self) -> Rubric:
+        if not self.example and not (self.document_number and self.document_date
+                                     and self.issuer):
+            raise ValueError("a rubric names its source (document_number, document_date, "
+                             "issuer) or sets example = true")
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> Rubric:
@@ -183,8 +197,12 @@ class Rubric(BaseModel):
         return next(b.id for b in self.bands if mean + EPS >= b.min)
 
 
+SOURCE_KEYS = ("document_number", "document_date", "issuer", "example")
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
+    """A rubric that extends another inherits its criteria, never its source."""
+    out = {k: v for k, v in base.items() if k not in SOURCE_KEYS}
     out.update({k: v for k, v in over.items() if k != "extends"})
     return out
 

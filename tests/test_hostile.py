@@ -78,7 +78,8 @@ def test_exports_neutralise_formulas(engine: Engine, settings: Settings,
                 if isinstance(c.value, str):
                     texts.append(c.value)
     assert "'=Đảng bộ cơ sở Độc" in texts
-    assert "'=cmd|' /C calc'!A0" in texts
+    # Cells are shown with their parent (issue 12): the guard still leads the text.
+    assert any(t.startswith("'=cmd|' /C calc'!A0") for t in texts)
     assert "'" + HOSTILE[0] in texts and "'-Trần Thị Trừ" in texts
     lines = data.decode("utf-8-sig").splitlines()
     assert len(lines) == 1 + len(HOSTILE)

@@ -1,0 +1,133 @@
+"""The yearly review: a member's self-assessment, the cell's proposal, the base
+organisation's confirmation; and the cell's own level, proposed and confirmed.
+
+Levels are ids of models/classification.py (htxsnv, httnv, htnv, khtnv). Nothing here
+decides; handlers/review.py checks the conditions and the 20% cap before writing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import UniqueConstraint, and_, bindparam, case, func, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Field, Session, SQLModel
+
+from models.attendance import Attendance
+from models.base import utcnow
+from models.fees import FeePayment
+from models.meeting import Meeting, Task
+from models.member import Member
+from models.org import Organisation
+
+ATTENDED = ("present", "late")
+DUE = ("present", "late", "excused", "unexcused")
+
+
+class MemberReview(SQLModel, table=True):
+    __tablename__ = "member_review"
+    __table_args__ = (UniqueConstraint("member_id", "year", name="uq_member_review_year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    cell_id: int = Field(foreign_key="organisation.id", index=True)
+    year: int
+    self_level: str | None = Field(default=None, max_length=8)
+    self_text: str | None = Field(default=None, max_length=1000)
+    self_at: datetime | None = None
+    disciplined: bool = False  # kỷ luật trong năm, entered by the secretary
+    proposed_level: str | None = Field(default=None, max_length=8)
+    proposed_by: int | None = Field(default=None, foreign_key="member.id")
+    proposed_at: datetime | None = None
+    confirmed_level: str | None = Field(default=None, max_length=8)
+    confirmed_by: int | None = Field(default=None, foreign_key="member.id")
+    confirmed_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class OrgReview(SQLModel, table=True):
+    __tablename__ = "org_review"
+    __table_args__ = (UniqueConstraint("org_id", "year", name="uq_org_review_year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    year: int
+    proposed_level: str | None = Field(default=None, max_length=8)
+    proposed_by: int | None = Field(default=None, foreign_key="member.id")
+    confirmed_level: str | None = Field(default=None, max_length=8)
+    confirmed_by: int | None = Field(default=None, foreign_key="member.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+def member_review(session: Session, *, member: Member, year: int) -> MemberReview:
+    from sqlmodel import select as sm_select
+
+    row = session.exec(sm_select(MemberReview).where(MemberReview.member_id == member.id,
+                                                     MemberReview.year == year)).first()
+    return row or MemberReview(member_id=member.id or 0, cell_id=member.cell_id or 0, year=year)
+
+
+def org_review(session: Session, *, org_id: int, year: int) -> OrgReview:
+    from sqlmodel import select as sm_select
+
+    row = session.exec(sm_select(OrgReview).where(OrgReview.org_id == org_id,
+                                                  OrgReview.year == year)).first()
+    return row or OrgReview(org_id=org_id, year=year)
+
+
+@cache
+def _record_stmt() -> Any:
+    months = bindparam("months", expanding=True)
+    att = (select(Attendance.member_id.label("member_id"),
+                  func.sum(case((Attendance.status.in_(DUE), 1), else_=0)).label("due"),
+                  func.sum(case((Attendance.status.in_(ATTENDED), 1), else_=0))
+                  .label("attended"),
+                  func.sum(case((Attendance.status == "unexcused", 1), else_=0))
+                  .label("unexcused"))
+           .join(Meeting, Meeting.id == Attendance.meeting_id)
+           .where(Meeting.period.in_(months), Meeting.status.in_(("held", "not_held")))
+           .group_by(Attendance.member_id).subquery("att"))
+    fees = (select(FeePayment.member_id.label("member_id"),
+                   func.sum(case((FeePayment.paid == False, 1), else_=0))  # noqa: E712
+                   .label("unpaid"),
+                   func.sum(FeePayment.amount).label("paid_amount"))
+            .where(FeePayment.period.in_(months))
+            .group_by(FeePayment.member_id).subquery("fees"))
+    tasks = (select(Task.assignee_id.label("member_id"),
+                    func.count().label("tasks"),
+                    func.sum(case((Task.status == "done", 1), else_=0)).label("done"))
+             .join(Meeting, Meeting.id == Task.meeting_id)
+             .where(Meeting.period.in_(months), Task.status != "dropped")
+             .group_by(Task.assignee_id).subquery("tasks"))
+    cell, parent = aliased(Organisation, name="cell"), aliased(Organisation, name="parent")
+    rv = aliased(MemberReview, name="rv")
+    return (select(Member.id.label("member_id"), Member.full_name.label("name"),
+                   cell.id.label("cell_id"), cell.name.label("cell"),
+                   parent.name.label("parent"),
+                   func.coalesce(att.c.due, 0).label("due"),
+                   func.coalesce(att.c.attended, 0).label("attended"),
+                   func.coalesce(att.c.unexcused, 0).label("unexcused"),
+                   func.coalesce(fees.c.unpaid, 0).label("unpaid"),
+                   func.coalesce(fees.c.paid_amount, 0).label("paid_amount"),
+                   func.coalesce(tasks.c.tasks, 0).label("tasks"),
+                   func.coalesce(tasks.c.done, 0).label("tasks_done"),
+                   func.coalesce(rv.disciplined, False).label("disciplined"),
+                   rv.self_level, rv.proposed_level, rv.confirmed_level)
+            .join(cell, cell.id == Member.cell_id)
+            .outerjoin(parent, parent.id == cell.parent_id)
+            .outerjoin(att, att.c.member_id == Member.id)
+            .outerjoin(fees, fees.c.member_id == Member.id)
+            .outerjoin(tasks, tasks.c.member_id == Member.id)
+            .outerjoin(rv, and_(rv.member_id == Member.id, rv.year == bindparam("year")))
+            .where(cell.path.like(bindparam("prefix")), Member.active == True)  # noqa: E712
+            .order_by(cell.path, Member.id))
+
+
+def year_record(session: Session, root: Organisation, year: int) -> list[dict[str, Any]]:
+    """Per active member of the subtree: the year's attendance, unexcused absences, unpaid
+    months, fees paid, tasks done and their review so far (one statement, GROUP BY parts)."""
+    params = {"prefix": root.path + "%", "year": year,
+              "months": [f"{year:04d}-{m:02d}" for m in range(1, 13)]}
+    return [dict(r) for r in session.execute(_record_stmt(), params).mappings()]

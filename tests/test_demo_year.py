@@ -1,0 +1,20 @@
+"""`chibot demo --year`: a year of one cell at speed, through the bot, ending with the
+year's classification summary."""
+
+from bot.config import Settings
+from bot.demo_year import run_year_demo
+
+
+async def test_demo_plays_a_whole_year(settings: Settings) -> None:
+    lines: list[str] = []
+    result = await run_year_demo(settings, write=lines.append)
+    transcript = "\n".join(lines)
+    months = [ln for ln in lines if ln.startswith("Tháng ")]
+    assert len(months) == 12 and all("Điểm chi bộ chấm" in m for m in months)
+    assert "Tháng 07/2026" in months[6] and "1 chưa đóng" in months[6]
+    assert "cần lưu ý" in transcript and "Đề nghị chi bộ nhắc nhở riêng" in transcript
+    assert "xóa tên" not in transcript  # nobody reaches three of one kind
+    assert "=== Tổng kết năm: xếp loại ===" in transcript
+    assert "Chi bộ Phòng Quản lý ngân sách — Đảng bộ Sở Tài chính: chất lượng sinh hoạt " \
+        "Tốt; xếp loại Hoàn thành tốt nhiệm vụ (đã duyệt)" in transcript
+    assert "Đảng viên hoàn thành tốt nhiệm vụ trở lên" in result["lines"][-1]  # type: ignore[index]
