@@ -57,7 +57,8 @@ def test_csv_uses_semicolons_and_decimal_comma_by_default(month: App) -> None:
     rows = list(csv.reader(io.StringIO(vi), delimiter=";"))
     assert all(len(r) == len(rows[0]) for r in rows)  # one field per column: no stray ';'
     vp = next(r for r in rows[1:] if r[7] == "92,0")  # VP (Tài chính): 7 of 9, 92 points
-    assert rows[0][5] == "Tỷ lệ dự họp" and vp[0] == "Chi bộ Văn phòng Sở — Đảng bộ Sở Tài chính" and vp[5] == "0,7778"
+    assert rows[0][5] == "Tỷ lệ dự họp" and vp[5] == "0,7778"
+    assert vp[0] == "Chi bộ Văn phòng Sở — Đảng bộ Sở Tài chính"
     rows = list(csv.reader(io.StringIO(intl), delimiter=","))
     assert all(len(r) == len(rows[0]) for r in rows)
     vp = next(r for r in rows[1:] if r[7] == "92.0")
