@@ -65,7 +65,7 @@ FROM cells
 """
 
 HAND_MEMBERS = """
-SELECT mb.id, mb.full_name, o.name,
+SELECT mb.id, mb.full_name, o.name, po.name,
        SUM(CASE WHEN a.status IN ('present','late','excused','unexcused') THEN 1 ELSE 0 END),
        SUM(CASE WHEN a.status IN ('present','late') THEN 1 ELSE 0 END),
        SUM(CASE WHEN a.status = 'excused' THEN 1 ELSE 0 END),
@@ -74,8 +74,9 @@ FROM member mb
 JOIN attendance a ON a.member_id = mb.id
 JOIN meeting m ON m.id = a.meeting_id
 JOIN organisation o ON o.id = m.cell_id
+LEFT JOIN organisation po ON po.id = o.parent_id
 WHERE o.path LIKE :prefix AND m.period IN ({periods}) AND m.status IN ('held','not_held')
-GROUP BY mb.id, mb.full_name, o.name, o.path ORDER BY o.path, mb.full_name
+GROUP BY mb.id, mb.full_name, o.name, po.name, o.path ORDER BY o.path, mb.full_name
 """
 
 

@@ -13,17 +13,16 @@ from typing import Any
 
 from bot.i18n import N_, _, use_locale
 from handlers import forms
-from handlers.access import can_read_cell, leads_cell, oversees
-from handlers.cellform import actor_cell, meeting_label
+from handlers.access import leads_cell, oversees
+from handlers.cellform import meeting_label
 from handlers.context import Ctx
 from handlers.notify import send_private
 from handlers.records_store import (
     correction_open,
-    final_minutes,
     minutes_filename,
-    period_arg,
     prefill,
     render_minutes,
+    requested_meetings,
     send_stored,
     store_document,
 )
@@ -96,25 +95,11 @@ def confirm(ctx: Ctx, m: Meeting, revision: str) -> None:
 @command("bienban", "getminutes", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Lấy biên bản chính thức của buổi sinh hoạt: /bienban [kỳ hoặc số buổi]"))
 def fetch(ctx: Ctx, args: list[str], rest: str) -> None:
-    s = ctx.session
-    meeting: Meeting | None = None
-    if len(args) == 1 and args[0].isascii() and args[0].isdigit() and len(args[0]) < 7:
-        meeting = ctx.by_id(Meeting, args[0])
-        cell = s.get(Organisation, meeting.cell_id) if meeting else None
-        if meeting is None or cell is None or not can_read_cell(s, ctx.actor, cell):
-            ctx.deny("minutes of another cell")
-            return
-        found = [meeting] if record_of(s, meeting.id or 0) else []
-    else:
-        cell = actor_cell(ctx)
-        if cell is None or not can_read_cell(s, ctx.actor, cell):
-            ctx.deny("minutes: no cell")
-            return
-        period = period_arg(ctx, args, cell.timezone)
-        if period is None:
-            ctx.reply(_("Kỳ không hợp lệ. Ví dụ: /bienban 11/2026 hoặc /bienban SỐ_BUỔI."))
-            return
-        found = final_minutes(s, cell.id or 0, period)
+    asked = requested_meetings(ctx, args, "minutes",
+                               "/bienban 11/2026 hoặc /bienban SỐ_BUỔI.")
+    if asked is None:
+        return
+    found = [m for m in asked[1] if record_of(ctx.session, m.id or 0)]
     sent = 0
     for m in found:
         sent += send_stored(ctx, m, DocType.MINUTES.value, _("Biên bản {meeting}").format(

@@ -11,7 +11,8 @@ from sqlmodel import Session, delete, select
 
 from bot.i18n import _, use_locale
 from bot.platforms.base import Attachment
-from handlers.cellform import meeting_label
+from handlers.access import can_read_cell
+from handlers.cellform import actor_cell, meeting_label
 from handlers.context import Ctx, buttons
 from handlers.delivery import to_member
 from handlers.doctext import minutes_text
@@ -144,6 +145,29 @@ def send_stored(ctx: Ctx, m: Meeting, doc_type: str, caption: str) -> bool:
         return False
     ctx.send(ctx.incoming.chat.id, caption, attachment=Attachment(f.filename, f.data))
     return True
+
+
+def requested_meetings(ctx: Ctx, args: list[str], what: str,
+                       example: str) -> tuple[Organisation, list[Meeting]] | None:
+    """The meetings a document request names: one by its number, or the cell's meetings
+    with final minutes in a period (default this month). None once refused or answered."""
+    s = ctx.session
+    if len(args) == 1 and args[0].isascii() and args[0].isdigit() and len(args[0]) < 7:
+        m = ctx.by_id(Meeting, args[0])
+        cell = s.get(Organisation, m.cell_id) if m else None
+        if m is None or cell is None or not can_read_cell(s, ctx.actor, cell):
+            ctx.deny(f"{what} of another cell")
+            return None
+        return cell, [m]
+    cell = actor_cell(ctx)
+    if cell is None or not can_read_cell(s, ctx.actor, cell):
+        ctx.deny(f"{what}: no cell")
+        return None
+    period = period_arg(ctx, args, cell.timezone)
+    if period is None:
+        ctx.reply(_("Kỳ không hợp lệ. Ví dụ: {example}").format(example=example))
+        return None
+    return cell, final_minutes(s, cell.id or 0, period)
 
 
 def period_arg(ctx: Ctx, args: list[str], tz: str) -> str | None:

@@ -9,14 +9,14 @@ import logging
 from sqlmodel import Session
 
 from bot.i18n import N_, _, to_local, use_locale
-from handlers.access import can_read_cell, leads_cell
-from handlers.cellform import actor_cell, meeting_label
+from handlers.access import leads_cell
+from handlers.cellform import meeting_label
 from handlers.context import Ctx
 from handlers.delivery import to_groups, to_member
 from handlers.doctext import resolution_text
 from handlers.documents import resolution_docx, resolution_number
 from handlers.records_data import current_score, resolution_data
-from handlers.records_store import final_minutes, period_arg, send_stored, store_document
+from handlers.records_store import requested_meetings, send_stored, store_document
 from handlers.router import Where, Who, command
 from models.audit import audit
 from models.meeting import Meeting
@@ -91,24 +91,11 @@ def send_resolution(s: Session, m: Meeting, cell: Organisation, filename: str, d
 @command("nghiquyet", "resolution", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Nghị quyết của buổi sinh hoạt: /nghiquyet [kỳ hoặc số buổi]"))
 def resolution_cmd(ctx: Ctx, args: list[str], rest: str) -> None:
-    s = ctx.session
-    if len(args) == 1 and args[0].isascii() and args[0].isdigit() and len(args[0]) < 7:
-        m = ctx.by_id(Meeting, args[0])
-        cell = s.get(Organisation, m.cell_id) if m else None
-        if m is None or cell is None or not can_read_cell(s, ctx.actor, cell):
-            ctx.deny("resolution of another cell")
-            return
-        meetings = [m]
-    else:
-        cell = actor_cell(ctx)
-        if cell is None or not can_read_cell(s, ctx.actor, cell):
-            ctx.deny("resolution: no cell")
-            return
-        period = period_arg(ctx, args, cell.timezone)
-        if period is None:
-            ctx.reply(_("Kỳ không hợp lệ. Ví dụ: /nghiquyet 11/2026 hoặc /nghiquyet SỐ_BUỔI."))
-            return
-        meetings = final_minutes(s, cell.id or 0, period)
+    asked = requested_meetings(ctx, args, "resolution",
+                               "/nghiquyet 11/2026 hoặc /nghiquyet SỐ_BUỔI.")
+    if asked is None:
+        return
+    cell, meetings = asked
     sent = 0
     for m in meetings:
         if send_stored(ctx, m, DocType.RESOLUTION.value, _("Nghị quyết {meeting}").format(
