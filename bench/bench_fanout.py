@@ -31,9 +31,9 @@ from sqlmodel import Session  # noqa: E402
 from bench.looplag import LoopLag  # noqa: E402
 from bot.benchseed import seed  # noqa: E402
 from bot.config import TelegramSettings, load_settings  # noqa: E402
-from bot.outbox import OutboxSender  # noqa: E402
 from bot.platforms.base import Capabilities  # noqa: E402
 from bot.platforms.telegram import TelegramAdapter  # noqa: E402
+from bot.sender import OutboxSender  # noqa: E402
 from handlers.cycle import materialise, sweep  # noqa: E402
 from models.db import make_engine, migrate  # noqa: E402
 from models.member import Identity, Member  # noqa: E402

@@ -12,8 +12,8 @@ import handlers  # noqa: F401  (registers every story)
 from bot import i18n
 from bot.config import Settings
 from bot.intake import UpdateIntake
-from bot.outbox import OutboxSender
 from bot.platforms.base import Incoming, Messenger
+from bot.sender import OutboxSender
 from handlers.router import Router, command_menu
 from models.base import utcnow
 from models.db import make_engine, migrate

@@ -12,9 +12,10 @@ from sqlmodel import Session, select
 
 from bot.app import App
 from bot.config import OutboxSettings, TelegramSettings
-from bot.outbox import OutboxSender, enqueue
+from bot.outbox import enqueue
 from bot.platforms.base import Outgoing
 from bot.platforms.telegram import TelegramAdapter
+from bot.sender import OutboxSender
 from handlers.cycle import materialise
 from models.member import Identity, Member
 from models.org import ChatBinding, Organisation

@@ -4,8 +4,9 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from bot.config import OutboxSettings
-from bot.outbox import OutboxSender, enqueue
+from bot.outbox import enqueue
 from bot.platforms.base import Attachment, Button, Outgoing, SendError
+from bot.sender import OutboxSender
 from models.outbox import OutboxMessage, OutboxStatus
 from tests.helpers import FakeClock, RecordingMessenger
 

@@ -14,9 +14,10 @@ from sqlmodel import Session, select
 
 from bot.config import OutboxSettings
 from bot.intake import DatabaseUnavailable, UpdateIntake
-from bot.outbox import OutboxSender, enqueue
+from bot.outbox import enqueue
 from bot.pglisten import start_pg_listener
 from bot.platforms.base import Chat, Incoming, Outgoing, Sender
+from bot.sender import OutboxSender
 from models.dberrors import DbHealth, is_transient
 from models.parked import ParkedUpdate
 from tests.helpers import Driver, FakeClock, RecordingMessenger

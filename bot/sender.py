@@ -1,0 +1,393 @@
+"""The outbox sender: claims due rows, paces and sends them, records the outcome.
+
+Delivery policy (DESIGN.md flow 2): claim (status ``sending`` + claim time), call the
+API, mark ``sent``. A row left in ``sending`` by a crash is re-queued after the lease, so
+every message goes out at least once and a duplicate is only possible for a send that
+was in flight at the crash.
+"""
+
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, exists, func, select, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from bot import delivery
+from bot.config import OutboxSettings
+from bot.outbox import (
+    add_wake_listener,
+    remove_wake_listener,
+    to_outgoing,
+)
+from bot.pglisten import start_pg_listener
+from bot.platforms.base import (
+    Messenger,
+    SendError,
+)
+from bot.ratelimit import PlatformPacer
+from models.base import utcnow
+from models.dberrors import DbHealth, is_transient
+from models.dberrors import backoff as dbbackoff
+from models.files import StoredFile
+from models.outbox import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@cache
+def _heads_stmt():  # type: ignore[no-untyped-def]
+    """Built once, with bind parameters: building it cost more than running it."""
+    earlier = aliased(OutboxMessage)
+    busy = (
+        select(earlier.id)
+        .where(earlier.platform == OutboxMessage.platform,
+               earlier.chat_id == OutboxMessage.chat_id,
+               earlier.id < OutboxMessage.id,
+               earlier.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]))
+    )
+    return (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING.value,
+               OutboxMessage.next_attempt_at <= bindparam("now"),
+               OutboxMessage.platform.in_(bindparam("platforms", expanding=True)),
+               ~exists(busy))
+        .order_by(OutboxMessage.id)
+        .limit(bindparam("limit"))
+    )
+
+
+@cache
+def _heads_locking_stmt():  # type: ignore[no-untyped-def]
+    """PostgreSQL: several senders share the queue; each skips rows another has locked."""
+    return _heads_stmt().with_for_update(skip_locked=True, of=OutboxMessage)
+
+
+def backoff(attempts: int) -> float:
+    return float(min(2 ** max(attempts - 1, 0), 300))
+
+
+@cache
+def _claim_stmt():  # type: ignore[no-untyped-def]
+    return (update(OutboxMessage)
+            .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)),
+                   OutboxMessage.status == OutboxStatus.PENDING.value)
+            .values(status=OutboxStatus.SENDING.value, claimed_at=bindparam("now"))
+            .returning(OutboxMessage.id))
+
+
+@cache
+def _sent_stmt():  # type: ignore[no-untyped-def]
+    """One executemany per batch of delivered rows (bind parameter names avoid the
+    column names, which SQLAlchemy reserves for the SET clause)."""
+    return (update(OutboxMessage.__table__)  # type: ignore[attr-defined]
+            .where(OutboxMessage.__table__.c.id == bindparam("b_id"))  # type: ignore[attr-defined]
+            .values(status=OutboxStatus.SENT.value, sent_at=bindparam("b_sent_at"),
+                    platform_message_id=bindparam("b_ref"), attempts=bindparam("b_attempts")))
+
+
+@cache
+def _failed_stmt():  # type: ignore[no-untyped-def]
+    return (update(OutboxMessage.__table__)  # type: ignore[attr-defined]
+            .where(OutboxMessage.__table__.c.id == bindparam("b_id"))  # type: ignore[attr-defined]
+            .values(status=bindparam("b_status"), attempts=bindparam("b_attempts"),
+                    last_error=bindparam("b_error"), next_attempt_at=bindparam("b_next")))
+
+
+@cache
+def _next_due_stmt():  # type: ignore[no-untyped-def]
+    return (select(func.min(OutboxMessage.next_attempt_at))
+            .where(OutboxMessage.status == OutboxStatus.PENDING.value,
+                   OutboxMessage.platform.in_(bindparam("platforms", expanding=True))))
+
+
+class OutboxSender:
+    """Delivers the outbox. Database work runs in worker threads (the event loop only
+    awaits); results are written in batches; any database error is survived: transient
+    ones are retried with backoff, logged once per outage (``DbHealth``)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        messengers: Mapping[str, Messenger],
+        settings: OutboxSettings | None = None,
+        clock: Clock = utcnow,
+        concurrency: int = 32,
+        health: DbHealth | None = None,
+    ) -> None:
+        self.engine = engine
+        self.messengers = dict(messengers)
+        self.settings = settings or OutboxSettings()
+        self.clock = clock
+        self.concurrency = concurrency
+        self.health = health or DbHealth()
+        self.pacers = {p: PlatformPacer(m.capabilities) for p, m in self.messengers.items()}
+        self.sent_count = 0
+        # Outcomes of finished sends not yet written: (row id, sent?, parameters).
+        self._results: list[tuple[bool, dict[str, Any]]] = []
+        self._paced_wait_s: float | None = None
+        self.idle = False  # waiting for a wake-up or the fallback poll (tests, metrics)
+        self._wake: asyncio.Event | None = None  # set by an enqueue while run() runs
+
+    # -- claiming ---------------------------------------------------------------
+    def recover_stale(self) -> int:
+        """Re-queue rows a crashed sender left in ``sending`` longer than the lease."""
+        cutoff = self.clock() - timedelta(seconds=self.settings.lease_seconds)
+        with Session(self.engine) as s:
+            res = s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.SENDING.value,
+                       OutboxMessage.claimed_at < cutoff)
+                .values(status=OutboxStatus.PENDING.value)
+            )
+            s.commit()
+        if res.rowcount:
+            log.warning("re-queued %d outbox rows left in sending", res.rowcount)
+        return res.rowcount
+
+    def _heads(self, limit: int):  # type: ignore[no-untyped-def]
+        """The oldest due row of each chat whose earlier rows are all delivered."""
+        return _heads_stmt(), {"now": self.clock(), "platforms": list(self.messengers),
+                               "limit": limit}
+
+    def claim(self, limit: int) -> list[OutboxMessage]:
+        """Claim due chat heads whose chats the pacer lets through now (blocking: call it
+        from a worker thread). Remembers how long until a held-back head is let through."""
+        now = self.clock()
+        q, params = self._heads(limit * 4)
+        with Session(self.engine, expire_on_commit=False) as s:
+            if s.get_bind().dialect.name == "postgresql":
+                q = _heads_locking_stmt()
+            heads = list(s.scalars(q, params))
+            rows = [r for r in heads if self.pacers[r.platform].chat_ready(r.chat_id)][:limit]
+            taken = {r.id for r in rows}
+            held = [self.pacers[r.platform].wait_for(r.chat_id) for r in heads
+                    if r.id not in taken]
+            self._paced_wait_s = min(held) if held else None
+            if not rows:
+                s.rollback()
+                return []
+            # RETURNING names exactly the rows this sender got when another one races.
+            mine = set(s.scalars(_claim_stmt(), {"ids": [r.id for r in rows], "now": now}))
+            s.commit()
+        return [r for r in rows if r.id in mine]
+
+    # -- sending ----------------------------------------------------------------
+    async def _deliver(self, row: OutboxMessage) -> None:
+        messenger = self.messengers[row.platform]
+        pacer = self.pacers[row.platform]
+        try:
+            data = None
+            file_id = (row.payload.get("attachment") or {}).get("file_id")
+            if file_id is not None:  # read in a worker thread, off the event loop
+                data = await asyncio.to_thread(self._stored_file, int(file_id))
+            out = to_outgoing(row, lambda _id: data)
+        except LookupError as exc:
+            await self._fail(row, SendError(str(exc), transient=False), pacer)
+            return
+        if not out.answer_only:  # a button answer goes at once (Telegram's window is short)
+            await pacer.acquire(row.chat_id, bool(row.payload.get("group")))
+        try:
+            ref = await messenger.send(out)
+        except SendError as exc:
+            await self._fail(row, exc, pacer)
+            return
+        except Exception as exc:  # an adapter bug or network oddity: retry, log loudly
+            log.exception("outbox %s: unexpected send error", row.id)
+            await self._fail(row, SendError(repr(exc), transient=True), pacer)
+            return
+        self._results.append((True, {"b_id": row.id, "b_sent_at": self.clock(),
+                                     "b_ref": ref.message_id, "b_attempts": row.attempts + 1}))
+        self.sent_count += 1
+
+    def _stored_file(self, file_id: int) -> bytes | None:
+        with Session(self.engine) as s:
+            f = s.get(StoredFile, file_id)
+            return f.data if f is not None else None
+
+    async def _fail(self, row: OutboxMessage, exc: SendError, pacer: PlatformPacer) -> None:
+        """Migrated, blocked, expired, quota: ``bot/delivery.py`` settles them (in a worker
+        thread); any other failure, or the database unavailable, by the rule below."""
+        try:
+            if await asyncio.to_thread(delivery.settle, self.engine, row, exc, self.clock()):
+                return
+        except Exception as db_exc:
+            if not is_transient(db_exc):
+                raise
+            self.health.failed("outbox", db_exc)
+        self._failed(row, exc, pacer)
+
+    def _failed(self, row: OutboxMessage, exc: SendError, pacer: PlatformPacer) -> None:
+        attempts = row.attempts + 1
+        # Flood control (429 with retry_after) means "wait", not "broken": it never makes a
+        # message fail for good, however often it comes.
+        permanent = not exc.transient or (
+            exc.retry_after is None and attempts >= self.settings.max_attempts)
+        delay = exc.retry_after if exc.retry_after is not None else backoff(attempts)
+        if exc.retry_after:
+            pacer.delay_chat(row.chat_id, exc.retry_after)
+        if permanent:
+            status = OutboxStatus.FAILED.value
+            log.error("outbox %s to %s:%s failed for good: %s", row.id, row.platform,
+                      row.chat_id, exc)
+        else:
+            status = OutboxStatus.PENDING.value
+            log.warning("outbox %s: attempt %d failed (%s); retry in %.1fs", row.id,
+                        attempts, exc, delay)
+        self._results.append((False, {
+            "b_id": row.id, "b_status": status, "b_attempts": attempts,
+            "b_error": str(exc)[:500],
+            "b_next": row.next_attempt_at if permanent
+            else self.clock() + timedelta(seconds=delay)}))
+
+    def flush(self) -> int:
+        """Write the outcomes of finished sends in one transaction (blocking). On a
+        database error they stay buffered and the next flush writes them."""
+        if not self._results:
+            return 0
+        batch = list(self._results)
+        sent = [p for ok, p in batch if ok]
+        failed = [p for ok, p in batch if not ok]
+        with self.engine.begin() as conn:
+            if sent:
+                conn.execute(_sent_stmt(), sent)
+            if failed:
+                conn.execute(_failed_stmt(), failed)
+        del self._results[:len(batch)]
+        return len(batch)
+
+    async def _flush(self) -> None:
+        if self._results:
+            await asyncio.to_thread(self.flush)
+
+    async def pump(self, stop: asyncio.Event | None = None) -> int:
+        """Keep up to ``concurrency`` sends in flight, claiming more as each one ends, so
+        the pacer, not a batch boundary, sets the pace. Returns when nothing is due (or
+        when ``stop`` is set) with the number of rows handled. Raises on a database error
+        once the sends in flight have finished (their outcomes stay buffered)."""
+        in_flight: set[asyncio.Task[None]] = set()
+        total = 0
+        try:
+            while stop is None or not stop.is_set():
+                # Refill in chunks: one claim query per half of the window, not per send;
+                # the outcomes so far are written in the same trip to the worker thread.
+                if len(in_flight) <= self.concurrency // 2:
+                    await self._flush()
+                    rows = await asyncio.to_thread(self.claim,
+                                                   self.concurrency - len(in_flight))
+                    for row in rows:
+                        in_flight.add(asyncio.create_task(self._deliver(row)))
+                if not in_flight:
+                    wait = self._paced_wait_s
+                    if wait is None:
+                        break
+                    # A button answer queued meanwhile must not wait for a group: an
+                    # enqueue wakes this sleep too.
+                    await self._sleep_or_wake(max(wait, 0.001))
+                    continue
+                done, in_flight = await asyncio.wait(in_flight,
+                                                     return_when=asyncio.FIRST_COMPLETED)
+                total += len(done)
+        finally:
+            if in_flight:  # claimed sends are finished, not abandoned in "sending"
+                await asyncio.gather(*in_flight, return_exceptions=True)
+                total += len(in_flight)
+        await self._flush()
+        return total
+
+    async def _sleep_or_wake(self, seconds: float) -> None:
+        if self._wake is None:  # drain() outside run(): nothing can wake it
+            await asyncio.sleep(min(seconds, 0.5))
+            return
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+    async def drain(self) -> int:
+        """Send until nothing is due now; returns rows handled."""
+        return await self.pump()
+
+    def next_due_in(self) -> float | None:
+        """Seconds until the earliest pending row is due (blocking); None if none."""
+        with self.engine.connect() as conn:
+            when = conn.execute(_next_due_stmt(), {"platforms": list(self.messengers)}
+                                ).scalar_one_or_none()
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return (when - self.clock()).total_seconds()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop``: woken on enqueue (in this process, or by PostgreSQL's
+        NOTIFY from another), otherwise polling every ``poll_seconds`` as a fallback.
+        Never raises on a database error."""
+        loop = asyncio.get_running_loop()
+        wake = self._wake = asyncio.Event()
+
+        def poke() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closing
+                loop.call_soon_threadsafe(wake.set)
+
+        add_wake_listener(poke)
+        listener = start_pg_listener(self.engine, poke)
+        last_recovery = -float("inf")
+        outage = 0
+        try:
+            while not stop.is_set():
+                wake.clear()
+                try:
+                    await self._flush()
+                    if time.monotonic() - last_recovery > self.settings.lease_seconds:
+                        await asyncio.to_thread(self.recover_stale)  # also a dead sender's
+                        last_recovery = time.monotonic()
+                    n = await self.pump(stop)
+                    idle = None if n else await asyncio.to_thread(self.next_due_in)
+                    if n:  # rows were claimed and written: writes work again
+                        self.health.ok()
+                    outage = 0
+                except Exception as exc:
+                    if is_transient(exc):
+                        outage += 1
+                        self.health.failed("outbox", exc)
+                    else:
+                        outage = 1
+                        log.exception("outbox sweep failed")
+                    await _wait_either(stop, wake, dbbackoff(outage))
+                    continue
+                if n:
+                    continue
+                timeout = self.settings.poll_seconds
+                if idle is not None:
+                    timeout = min(timeout, max(idle, 0.01))
+                self.idle = True
+                await _wait_either(stop, wake, timeout)
+                self.idle = False
+        finally:
+            self._wake = None
+            remove_wake_listener(poke)
+            if listener is not None:
+                listener.close()
+            with contextlib.suppress(Exception):
+                await self._flush()
+
+
+async def _wait_either(stop: asyncio.Event, wake: asyncio.Event, timeout: float) -> None:
+    """Sleep until ``stop`` or ``wake`` is set, at most ``timeout`` seconds."""
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
