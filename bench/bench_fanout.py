@@ -33,6 +33,7 @@ from bot.benchseed import seed  # noqa: E402
 from bot.config import TelegramSettings, load_settings  # noqa: E402
 from bot.platforms.base import Capabilities  # noqa: E402
 from bot.platforms.telegram import TelegramAdapter  # noqa: E402
+from bot.runner import freeze_heap  # noqa: E402
 from bot.sender import OutboxSender  # noqa: E402
 from handlers.cycle import materialise, sweep  # noqa: E402
 from models.db import make_engine, migrate  # noqa: E402
@@ -95,6 +96,7 @@ async def deliver(url: str, base: str) -> tuple[int, float, float, float]:
     adapter = TelegramAdapter(TelegramSettings(token="123456:TEST-token", base_url=base),
                               _no_updates, capabilities=caps)
     await adapter.start()
+    freeze_heap()  # as `chibot run` does once started
     start_clock = MEETING + timedelta(days=5)
     lag = LoopLag().start()
     t0, cpu0 = time.monotonic(), time.process_time()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 
@@ -46,6 +47,15 @@ async def start_adapters(app: App, adapters: list[Adapter]) -> list[Adapter]:
     return started
 
 
+def freeze_heap() -> None:
+    """What start-up built (modules, mappers, compiled statements, PTB's classes) lives
+    as long as the process: take it out of the collector's sight, so that a full
+    collection walks only what the work creates. On the fan-out bench a full pass over
+    the start-up heap took 57–88 ms, all of it blocking the event loop."""
+    gc.collect()
+    gc.freeze()
+
+
 async def _run_one(adapter: Adapter, stop: asyncio.Event, alive: set[str]) -> None:
     try:
         await adapter.run(stop)
@@ -78,6 +88,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         return 1
     cycle = CycleRunner(app.engine, settings, app.clock, health=app.health)
     cycle.start()
+    freeze_heap()
     alive = {a.platform for a in started}
     try:
         await asyncio.gather(app.sender.run(stop),

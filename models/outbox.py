@@ -22,7 +22,9 @@ class OutboxStatus(StrEnum):
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # The sender reads the queue in id order (chat heads, oldest first): with this index
+        # it stops after the first LIMIT heads instead of sorting every due row per claim.
+        Index("ix_outbox_queue", "status", "id"),
         Index("ix_outbox_chat", "platform", "chat_id", "status", "id"),
     )
 

@@ -64,6 +64,7 @@ from bot.platforms.base import (
 )
 from bot.platforms.download import download_bounded
 from bot.platforms.telegram_errors import conflict_advice, send_error
+from bot.platforms.telegram_http import AiohttpRequest, call
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +92,10 @@ class TelegramAdapter:
             group_per_minute=19, private_per_second=1)  # 95% of Telegram's limits
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder().token(settings.token).base_url(settings.base_url)
-            .base_file_url(settings.file_url).updater(None).connect_timeout(10)
-            .read_timeout(read_timeout).write_timeout(30).pool_timeout(10)
-            .get_updates_read_timeout(poll_timeout + 10).build())
+            .base_file_url(settings.file_url).updater(None)
+            .request(AiohttpRequest(read_timeout=read_timeout))
+            .get_updates_request(AiohttpRequest(pool_size=1, read_timeout=poll_timeout + 10))
+            .build())
         self.bot: Bot = self.application.bot
         self.username = settings.bot_username
         self.bot_id = 0
@@ -356,8 +358,8 @@ class TelegramAdapter:
             return SentRef("join")
         if out.answer_callback:  # rows queued before answers went on their own
             await self._answer(out)
-        markup = _markup(out.buttons)
         if out.attachment is not None:
+            markup = _markup(out.buttons)
             att = out.attachment
             file = InputFile(io.BytesIO(att.data), filename=att.filename)
             caption = html.escape(out.text[:CAPTION]) if out.text else None
@@ -371,11 +373,11 @@ class TelegramAdapter:
         parts = _parts(out.text)
         msg_id = ""
         for i, part in enumerate(parts):
-            msg = await self.bot.send_message(
-                chat_id, part, parse_mode="HTML",
-                reply_markup=markup if i == len(parts) - 1 else None,
-                disable_web_page_preview=True)
-            msg_id = str(msg.message_id)
+            sent = await call(self.bot, "sendMessage", {
+                "chat_id": chat_id, "text": part, "parse_mode": "HTML",
+                "link_preview_options": {"is_disabled": True},
+                "reply_markup": _markup_json(out.buttons) if i == len(parts) - 1 else None})
+            msg_id = str(sent["message_id"])
         return SentRef(msg_id)
 
     async def _answer_quietly(self, callback_id: str) -> None:
@@ -408,6 +410,14 @@ def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
         return None
     return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data)
                                   for b in row] for row in buttons])
+
+
+def _markup_json(buttons: Keyboard) -> dict[str, Any] | None:
+    """The same keyboard as the Bot API's JSON, for calls made without PTB objects."""
+    if not buttons:
+        return None
+    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data} for b in row]
+                                for row in buttons]}
 
 
 def _parts(text: str, size: int = 3500) -> list[str]:

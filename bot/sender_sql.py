@@ -1,0 +1,70 @@
+"""The outbox sender's statements, each built once with bind parameters: building them
+cost more than running them."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy.orm import aliased
+
+from models.outbox import OutboxMessage, OutboxStatus
+
+
+@cache
+def heads_stmt():  # type: ignore[no-untyped-def]
+    """The oldest due row of each chat whose earlier rows are all delivered, in id order
+    (read through ix_outbox_queue, so it stops after LIMIT heads)."""
+    earlier = aliased(OutboxMessage)
+    busy = (
+        select(earlier.id)
+        .where(earlier.platform == OutboxMessage.platform,
+               earlier.chat_id == OutboxMessage.chat_id,
+               earlier.id < OutboxMessage.id,
+               earlier.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]))
+    )
+    return (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING.value,
+               OutboxMessage.next_attempt_at <= bindparam("now"),
+               OutboxMessage.platform.in_(bindparam("platforms", expanding=True)),
+               ~exists(busy))
+        .order_by(OutboxMessage.id)
+        .limit(bindparam("limit"))
+    )
+
+
+@cache
+def claim_stmt():  # type: ignore[no-untyped-def]
+    return (update(OutboxMessage)
+            .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)),
+                   OutboxMessage.status == OutboxStatus.PENDING.value,
+                   # a cached head may have been pushed back since (quota, retry)
+                   OutboxMessage.next_attempt_at <= bindparam("now"))
+            .values(status=OutboxStatus.SENDING.value, claimed_at=bindparam("now"))
+            .returning(OutboxMessage.id))
+
+
+@cache
+def sent_stmt():  # type: ignore[no-untyped-def]
+    """One executemany per batch of delivered rows (bind parameter names avoid the
+    column names, which SQLAlchemy reserves for the SET clause)."""
+    return (update(OutboxMessage.__table__)  # type: ignore[attr-defined]
+            .where(OutboxMessage.__table__.c.id == bindparam("b_id"))  # type: ignore[attr-defined]
+            .values(status=OutboxStatus.SENT.value, sent_at=bindparam("b_sent_at"),
+                    platform_message_id=bindparam("b_ref"), attempts=bindparam("b_attempts")))
+
+
+@cache
+def failed_stmt():  # type: ignore[no-untyped-def]
+    return (update(OutboxMessage.__table__)  # type: ignore[attr-defined]
+            .where(OutboxMessage.__table__.c.id == bindparam("b_id"))  # type: ignore[attr-defined]
+            .values(status=bindparam("b_status"), attempts=bindparam("b_attempts"),
+                    last_error=bindparam("b_error"), next_attempt_at=bindparam("b_next")))
+
+
+@cache
+def next_due_stmt():  # type: ignore[no-untyped-def]
+    return (select(func.min(OutboxMessage.next_attempt_at))
+            .where(OutboxMessage.status == OutboxStatus.PENDING.value,
+                   OutboxMessage.platform.in_(bindparam("platforms", expanding=True))))
