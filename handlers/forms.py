@@ -23,7 +23,7 @@ from handlers.form_errors import Again, Invalid
 from handlers.form_lists import edit_item, items_block
 from handlers.router import Who, callback, form_text, navigation
 from handlers.text import fold, match_choice
-from models.form import FormState
+from models.form import FORMS_TOUCHED, FormState
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +110,10 @@ def _owner(ctx: Ctx) -> tuple[str, str, str]:
 
 
 def active_form(ctx: Ctx) -> FormState | None:
-    if ctx.form_preloaded:  # loaded with the actor, nothing has touched forms since
-        ctx.form_preloaded = False
+    if ctx.form_preloaded and not ctx.session.info.get(FORMS_TOUCHED) and (
+            ctx.preloaded_form is None or ctx.preloaded_form not in ctx.session.deleted):
+        # Loaded with the actor, and no form was written or deleted since: every lookup
+        # of the update reuses it (a plain text made two).
         return ctx.preloaded_form  # type: ignore[no-any-return]
     platform, chat_id, user_id = _owner(ctx)
     return ctx.session.exec(

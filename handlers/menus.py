@@ -16,13 +16,13 @@ from models.outbox import OutboxMessage
 
 
 def _latest_menu(ctx: Ctx) -> list[tuple[str, str]]:
-    rows = ctx.session.exec(
-        select(OutboxMessage)
+    payloads = ctx.session.exec(
+        select(OutboxMessage.payload)  # not the rows: they may carry a document's bytes
         .where(OutboxMessage.platform == ctx.platform,
                OutboxMessage.chat_id == ctx.incoming.chat.id)
         .order_by(OutboxMessage.id.desc()).limit(5))
-    for row in rows:
-        flat = [(lbl, data) for r in row.payload.get("buttons", []) for lbl, data in r]
+    for payload in payloads:
+        flat = [(lbl, data) for r in payload.get("buttons", []) for lbl, data in r]
         if flat:
             return flat
     return []

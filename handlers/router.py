@@ -123,16 +123,17 @@ def text_fallback(fn: TextFn) -> TextFn:
 @cache
 def _mark_stmt(dialect: str):  # type: ignore[no-untyped-def]
     """Built once per dialect; the update's identity comes as bind parameters."""
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ProcessedUpdate)
+    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return (ins.on_conflict_do_nothing(index_elements=["platform", "update_id"])
-            .returning(ProcessedUpdate.update_id))
+            .returning(table.c.update_id))
 
 
 def _mark_processed(session: Session, inc: Incoming) -> bool:
     """Insert the dedupe row; False when this update was handled before."""
-    res = session.execute(_mark_stmt(session.get_bind().dialect.name),
-                          {"platform": inc.platform, "update_id": inc.update_id,
-                           "handled_at": utcnow()})
+    res = session.connection().execute(_mark_stmt(session.get_bind().dialect.name),
+                                       {"platform": inc.platform, "update_id": inc.update_id,
+                                        "handled_at": utcnow()})
     return res.first() is not None
 
 

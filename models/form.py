@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import UniqueConstraint, event
+from sqlalchemy.orm import object_session
 from sqlmodel import Field, SQLModel
 
 from models.base import json_field, utcnow
@@ -23,3 +24,15 @@ class FormState(SQLModel, table=True):
     data: dict[str, Any] = json_field(nullable=False)
     started_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+FORMS_TOUCHED = "chibot_forms_touched"
+
+
+@event.listens_for(FormState, "after_insert")
+@event.listens_for(FormState, "after_delete")
+def _touched(_mapper: Any, _conn: Any, target: FormState) -> None:
+    """A form row written or deleted in this session: the preloaded one may be stale."""
+    session = object_session(target)
+    if session is not None:
+        session.info[FORMS_TOUCHED] = True
