@@ -14,7 +14,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session
 
@@ -25,6 +24,7 @@ from bot.platforms.base import (
     JoinDecision,
     Outgoing,
 )
+from models.db import insert_once
 from models.outbox import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,6 @@ def enqueue(
         "created_at": now,
     }
     dialect = session.get_bind().dialect.name
-    # On the connection, as Core: the ORM's bulk-insert path cost more than the insert.
     queued = session.connection().execute(_enqueue_stmt(dialect), values).first() is not None
     if queued:
         session.info[_ENQUEUED] = True
@@ -114,8 +113,7 @@ def enqueue(
 def _enqueue_stmt(dialect: str):  # type: ignore[no-untyped-def]
     """Built once per dialect; the values come as bind parameters."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    return ins.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+    return insert_once(table, ["idempotency_key"], table.c.id, dialect)
 
 
 _ENQUEUED = "chibot_outbox_enqueued"

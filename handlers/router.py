@@ -15,7 +15,6 @@ from enum import Enum
 from functools import cache
 
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from bot.config import Settings
@@ -25,6 +24,7 @@ from handlers import preload
 from handlers.context import Ctx, find_binding
 from handlers.text import parse_command
 from models.base import utcnow
+from models.db import insert_once
 from models.dberrors import describe, is_transient
 from models.outbox import ProcessedUpdate
 from models.parked import ParkedUpdate
@@ -124,9 +124,7 @@ def text_fallback(fn: TextFn) -> TextFn:
 def _mark_stmt(dialect: str):  # type: ignore[no-untyped-def]
     """Built once per dialect; the update's identity comes as bind parameters."""
     table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    return (ins.on_conflict_do_nothing(index_elements=["platform", "update_id"])
-            .returning(table.c.update_id))
+    return insert_once(table, ["platform", "update_id"], table.c.update_id, dialect)
 
 
 def _mark_processed(session: Session, inc: Incoming) -> bool:
@@ -222,7 +220,7 @@ class Router:
     def _dispatch(self, ctx: Ctx) -> None:
         inc = ctx.incoming
         if inc.event != "message" or inc.callback_data is not None:
-            ctx.form_preloaded = False  # only the text path's first form lookup uses it
+            ctx.form_preloaded = False  # only the text path uses it
         if inc.event in EVENT_HANDLERS:
             EVENT_HANDLERS[inc.event](ctx)
             return

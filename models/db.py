@@ -1,15 +1,27 @@
-"""Engine creation and migrations (Alembic is the only way the schema changes)."""
+"""Engine creation, migrations (Alembic is the only way the schema changes), and the
+insert-once statement the dedupe and outbox records share."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import create_engine
 
 import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def insert_once(table: Table, keys: list[str], returning: Any, dialect: str) -> Any:
+    """INSERT … ON CONFLICT (keys) DO NOTHING RETURNING ``returning``: a row comes back
+    only when this insert made it. A Core statement on the table: executed on the
+    session's connection it skips the ORM's bulk-insert path, which cost more than the
+    insert on the hot path (the dedupe record, the outbox)."""
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return ins.on_conflict_do_nothing(index_elements=keys).returning(returning)
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:

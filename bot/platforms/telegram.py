@@ -405,19 +405,18 @@ def _sender(user: Any) -> Sender:
     return Sender(str(user.id), user.full_name, user.language_code)
 
 
-def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data)
-                                  for b in row] for row in buttons])
-
-
 def _markup_json(buttons: Keyboard) -> dict[str, Any] | None:
-    """The same keyboard as the Bot API's JSON, for calls made without PTB objects."""
+    """The keyboard as the Bot API's JSON, for calls made without PTB objects."""
     if not buttons:
         return None
     return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data} for b in row]
                                 for row in buttons]}
+
+
+def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+    """The same keyboard as PTB's object, for PTB's own methods (documents, photos)."""
+    data = _markup_json(buttons)
+    return InlineKeyboardMarkup.de_json(data) if data else None
 
 
 def _parts(text: str, size: int = 3500) -> list[str]:
