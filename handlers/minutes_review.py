@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.i18n import N_, _, use_locale
+from bot.i18n import N_, _
 from handlers import forms
-from handlers.access import leads_cell, oversees
+from handlers.access import leads_cell
 from handlers.cellform import meeting_label
 from handlers.context import Ctx
-from handlers.notify import send_private
 from handlers.records_store import (
     correction_open,
     minutes_filename,
@@ -26,11 +25,11 @@ from handlers.records_store import (
     send_stored,
     store_document,
 )
+from handlers.reopen import overseen_meeting, reopened
 from handlers.resolution import issue_if_ready
 from handlers.router import Where, Who, callback, command
 from models.audit import audit
 from models.meeting import Meeting
-from models.member import Role, members_with_role
 from models.org import Organisation
 from models.records import DocType, RecordStatus, latest_revision, record_of
 
@@ -111,26 +110,18 @@ def fetch(ctx: Ctx, args: list[str], rest: str) -> None:
 @command("mobienban", "reopenminutes", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Mở lại việc sửa biên bản đã quá hạn (cấp ủy cơ sở)"))
 def reopen(ctx: Ctx, args: list[str], rest: str) -> None:
-    s = ctx.session
-    m = ctx.by_id(Meeting, args[0] if args else None)
-    cell = s.get(Organisation, m.cell_id) if m else None
-    rec = record_of(s, m.id or 0) if m else None
-    if m is None or cell is None or not oversees(s, ctx.actor, cell):
-        ctx.deny("reopen minutes")
+    found = overseen_meeting(ctx, args, "reopen minutes")
+    if found is None:
         return
+    m, cell = found
+    rec = record_of(ctx.session, m.id or 0)
     if rec is None or rec.confirmed_at is None:
         ctx.reply(_("Biên bản này chưa được xác nhận; chi bộ vẫn sửa được."))
         return
     rec.reopened_at = ctx.now()
-    s.add(rec)
-    audit(s, "minutes.reopened", "meeting", m.id, ctx.actor.member.id if ctx.actor.member
-          else None)
-    for leader in members_with_role(s, org_id=cell.id or 0,
-                                    roles=(Role.SECRETARY.value, Role.DEPUTY.value)):
-        with use_locale(leader.locale):
-            send_private(s, leader, _("Cấp ủy đã mở lại việc sửa biên bản buổi {meeting} "
-                                      "trong {d} ngày: /ghibienban {id}").format(
-                meeting=meeting_label(m), d=ctx.settings.cycle.correction_window_days,
-                id=m.id), f"reopen-minutes:{m.id}:{ctx.incoming.update_id}:{leader.id}",
-                now=ctx.now())
+    ctx.session.add(rec)
+    reopened(ctx, m, cell, "minutes.reopened", "reopen-minutes", lambda: _(
+        "Cấp ủy đã mở lại việc sửa biên bản buổi {meeting} trong {d} ngày: "
+        "/ghibienban {id}").format(meeting=meeting_label(m),
+                                   d=ctx.settings.cycle.correction_window_days, id=m.id))
     ctx.reply(_("Đã mở lại việc sửa biên bản cho {cell}.").format(cell=cell.name))

@@ -8,21 +8,20 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot.i18n import N_, _, fmt_datetime, fmt_number, use_locale
+from bot.i18n import N_, _, fmt_datetime, fmt_number
 from handlers import forms
-from handlers.access import follows_cell, oversees
+from handlers.access import follows_cell
 from handlers.autoscore import is_thematic
 from handlers.cellform import CellForm
 from handlers.context import Ctx
 from handlers.forms import Invalid, Step
 from handlers.labels import label
-from handlers.notify import send_private
+from handlers.reopen import overseen_meeting, reopened
 from handlers.router import Where, Who, callback, command
 from handlers.score_store import current_score, gtitle, save_score
 from handlers.validators import parse_number, parse_text
 from models.audit import audit
 from models.meeting import Meeting
-from models.member import Role, members_with_role
 from models.org import Organisation
 from models.rubric import Rubric, load_rubric
 from models.score import Score, ScoreItem, ScoreKind
@@ -33,24 +32,17 @@ Data = dict[str, Any]
 @command("mochamdiem", "reopen", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Mở lại việc sửa điểm đã quá hạn (cấp ủy cơ sở)"))
 def reopen(ctx: Ctx, args: list[str], rest: str) -> None:
-    s = ctx.session
-    meeting = ctx.by_id(Meeting, args[0] if args else None)
-    cell = s.get(Organisation, meeting.cell_id) if meeting else None
-    if meeting is None or cell is None or not oversees(s, ctx.actor, cell):
-        ctx.deny("reopen scoring")
+    found = overseen_meeting(ctx, args, "reopen scoring")
+    if found is None:
         return
+    meeting, cell = found
     meeting.score_reopened_at = ctx.now()
-    s.add(meeting)
-    audit(s, "score.reopened", "meeting", meeting.id,
-          ctx.actor.member.id if ctx.actor.member else None)
-    for leader in members_with_role(s, org_id=cell.id or 0,
-                                    roles=(Role.SECRETARY.value, Role.DEPUTY.value)):
-        with use_locale(leader.locale):
-            send_private(s, leader, _("Cấp ủy đã mở lại việc sửa điểm buổi sinh hoạt {when} "
-                                      "trong {d} ngày: /chamdiem {id}").format(
-                when=fmt_datetime(meeting.scheduled_at, meeting.timezone),
-                d=ctx.settings.cycle.correction_window_days, id=meeting.id),
-                f"reopen:{meeting.id}:{ctx.incoming.update_id}:{leader.id}", now=ctx.now())
+    ctx.session.add(meeting)
+    reopened(ctx, meeting, cell, "score.reopened", "reopen", lambda: _(
+        "Cấp ủy đã mở lại việc sửa điểm buổi sinh hoạt {when} trong {d} ngày: "
+        "/chamdiem {id}").format(when=fmt_datetime(meeting.scheduled_at, meeting.timezone),
+                                 d=ctx.settings.cycle.correction_window_days,
+                                 id=meeting.id))
     ctx.reply(_("Đã mở lại việc sửa điểm cho {cell}.").format(cell=cell.name))
 
 
