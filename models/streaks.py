@@ -27,23 +27,43 @@ DUE = ("present", "late", "excused", "unexcused")
 STREAK_LIMIT = 3
 
 
+def _year_rows(*where: Any) -> Any:
+    """The subtree's roll-call rows of the year's held meetings up to ``upto``."""
+    upto = bindparam("upto", type_=Meeting.__table__.c.scheduled_at.type)
+    return (select().select_from(Attendance)
+            .join(Meeting, Meeting.id == Attendance.meeting_id)
+            .join(Organisation, Organisation.id == Meeting.cell_id)
+            .where(Organisation.path.like(bindparam("prefix")),
+                   Meeting.period.in_(bindparam("months", expanding=True)),
+                   Meeting.status.in_(("held", "not_held")), Meeting.scheduled_at <= upto,
+                   *where))
+
+
+@cache
+def _candidates_stmt() -> Any:
+    """Members absent more than ``limit`` times in the year: only they can have such a
+    run. Absences are a tenth of the year's rows, read through (meeting_id, status)."""
+    return (_year_rows(Attendance.status.in_(ABSENT))
+            .add_columns(Attendance.member_id)
+            .group_by(Attendance.member_id)
+            .having(func.count() > bindparam("limit")))
+
+
 @cache
 def _stmt() -> Any:
+    """The runs of the candidates, numbered by window functions over their rows alone
+    (a separate first query: inlined, the planners guessed thousands of candidates and
+    numbered the whole bloc's year)."""
     absent = case((Attendance.status.in_(ABSENT), 1), else_=0)
-    upto = bindparam("upto", type_=Meeting.__table__.c.scheduled_at.type)
+    candidates = bindparam("members", expanding=True)
     numbered = (
-        select(Attendance.member_id.label("member_id"), absent.label("absent"),
-               (func.row_number().over(partition_by=Attendance.member_id,
-                                       order_by=(Meeting.scheduled_at, Meeting.id))
-                - func.row_number().over(partition_by=(Attendance.member_id, absent),
-                                         order_by=(Meeting.scheduled_at, Meeting.id)))
-               .label("island"))
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .join(Organisation, Organisation.id == Meeting.cell_id)
-        .where(Organisation.path.like(bindparam("prefix")),
-               Meeting.period.in_(bindparam("months", expanding=True)),
-               Meeting.status.in_(("held", "not_held")), Meeting.scheduled_at <= upto,
-               Attendance.status.in_(DUE))
+        _year_rows(Attendance.status.in_(DUE), Attendance.member_id.in_(candidates))
+        .add_columns(Attendance.member_id.label("member_id"), absent.label("absent"),
+                     (func.row_number().over(partition_by=Attendance.member_id,
+                                             order_by=(Meeting.scheduled_at, Meeting.id))
+                      - func.row_number().over(partition_by=(Attendance.member_id, absent),
+                                               order_by=(Meeting.scheduled_at, Meeting.id)))
+                     .label("island"))
         .subquery("numbered"))
     runs = (select(numbered.c.member_id, func.count().label("run"))
             .where(numbered.c.absent == 1)
@@ -67,7 +87,11 @@ def long_runs(session: Session, root: Organisation, year: int, upto: Any,
     up to the moment ``upto``, is more than ``limit``."""
     params = {"prefix": root.path + "%", "months": [f"{year:04d}-{m:02d}" for m in range(1, 13)],
               "upto": upto, "limit": limit}
-    return [dict(r) for r in session.execute(_stmt(), params).mappings()]
+    members = list(session.scalars(_candidates_stmt(), params))
+    if not members:
+        return []
+    return [dict(r) for r in session.execute(_stmt(), {**params, "members": members})
+            .mappings()]
 
 
 def keeps_bonus(session: Session, cell: Organisation, year: int, upto: Any,

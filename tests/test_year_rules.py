@@ -97,6 +97,24 @@ def test_bonus_run_is_more_than_three_and_stays_in_the_year(sample: App) -> None
         assert (row["name"], row["run"], row["parent"]) == (TUAN, 4, QLNS[1])
 
 
+@pytest.mark.parametrize(("marks", "run"), [
+    ("EPEEPEEPU", None),  # five absences, never more than two in a row
+    ("EEXEE", 4),  # an exempted month neither breaks nor extends a run
+    ("PEEUE", 4), ("EEUPEEU", None), ("UUUUUP", 5)])
+def test_longest_run_among_many_absences(sample: App, marks: str, run: int | None) -> None:
+    """A member absent more than three times in the year is only flagged when the
+    absences are in a row (the query numbers only such members' rows)."""
+    status = {"E": "excused", "U": "unexcused", "P": "present", "X": "exempted"}
+    with Session(sample.engine) as s:
+        cell = org(s, *QLNS)
+        for mo, mark in enumerate(marks, start=1):
+            held(s, cell, 2026, mo, {TUAN: status[mark], HANH: "excused"} if mo == 1
+                 else {TUAN: status[mark]})
+        s.commit()
+        rows = streaks.long_runs(s, cell, 2026, datetime(2026, 12, 31, tzinfo=UTC))
+        assert [(r["name"], r["run"]) for r in rows] == ([(TUAN, run)] if run else [])
+
+
 # -- a meeting never held -----------------------------------------------------------------
 async def test_meeting_without_roll_call_becomes_not_held_and_reason_goes_up(
         driver: Driver, clock: FakeClock) -> None:
