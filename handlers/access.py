@@ -21,6 +21,9 @@ class Actor:
     identity: Identity | None = None
     member: Member | None = None
     roles: list[RoleAssignment] = field(default_factory=list)
+    # The member's cell, when loaded with them: held here so that it stays in the session's
+    # (weak) identity map and ``session.get`` of it needs no statement.
+    cell: Organisation | None = None
 
     @property
     def linked(self) -> bool:

@@ -13,9 +13,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, bindparam, update
 from sqlmodel import Session, select
 
 from bot.config import CycleSettings, Settings
@@ -122,6 +124,15 @@ def regular_time(cell: Organisation, cycle: CycleSettings, year: int, month: int
     return local_to_utc(meeting_date(rule, year, month), at, cell.timezone)
 
 
+@cache
+def _existing_stmt(by_cell: bool) -> Any:
+    """The regular meetings of some periods (and cells), built once: /lichhop asks it."""
+    q = select(Meeting.cell_id, Meeting.period).where(
+        Meeting.kind == MeetingKind.REGULAR.value, Meeting.seq == 0,
+        Meeting.period.in_(bindparam("periods", expanding=True)))
+    return q.where(Meeting.cell_id.in_(bindparam("cells", expanding=True))) if by_cell else q
+
+
 def materialise(session: Session, settings: Settings, now: datetime,
                 cells: list[Organisation] | None = None) -> int:
     """Create the coming months' regular meetings that do not exist yet."""
@@ -135,12 +146,12 @@ def materialise(session: Session, settings: Settings, now: datetime,
                       for c in cells}
         for k in range(cycle.months_ahead + 1)})
     # Only the coming periods' keys, as tuples: the history of past meetings is not read.
-    q = select(Meeting.cell_id, Meeting.period).where(
-        Meeting.kind == MeetingKind.REGULAR.value, Meeting.seq == 0,
-        Meeting.period.in_(periods))
-    if len(cells) <= 500:
-        q = q.where(Meeting.cell_id.in_([c.id for c in cells]))
-    have = {(cell_id, period) for cell_id, period in session.execute(q)}
+    by_cell = len(cells) <= 500
+    params: dict[str, Any] = {"periods": periods}
+    if by_cell:
+        params["cells"] = [c.id for c in cells]
+    have = {(cell_id, period)
+            for cell_id, period in session.execute(_existing_stmt(by_cell), params)}
     created = 0
     for cell in cells:
         local = now.astimezone(ZoneInfo(cell.timezone))

@@ -1,5 +1,5 @@
 """What every update needs, in one statement built once: the actor (identity, member,
-roles) and the sender's active form in this chat.
+roles, cell) and the sender's active form in this chat.
 
 SQL statements per plain update are the hot path's cost (SQLAlchemy building and loading
 rows, not SQLite, dominated the profile): dedupe insert, this, the text's own lookups,
@@ -18,6 +18,7 @@ from bot.platforms.base import Incoming
 from handlers.access import Actor
 from models.form import FormState
 from models.member import Identity, Member, RoleAssignment
+from models.org import Organisation
 
 NOT_LOADED: Any = object()  # the form was not preloaded: ``forms.active_form`` queries
 
@@ -27,10 +28,13 @@ def _stmt():  # type: ignore[no-untyped-def]
     form = and_(FormState.platform == bindparam("platform"),
                 FormState.chat_id == bindparam("chat_id"),
                 FormState.user_id == bindparam("user_id"))
-    return (select(Identity, Member, RoleAssignment, FormState)
+    # The member's cell comes along into the session's identity map: most commands ask
+    # for it (``session.get``), which then needs no statement of its own.
+    return (select(Identity, Member, RoleAssignment, FormState, Organisation)
             .join(Member, Member.id == Identity.member_id)
             .outerjoin(RoleAssignment, RoleAssignment.member_id == Member.id)
             .outerjoin(FormState, form)
+            .outerjoin(Organisation, Organisation.id == Member.cell_id)
             .where(Identity.platform == bindparam("platform"),
                    Identity.platform_user_id == bindparam("user_id")))
 
@@ -42,6 +46,6 @@ def load(session: Session, inc: Incoming) -> tuple[Actor, Any]:
                                      "chat_id": inc.chat.id}).all()
     if not rows:
         return Actor(), NOT_LOADED
-    ident, member, _r, form = rows[0]
+    ident, member, _r, form, cell = rows[0]
     roles = list({r[2].id: r[2] for r in rows if r[2] is not None}.values())
-    return Actor(identity=ident, member=member, roles=roles), form
+    return Actor(identity=ident, member=member, roles=roles, cell=cell), form

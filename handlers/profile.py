@@ -29,7 +29,7 @@ def me(ctx: Ctx, args: list[str], rest: str) -> None:
              _("Đảng viên {kind}").format(kind=label(m.membership))]
     if cell:
         lines.append(" › ".join(o.name for o in lineage(s, cell)))
-    for r in roles_of(s, member_id=m.id or 0):
+    for r in ctx.actor.roles:  # loaded with the actor
         org = s.get(Organisation, r.org_id)
         lines.append(f"• {label(r.role)} — {org.name if org else '?'}")
     if m.exempted:

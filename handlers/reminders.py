@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import cache
+from typing import Any
 
+from sqlalchemy import bindparam, or_
 from sqlmodel import Session, select
 
 from bot.config import Settings
@@ -202,12 +205,21 @@ def thematic_check(s: Session, meeting: Meeting, cell: Organisation, step: Sched
         "sinh hoạt thường kỳ.").format(q=q, y=meeting.period[:4]))
 
 
+@cache
+def _thematic_stmt() -> Any:
+    return select(Meeting.id).where(
+        Meeting.cell_id == bindparam("cell_id"),
+        Meeting.period.in_(bindparam("months", expanding=True)),
+        Meeting.status != MeetingStatus.CANCELLED.value,
+        or_(Meeting.kind == MeetingKind.THEMATIC.value,
+            Meeting.thematic_part == True)).limit(1)  # noqa: E712
+
+
 def has_thematic(s: Session, cell_id: int, period: str) -> bool:
-    months = quarter_months(period)
-    rows = s.exec(select(Meeting).where(
-        Meeting.cell_id == cell_id, Meeting.period.in_(months),
-        Meeting.status != MeetingStatus.CANCELLED.value))
-    return any(m.kind == MeetingKind.THEMATIC.value or m.thematic_part for m in rows)
+    """A thematic meeting (or a regular one with a thematic part) in the quarter."""
+    return s.execute(_thematic_stmt(), {"cell_id": cell_id,
+                                        "months": list(quarter_months(period))}).first() \
+        is not None
 
 
 def has_group(s: Session, cell_id: int) -> bool:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam
 from sqlmodel import select
 
 from bot.i18n import N_, _
@@ -15,11 +19,16 @@ from models.meeting import Meeting, Task, TaskStatus
 from models.org import Organisation
 
 
+@cache
+def _open_stmt() -> Any:
+    return (select(Task).join(Meeting, Meeting.id == Task.meeting_id)
+            .where(Meeting.cell_id == bindparam("cell_id"),
+                   Task.status == TaskStatus.OPEN.value)
+            .order_by(Task.due_date, Task.id))
+
+
 def open_tasks(ctx: Ctx, cell_id: int) -> list[Task]:
-    return list(ctx.session.exec(
-        select(Task).join(Meeting, Meeting.id == Task.meeting_id)
-        .where(Meeting.cell_id == cell_id, Task.status == TaskStatus.OPEN.value)
-        .order_by(Task.due_date, Task.id)))
+    return list(ctx.session.scalars(_open_stmt(), {"cell_id": cell_id}))
 
 
 @command("nhiemvu", "tasks", who=Who.LINKED, where=Where.ANY,

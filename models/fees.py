@@ -7,8 +7,10 @@ with ``paid`` False is an unpaid month, and only those count toward Điều 8.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, bindparam
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.base import utcnow
@@ -55,10 +57,17 @@ def usual_amounts(session: Session, *, cell_id: int) -> dict[int, int]:
     return out
 
 
+@cache
+def _member_fees_stmt() -> Any:
+    return (select(FeePayment)
+            .where(FeePayment.member_id == bindparam("member_id"),
+                   FeePayment.period.startswith(bindparam("year_prefix")))
+            .order_by(FeePayment.period))
+
+
 def member_fees(session: Session, *, member_id: int, year: int) -> list[FeePayment]:
-    return list(session.exec(select(FeePayment).where(
-        FeePayment.member_id == member_id, FeePayment.period.startswith(f"{year:04d}-"))
-        .order_by(FeePayment.period)))
+    return list(session.scalars(_member_fees_stmt(), {"member_id": member_id,
+                                                      "year_prefix": f"{year:04d}-"}))
 
 
 def cell_fees(session: Session, *, cell_id: int, year: int) -> list[FeePayment]:

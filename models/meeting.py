@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint, delete
+from sqlalchemy import Index, UniqueConstraint, bindparam, delete
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.base import utcnow
@@ -95,14 +97,20 @@ class Task(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+@cache
+def _upcoming_stmt() -> Any:
+    return (select(Meeting)
+            .where(Meeting.cell_id == bindparam("cell_id"),
+                   Meeting.status.in_([MeetingStatus.PLANNED.value,
+                                       MeetingStatus.IN_PROGRESS.value]),
+                   Meeting.scheduled_at >= bindparam("since"))
+            .order_by(Meeting.scheduled_at).limit(bindparam("limit")))
+
+
 def upcoming(session: Session, *, cell_id: int, now: datetime, limit: int = 5) -> list[Meeting]:
     """Planned meetings not yet over (a meeting stays 'upcoming' for 12 h after its start)."""
-    return list(session.exec(
-        select(Meeting).where(Meeting.cell_id == cell_id,
-                              Meeting.status.in_([MeetingStatus.PLANNED.value,
-                                                  MeetingStatus.IN_PROGRESS.value]),
-                              Meeting.scheduled_at >= now - timedelta(hours=12))
-        .order_by(Meeting.scheduled_at).limit(limit)))
+    return list(session.scalars(_upcoming_stmt(), {
+        "cell_id": cell_id, "since": now - timedelta(hours=12), "limit": limit}))
 
 
 def agenda_of(session: Session, *, meeting_id: int) -> list[AgendaItem]:

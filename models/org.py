@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cache
+from typing import Any
 
-from sqlalchemy import UniqueConstraint, or_, update
+from sqlalchemy import UniqueConstraint, bindparam, or_, update
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.base import utcnow
@@ -124,8 +126,13 @@ def subtree_cells(session: Session, *, root: Organisation) -> list[Organisation]
         .order_by(Organisation.path)))
 
 
+@cache
+def _by_ids_stmt() -> Any:
+    return select(Organisation).where(Organisation.id.in_(bindparam("ids", expanding=True)))
+
+
 def lineage(session: Session, org: Organisation) -> list[Organisation]:
     """``org`` and its ancestors, top first."""
     ids = [int(p) for p in org.path.strip("/").split("/") if p]
-    found = {o.id: o for o in session.exec(select(Organisation).where(Organisation.id.in_(ids)))}
+    found = {o.id: o for o in session.scalars(_by_ids_stmt(), {"ids": ids})}
     return [found[i] for i in ids if i in found]
