@@ -179,7 +179,7 @@ async def run_chibot(args: argparse.Namespace) -> dict[str, float]:
     out: dict[str, float] = {}
     try:
         adapter = TelegramAdapter(TelegramSettings(token=TOKEN, base_url=base), app.receive,
-                                  poll_timeout=1)
+                                  poll_timeout=1, handle_many=app.receive_many)
         await adapter.start()
         app.add_messenger(adapter)
         freeze_heap()  # as `chibot run` does once started

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -59,6 +59,10 @@ class App:
     async def receive(self, incoming: Incoming) -> bool:
         """What the adapters call: off the event loop, waiting out database outages."""
         return await self.intake.handle(incoming)
+
+    async def receive_many(self, incoming: Sequence[Incoming]) -> list[bool]:
+        """A batch (Telegram's polling), in one transaction when nothing in it fails."""
+        return await self.intake.handle_many(incoming)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -7,6 +7,8 @@
   database goes away and one when it is back (``DbHealth``), not a traceback per try.
 - An update that fails for its own reason on a healthy database is tried
   ``Router.max_attempts`` times, then parked with one apology (``Router.park``).
+- A polling batch is handled in one transaction (``handle_many``); when one of its
+  updates fails for its own reason, each is handled alone as above.
 - When ``stop`` is set during an outage the update is given back unacknowledged
   (``DatabaseUnavailable``), so the platform delivers it again after the restart.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from bot.platforms.base import Incoming
 from handlers.router import Router
@@ -50,6 +53,21 @@ class UpdateIntake:
                     return True
                 log.warning("update %s:%s failed (attempt %d): %s", inc.platform,
                             inc.update_id, failures, describe(exc))
+
+    async def handle_many(self, incs: Sequence[Incoming]) -> list[bool]:
+        """Handle a polling batch, in order, in one transaction; when an update of it
+        fails for its own reason, nothing of the batch was committed and each update is
+        handled alone, as ``handle`` does (retried, then parked)."""
+        if len(incs) == 1:
+            return [await self.handle(incs[0])]
+        try:
+            return await self._transiently(self.router.process_batch, incs)
+        except DatabaseUnavailable:
+            raise
+        except Exception as exc:
+            log.warning("a batch of %d updates failed (%s); handling them one by one",
+                        len(incs), describe(exc))
+        return [await self.handle(inc) for inc in incs]
 
     async def _transiently(self, fn, *args):  # type: ignore[no-untyped-def]
         """Run ``fn`` in a worker thread until it does not fail for a transient reason."""

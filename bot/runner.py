@@ -26,7 +26,8 @@ def build_adapters(app: App) -> list[Adapter]:
     if s.telegram.token:
         from bot.platforms.telegram import TelegramAdapter
 
-        adapters.append(TelegramAdapter(s.telegram, app.receive, menu=app.menu))
+        adapters.append(TelegramAdapter(s.telegram, app.receive, menu=app.menu,
+                                         handle_many=app.receive_many))
     if s.zalo.token:
         from bot.platforms.zalo import ZaloAdapter
 

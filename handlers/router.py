@@ -2,13 +2,14 @@
 
 Deny by default: a command must declare who may use it and where; a handler then checks
 the specific organisation it touches. Each update is handled in one transaction together
-with its replies (written to the outbox) and its dedupe marker.
+with its replies (written to the outbox) and its dedupe marker; a polling batch may share
+one transaction (``process_batch``), all of it committed or none.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -26,6 +27,7 @@ from handlers.text import parse_command
 from models.base import utcnow
 from models.db import insert_once
 from models.dberrors import describe, is_transient
+from models.form import FORMS_TOUCHED
 from models.outbox import ProcessedUpdate
 from models.parked import ParkedUpdate
 
@@ -152,17 +154,35 @@ class Router:
 
     def process(self, inc: Incoming) -> bool:
         """One attempt in one transaction; False for a duplicate. Raises on any error."""
+        return self.process_batch([inc])[0]
+
+    def process_batch(self, incs: Sequence[Incoming]) -> list[bool]:
+        """One attempt at several updates, in order, in one transaction (a polling batch:
+        one commit and one trip to a worker thread instead of one each, which were a third
+        of an update's cost). Each update starts from an empty session, as in a
+        transaction of its own, and sees what the earlier ones wrote. Raises on any
+        error and then commits nothing: the caller handles them one by one."""
         with Session(self.engine) as session:
-            if not _mark_processed(session, inc):
-                log.info("duplicate update %s:%s ignored", inc.platform, inc.update_id)
-                return False
-            ctx = self._context(session, inc)
-            locale = (ctx.actor.member.locale if ctx.actor.member else None) \
-                or inc.sender.language or self.settings.locale
-            with use_locale(locale):
-                self._dispatch(ctx)
+            done = []
+            for i, inc in enumerate(incs):
+                if i:
+                    session.flush()
+                    session.expunge_all()  # a Core write of the one before left no stale row
+                    session.info.pop(FORMS_TOUCHED, None)
+                done.append(self._one(session, inc))
             session.commit()
-            return True
+            return done
+
+    def _one(self, session: Session, inc: Incoming) -> bool:
+        if not _mark_processed(session, inc):
+            log.info("duplicate update %s:%s ignored", inc.platform, inc.update_id)
+            return False
+        ctx = self._context(session, inc)
+        locale = (ctx.actor.member.locale if ctx.actor.member else None) \
+            or inc.sender.language or self.settings.locale
+        with use_locale(locale):
+            self._dispatch(ctx)
+        return True
 
     def handle(self, inc: Incoming) -> bool:
         """Handle one update now, retrying an update that fails for its own reason and

@@ -30,7 +30,8 @@ async def test_a_month_through_ten_percent_faults_loses_nothing(sample: App) -> 
     emu = TelegramEmulator(fault_rate=0.10, enforce_limits=False)
     base = await emu.start()
     adapter = TelegramAdapter(TelegramSettings(token=emu.token, base_url=base), sample.receive,
-                              capabilities=FAST, read_timeout=0.5)
+                              capabilities=FAST, read_timeout=0.5,
+                              handle_many=sample.receive_many)
     await adapter.start()
     sample.add_messenger(adapter)
     sample.sender.settings = OutboxSettings(max_attempts=50)

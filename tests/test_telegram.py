@@ -85,7 +85,8 @@ async def tg(sample: App) -> AsyncIterator[TG]:
     base = await emu.start()
     settings = TelegramSettings(token=emu.token, base_url=base)
     adapter = TelegramAdapter(settings, sample.receive, capabilities=FAST, poll_timeout=1,
-                              read_timeout=3, menu=sample.menu)
+                              read_timeout=3, menu=sample.menu,
+                              handle_many=sample.receive_many)  # as `chibot run` does
     await adapter.start()
     sample.add_messenger(adapter)
     async with serving(adapter, emu):

@@ -62,7 +62,7 @@ async def test_409_conflict_is_retried_explained_and_polling_resumes(
     # A second instance with the same token: the two requests keep ending each other
     # (409), both say so loudly, and every update is still handled exactly once.
     second = TelegramAdapter(tg.adapter.settings, tg.app.receive, capabilities=FAST,
-                             poll_timeout=1, read_timeout=3)
+                             poll_timeout=1, read_timeout=3, handle_many=tg.app.receive_many)
     await second.start()
     stop = asyncio.Event()
     task = asyncio.create_task(second.run(stop))

@@ -75,6 +75,10 @@ MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "chat_join_request"]
 NOOP = "noop"  # data of the "✓ choice" button the bot leaves after a press
 HandleFn = Callable[[Incoming], Awaitable[bool]]  # stored and handled, or raises
+HandleManyFn = Callable[[Sequence[Incoming]], Awaitable[list[bool]]]  # all of them, or raises
+# Updates of one getUpdates answer handled in one transaction: enough to share the commit
+# and the thread trip, few enough that the first one's reply is not held back long.
+BATCH = 20
 
 
 class TelegramAdapter:
@@ -82,10 +86,12 @@ class TelegramAdapter:
 
     def __init__(self, settings: TelegramSettings, handle: HandleFn, *,
                  capabilities: Capabilities | None = None, poll_timeout: int = 25,
-                 read_timeout: float = 20, menu: Sequence[MenuCommand] = ()) -> None:
+                 read_timeout: float = 20, menu: Sequence[MenuCommand] = (),
+                 handle_many: HandleManyFn | None = None) -> None:
         self.settings = settings
         self.menu = tuple(menu)
         self.handle = handle
+        self.handle_many = handle_many
         self.poll_timeout = poll_timeout
         self.capabilities = capabilities or Capabilities(
             buttons=True, max_text=MAX_TEXT, edit=True, global_per_second=28.5,
@@ -172,16 +178,17 @@ class TelegramAdapter:
                             self.conflicts)
                 self.conflicts = 0
             delay = 1.0
-            for update in updates:
+            for i in range(0, len(updates), BATCH):
+                chunk = updates[i:i + BATCH]
                 try:
-                    await self.process(update)
+                    await self.process_many(chunk)
                 except Exception:
                     # Not committed: keep the offset so Telegram sends it again.
-                    log.exception("telegram: update %s not handled; will retry",
-                                  update.update_id)
+                    log.exception("telegram: updates %s-%s not handled; will retry",
+                                  chunk[0].update_id, chunk[-1].update_id)
                     await sleep_or_stop(stop, 5)
                     break
-                offset = update.update_id + 1
+                offset = chunk[-1].update_id + 1
 
     def _conflict(self, exc: Conflict, delay: float) -> None:
         """409 on getUpdates: say loudly what it means; polling goes on with backoff."""
@@ -191,21 +198,33 @@ class TelegramAdapter:
                   "%.0fs.", str(exc), self.conflicts, why, delay)
 
     async def process(self, update: Update) -> None:
-        cq = update.callback_query
-        if cq is not None and cq.data == NOOP:  # the bot's own "✓": inert
-            await self._answer_quietly(cq.id)
-            self.handled += 1
-            self.last_update_id = max(self.last_update_id, update.update_id)
-            return
-        inc = self.to_incoming(update)
-        if inc is not None:
-            if inc.extra.get("file_id"):
-                inc = await self._download(inc)
-            await self.handle(inc)
+        await self.process_many([update])
+
+    async def process_many(self, updates: Sequence[Update]) -> None:
+        """Hand the updates to the core, in order: a polling batch in one call when the
+        core takes batches (one transaction), else one by one. Raises when they were not
+        all committed, so the offset stays and Telegram delivers them again."""
+        todo: list[tuple[Update, Incoming]] = []
+        for update in updates:
+            cq = update.callback_query
+            if cq is not None and cq.data == NOOP:  # the bot's own "✓": inert
+                await self._answer_quietly(cq.id)
+                continue
+            inc = self.to_incoming(update)
+            if inc is not None:
+                if inc.extra.get("file_id"):
+                    inc = await self._download(inc)
+                todo.append((update, inc))
+        if self.handle_many is not None and len(todo) > 1:
+            await self.handle_many([inc for _u, inc in todo])
+        else:
+            for _u, inc in todo:
+                await self.handle(inc)
+        for update, _i in todo:
             if update.callback_query is not None:
                 await self._show_choice(update)
-        self.handled += 1
-        self.last_update_id = max(self.last_update_id, update.update_id)
+        self.handled += len(updates)
+        self.last_update_id = max(self.last_update_id, updates[-1].update_id)
 
     def to_incoming(self, update: Update) -> Incoming | None:
         """Map an Update to the neutral Incoming; None for what the bot ignores."""

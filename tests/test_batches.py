@@ -1,0 +1,105 @@
+"""A polling batch is handled in one transaction (``Router.process_batch``): each update sees
+what the ones before it wrote, all of it is committed or none, and an update that fails
+for its own reason sends the batch back to one-by-one handling, where it alone is parked."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.intake import DatabaseUnavailable, UpdateIntake
+from bot.platforms.base import Chat, Incoming, Sender
+from models.dberrors import DbHealth
+from models.outbox import ProcessedUpdate
+from models.parked import ParkedUpdate
+from tests.helpers import Driver, FakeClock
+from tests.test_attendance import _rows, _setup
+from tests.test_resilience import FakeRouter, _op
+from tests.test_telegram import until
+
+
+async def test_a_batch_reads_its_own_writes(driver: Driver, clock: FakeClock) -> None:
+    """The same RSVPs as test_attendance's, arriving in one batch: the absence form the
+    button press opens is answered by the next update of the same batch."""
+    _cid, mid = await _setup(driver, clock)
+    before = len(driver.messenger.sent)
+    batch = [driver.incoming("Hồ Đức Thắng", callback=f"rsvp:{mid}:y", group=True),
+             driver.incoming("Châu Minh Tuấn", callback=f"rsvp:{mid}:n", group=True),
+             driver.incoming("Châu Minh Tuấn", "2"),  # "Đi công tác", in the private chat
+             driver.incoming("Phan Thị Thúy", "/vang đi học lớp trung cấp lý luận chính trị")]
+    assert await driver.app.receive_many(batch) == [True] * 4
+    assert await driver.app.receive_many(batch) == [False] * 4  # each handled once
+    await driver.app.sender.drain()
+    texts = [o.text for o in driver.messenger.sent[before:]]
+    assert any("Hồ Đức Thắng sẽ có mặt" in t for t in texts)
+    assert any("lý do vắng" in t for t in texts) and any("Đi công tác" in t for t in texts)
+    rows = _rows(driver, mid)
+    assert rows["Hồ Đức Thắng"].rsvp == "yes"
+    assert (rows["Châu Minh Tuấn"].rsvp, rows["Châu Minh Tuấn"].rsvp_reason) == \
+        ("no", "Đi công tác")
+    assert rows["Phan Thị Thúy"].rsvp_reason.startswith("đi học lớp")
+
+
+async def test_a_poison_update_in_a_batch_is_parked_alone(driver: Driver,
+                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from handlers import profile
+
+    calls = {"n": 0}
+
+    def boom(*a, **k):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(profile, "lineage", boom)
+    before = len(driver.messenger.sent)
+    batch = [driver.incoming("Nguyễn Văn An", "/lichhop", update_id="b1"),
+             driver.incoming("Nguyễn Văn An", "/toi", update_id="poison"),
+             driver.incoming("Nguyễn Văn An", "/nhiemvu", update_id="b3")]
+    assert await driver.app.receive_many(batch) == [True] * 3
+    assert calls["n"] == 1 + 3  # the batch's attempt, then three of its own
+    with Session(driver.app.engine) as s:
+        parked = s.exec(select(ParkedUpdate.update_id)).all()
+        done = set(s.exec(select(ProcessedUpdate.update_id)).all())
+    assert parked == ["poison"] and {"b1", "poison", "b3"} <= done
+    await driver.app.sender.drain()
+    texts = [o.text for o in driver.messenger.sent[before:]]
+    assert len(texts) == 3  # the schedule, the apology and the tasks: each once
+    assert sum("gặp sự cố" in t for t in texts) == 1
+
+
+class FakeBatchRouter(FakeRouter):
+    def __init__(self, errors: list[BaseException]) -> None:
+        super().__init__(errors)
+        self.batches = 0
+
+    def process_batch(self, incs: list[Incoming]) -> list[bool]:
+        self.batches += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return [True] * len(incs)
+
+
+BATCH = [Incoming(platform="telegram", update_id=str(i), chat=Chat("1", "private"),
+                  sender=Sender("1", "A"), text="/lichhop") for i in range(3)]
+
+
+async def test_a_batch_waits_out_the_database_as_a_whole() -> None:
+    router = FakeBatchRouter([_op("database is locked")] * 2)
+    health = DbHealth()
+    intake = UpdateIntake(router, health)  # type: ignore[arg-type]
+    assert await intake.handle_many(BATCH) == [True] * 3
+    assert router.batches == 3 and router.calls == 0 and not health.down
+
+
+async def test_stopping_during_an_outage_gives_the_batch_back() -> None:
+    router = FakeBatchRouter([_op("database is locked")] * 100)
+    stop = asyncio.Event()
+    intake = UpdateIntake(router, DbHealth(), stop)  # type: ignore[arg-type]
+    task = asyncio.create_task(intake.handle_many(BATCH))
+    await until(lambda: router.batches >= 1)
+    stop.set()
+    with pytest.raises(DatabaseUnavailable):
+        await task
+    assert router.calls == 0 and router.parked == []
