@@ -30,8 +30,10 @@ class Attendance(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("meeting_id", "member_id", name="uq_attendance"),
         # Covering indexes for the year queries: counts per meeting and per member read
-        # the index alone instead of every roll-call row (migration 0009).
-        Index("ix_attendance_meeting_status", "meeting_id", "status"),
+        # the index alone instead of every roll-call row (migrations 0009, 0012: with the
+        # member in it, PostgreSQL reads the year's member sheet from the index instead
+        # of scanning every year's roll calls).
+        Index("ix_attendance_meeting_status_member", "meeting_id", "status", "member_id"),
         Index("ix_attendance_member_meeting_status", "member_id", "meeting_id", "status"),
     )
 
