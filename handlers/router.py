@@ -158,8 +158,8 @@ class Router:
 
     def process_batch(self, incs: Sequence[Incoming]) -> list[bool]:
         """One attempt at several updates, in order, in one transaction (a polling batch:
-        one commit and one trip to a worker thread instead of one each, which were a third
-        of an update's cost). Each update starts from an empty session, as in a
+        one commit and one trip to a worker thread instead of one each, which were about a
+        quarter of an update's cost). Each update starts from an empty session, as in a
         transaction of its own, and sees what the earlier ones wrote. Raises on any
         error and then commits nothing: the caller handles them one by one."""
         with Session(self.engine) as session:
