@@ -16,7 +16,7 @@ from models.outbox import ProcessedUpdate
 from models.parked import ParkedUpdate
 from tests.helpers import Driver, FakeClock
 from tests.test_attendance import _rows, _setup
-from tests.test_resilience import FakeRouter, _op
+from tests.test_resilience import FakeRouter, _op, poison_toi
 from tests.test_telegram import until
 
 
@@ -44,15 +44,7 @@ async def test_a_batch_reads_its_own_writes(driver: Driver, clock: FakeClock) ->
 
 async def test_a_poison_update_in_a_batch_is_parked_alone(driver: Driver,
                                                           monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from handlers import profile
-
-    calls = {"n": 0}
-
-    def boom(*a, **k):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        raise RuntimeError("bug")
-
-    monkeypatch.setattr(profile, "lineage", boom)
+    calls = poison_toi(monkeypatch)
     before = len(driver.messenger.sent)
     batch = [driver.incoming("Nguyễn Văn An", "/lichhop", update_id="b1"),
              driver.incoming("Nguyễn Văn An", "/toi", update_id="poison"),

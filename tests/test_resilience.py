@@ -96,8 +96,8 @@ async def test_stopping_during_an_outage_gives_the_update_back() -> None:
     assert router.parked == []
 
 
-async def test_a_poison_update_is_parked_with_one_apology(driver: Driver,
-                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def poison_toi(monkeypatch) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Make /toi fail for its own reason (a bug); counts the attempts."""
     from handlers import profile
 
     calls = {"n": 0}
@@ -107,6 +107,12 @@ async def test_a_poison_update_is_parked_with_one_apology(driver: Driver,
         raise RuntimeError("bug")
 
     monkeypatch.setattr(profile, "lineage", boom)
+    return calls
+
+
+async def test_a_poison_update_is_parked_with_one_apology(driver: Driver,
+                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    calls = poison_toi(monkeypatch)
     inc = driver.incoming("Nguyễn Văn An", "/toi", update_id="poison")
     assert await driver.app.receive(inc) is True
     assert await driver.app.receive(inc) is False  # handled (parked): not again
