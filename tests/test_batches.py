@@ -4,20 +4,15 @@ for its own reason sends the batch back to one-by-one handling, where it alone i
 
 from __future__ import annotations
 
-import asyncio
-
-import pytest
 from sqlmodel import Session, select
 
-from bot.intake import DatabaseUnavailable, UpdateIntake
-from bot.platforms.base import Chat, Incoming, Sender
+from bot.intake import UpdateIntake
 from models.dberrors import DbHealth
 from models.outbox import ProcessedUpdate
 from models.parked import ParkedUpdate
 from tests.helpers import Driver, FakeClock
 from tests.test_attendance import _rows, _setup
-from tests.test_resilience import FakeRouter, _op, poison_toi
-from tests.test_telegram import until
+from tests.test_resilience import BATCH, FakeBatchRouter, _op, poison_toi
 
 
 async def test_a_batch_reads_its_own_writes(driver: Driver, clock: FakeClock) -> None:
@@ -61,37 +56,9 @@ async def test_a_poison_update_in_a_batch_is_parked_alone(driver: Driver,
     assert sum("gặp sự cố" in t for t in texts) == 1
 
 
-class FakeBatchRouter(FakeRouter):
-    def __init__(self, errors: list[BaseException]) -> None:
-        super().__init__(errors)
-        self.batches = 0
-
-    def process_batch(self, incs: list[Incoming]) -> list[bool]:
-        self.batches += 1
-        if self.errors:
-            raise self.errors.pop(0)
-        return [True] * len(incs)
-
-
-BATCH = [Incoming(platform="telegram", update_id=str(i), chat=Chat("1", "private"),
-                  sender=Sender("1", "A"), text="/lichhop") for i in range(3)]
-
-
 async def test_a_batch_waits_out_the_database_as_a_whole() -> None:
     router = FakeBatchRouter([_op("database is locked")] * 2)
     health = DbHealth()
     intake = UpdateIntake(router, health)  # type: ignore[arg-type]
     assert await intake.handle_many(BATCH) == [True] * 3
     assert router.batches == 3 and router.calls == 0 and not health.down
-
-
-async def test_stopping_during_an_outage_gives_the_batch_back() -> None:
-    router = FakeBatchRouter([_op("database is locked")] * 100)
-    stop = asyncio.Event()
-    intake = UpdateIntake(router, DbHealth(), stop)  # type: ignore[arg-type]
-    task = asyncio.create_task(intake.handle_many(BATCH))
-    await until(lambda: router.batches >= 1)
-    stop.set()
-    with pytest.raises(DatabaseUnavailable):
-        await task
-    assert router.calls == 0 and router.parked == []

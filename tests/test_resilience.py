@@ -84,16 +84,33 @@ async def test_an_update_failing_for_its_own_reason_is_parked_after_n_attempts()
     assert router.calls == 3 and router.parked == [("ValueError", 3)]
 
 
-async def test_stopping_during_an_outage_gives_the_update_back() -> None:
-    router = FakeRouter([_op("database is locked")] * 100)
+class FakeBatchRouter(FakeRouter):
+    def __init__(self, errors: list[BaseException]) -> None:
+        super().__init__(errors)
+        self.batches = 0
+
+    def process_batch(self, incs: list[Incoming]) -> list[bool]:
+        self.batches += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return [True] * len(incs)
+
+
+BATCH = [Incoming(platform="telegram", update_id=str(i), chat=Chat("1", "private"),
+                  sender=Sender("1", "A"), text="/lichhop") for i in range(3)]
+
+
+@pytest.mark.parametrize("batch", [False, True])
+async def test_stopping_during_an_outage_gives_the_update_back(batch: bool) -> None:
+    router = FakeBatchRouter([_op("database is locked")] * 100)
     stop = asyncio.Event()
     intake = UpdateIntake(router, DbHealth(), stop)  # type: ignore[arg-type]
-    task = asyncio.create_task(intake.handle(INC))
-    await until(lambda: router.calls >= 1)
+    task = asyncio.create_task(intake.handle_many(BATCH) if batch else intake.handle(INC))
+    await until(lambda: router.calls + router.batches >= 1)
     stop.set()
     with pytest.raises(DatabaseUnavailable):
         await task
-    assert router.parked == []
+    assert router.parked == [] and (router.calls == 0 if batch else router.batches == 0)
 
 
 def poison_toi(monkeypatch) -> dict[str, int]:  # type: ignore[no-untyped-def]
