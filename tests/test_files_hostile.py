@@ -14,10 +14,10 @@ from bot.platforms.base import Attachment
 from models.files import StoredFile
 from models.meeting import AgendaItem
 from models.org import ChatBinding
-from models.outbox import OutboxMessage
+from models.outbox import OutboxMessage, ProcessedUpdate
 from tests.helpers import QLNS, SEC, Driver, FakeClock, link_cell, tick
 from tests.test_cycle import DEC_MEETING, _materialise, _meeting
-from tests.test_telegram import TG, _bound_group, tg  # noqa: F401  (fixture)
+from tests.test_telegram import TG, _bound_group, tg, until  # noqa: F401  (fixture)
 
 PDF = b"%PDF-1.4 du thao nghi quyet " * 200
 
@@ -112,3 +112,32 @@ async def test_download_is_bounded_when_the_size_claim_is_false(
     assert "Nội dung thứ 2" in tg.emu.to(101)[-1].text
     with Session(tg.app.engine) as s:
         assert s.exec(select(StoredFile.data)).one() == small
+
+
+async def test_a_failing_download_holds_back_only_its_own_update(tg: TG) -> None:  # noqa: F811
+    """A command and a file in one getUpdates answer, and Telegram cannot give the file
+    yet: the command is answered at once; the file waits, unacknowledged, and is handled
+    once it can be fetched (the batch before a file is committed first)."""
+    thanh = await _bound_group(tg)
+    before = len(tg.emu.to(101))
+    first = tg.emu.user_message(thanh, "/lichhop")  # both queued before the next poll
+    doc = tg.emu.user_document(thanh, "stray.pdf", b"%PDF")
+    file_id = next(reversed(tg.emu.files))
+    data = tg.emu.files.pop(file_id)  # getFile answers 400 "invalid file_id" meanwhile
+
+    def answered(text: str) -> int:
+        return sum(text in m.text for m in tg.emu.to(101)[before:])
+
+    def committed(update_id: int) -> bool:
+        with Session(tg.app.engine) as s:
+            return s.exec(select(ProcessedUpdate).where(
+                ProcessedUpdate.update_id == str(update_id))).first() is not None
+
+    await until(lambda: committed(first))
+    await tg.app.sender.drain()
+    assert answered("Lịch sinh hoạt") == 1
+    assert not committed(doc) and tg.adapter.last_update_id < doc
+    tg.emu.files[file_id] = data
+    await until(lambda: tg.adapter.last_update_id >= doc, timeout=20)  # after the 5 s retry
+    await tg.settle()
+    assert answered("/chuongtrinh") == 1 and answered("Lịch sinh hoạt") == 1

@@ -1,4 +1,5 @@
-"""Telegram adapter on python-telegram-bot v22. No ``telegram.*`` object leaves this module.
+"""Telegram adapter on python-telegram-bot v22. No ``telegram.*`` object leaves it (this
+module and its ``telegram_*`` siblings: updates, HTTP, errors).
 
 Updates come by long polling or webhook. The polling loop is our own (on the
 Application's Bot): the offset moves past an update only after the core has committed it,
@@ -52,12 +53,10 @@ from bot.platforms import webhook
 from bot.platforms.base import (
     Attachment,
     Capabilities,
-    Chat,
     Incoming,
     Keyboard,
     MenuCommand,
     Outgoing,
-    Sender,
     SentRef,
     sleep_or_stop,
     split_text,
@@ -65,13 +64,12 @@ from bot.platforms.base import (
 from bot.platforms.download import download_bounded
 from bot.platforms.telegram_errors import conflict_advice, send_error
 from bot.platforms.telegram_http import AiohttpRequest, call
+from bot.platforms.telegram_updates import MAX_DOWNLOAD, PLATFORM, to_incoming
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "telegram"
 MAX_TEXT = 4096
 CAPTION = 1024
-MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "chat_join_request"]
 NOOP = "noop"  # data of the "✓ choice" button the bot leaves after a press
 HandleFn = Callable[[Incoming], Awaitable[bool]]  # stored and handled, or raises
@@ -211,10 +209,21 @@ class TelegramAdapter:
                 await self._answer_quietly(cq.id)
                 continue
             inc = self.to_incoming(update)
-            if inc is not None:
-                if inc.extra.get("file_id"):
-                    inc = await self._download(inc)
-                todo.append((update, inc))
+            if inc is None:
+                continue
+            if inc.extra.get("file_id"):
+                # What came before is committed first: a download that fails holds back
+                # only this update and the later ones, and one transaction carries one
+                # file (up to 20 MB) at most.
+                await self._hand_over(todo)
+                todo = []
+                inc = await self._download(inc)
+            todo.append((update, inc))
+        await self._hand_over(todo)
+        self.handled += len(updates)
+        self.last_update_id = max(self.last_update_id, updates[-1].update_id)
+
+    async def _hand_over(self, todo: list[tuple[Update, Incoming]]) -> None:
         if self.handle_many is not None and len(todo) > 1:
             await self.handle_many([inc for _u, inc in todo])
         else:
@@ -223,68 +232,10 @@ class TelegramAdapter:
         for update, _i in todo:
             if update.callback_query is not None:
                 await self._show_choice(update)
-        self.handled += len(updates)
-        self.last_update_id = max(self.last_update_id, updates[-1].update_id)
 
     def to_incoming(self, update: Update) -> Incoming | None:
         """Map an Update to the neutral Incoming; None for what the bot ignores."""
-        uid = str(update.update_id)
-        cq = update.callback_query
-        if cq is not None:
-            msg = cq.message
-            chat = _chat(msg.chat) if msg is not None else Chat(str(cq.from_user.id), "private")
-            return Incoming(platform=PLATFORM, update_id=uid, chat=chat,
-                            sender=_sender(cq.from_user), callback_data=cq.data or "",
-                            callback_id=cq.id, event="callback",
-                            message_id=str(msg.message_id) if msg is not None else None)
-        cjr = update.chat_join_request
-        if cjr is not None:
-            return Incoming(platform=PLATFORM, update_id=uid, chat=_chat(cjr.chat),
-                            sender=_sender(cjr.from_user), event="join_request",
-                            timestamp=cjr.date, extra={"bio": (cjr.bio or "")[:200]})
-        mcm = update.my_chat_member
-        if mcm is not None:
-            if mcm.new_chat_member.user.id == self.bot_id and \
-                    mcm.new_chat_member.status in ("left", "kicked"):
-                return Incoming(platform=PLATFORM, update_id=uid, chat=_chat(mcm.chat),
-                                sender=_sender(mcm.from_user), event="bot_removed")
-            return None
-        msg = update.message
-        if msg is None or msg.from_user is None:
-            return None
-        chat = _chat(msg.chat)
-        if msg.migrate_to_chat_id:
-            return Incoming(platform=PLATFORM, update_id=uid, chat=chat,
-                            sender=_sender(msg.from_user), event="chat_migrated",
-                            extra={"new_chat_id": str(msg.migrate_to_chat_id)})
-        doc = msg.document
-        if doc is not None and chat.kind == "private":
-            name = (doc.file_name or "tai-lieu")[:200]
-            extra: dict[str, Any] = {"file_name": name}
-            if (doc.file_size or 0) <= MAX_DOWNLOAD:
-                extra["file_id"] = doc.file_id
-            else:
-                extra["file_too_big"] = MAX_DOWNLOAD // (1024 * 1024)
-            return Incoming(platform=PLATFORM, update_id=uid, chat=chat,
-                            sender=_sender(msg.from_user), text=msg.caption or "",
-                            message_id=str(msg.message_id), timestamp=msg.date, extra=extra)
-        if msg.text is None:
-            if chat.kind == "private":
-                return Incoming(platform=PLATFORM, update_id=uid, chat=chat,
-                                sender=_sender(msg.from_user), event="unsupported")
-            return None
-        text = msg.text
-        if text.startswith("/"):
-            head = text.split()[0]
-            if "@" in head and head.split("@", 1)[1].lower() != (self.username or "").lower():
-                return None  # a command for another bot in the group
-        mention = bool(self.username) and f"@{self.username}".lower() in text.lower()
-        reply_to_bot = bool(msg.reply_to_message and msg.reply_to_message.from_user
-                            and msg.reply_to_message.from_user.id == self.bot_id)
-        return Incoming(platform=PLATFORM, update_id=uid, chat=chat,
-                        sender=_sender(msg.from_user), text=text,
-                        message_id=str(msg.message_id), timestamp=msg.date,
-                        mentions_bot=mention, reply_to_bot=reply_to_bot)
+        return to_incoming(update, self.bot_id, self.username)
 
     async def _download(self, inc: Incoming) -> Incoming:
         """Fetch the file before the core sees the update. A failure raises, so the
@@ -413,15 +364,6 @@ class TelegramAdapter:
         except BadRequest as exc:  # too old, or already answered: send as a message
             log.info("telegram: callback %s not answered: %s", out.answer_callback, exc)
             return False
-
-
-def _chat(chat: Any) -> Chat:
-    kind = "private" if chat.type == "private" else "group"
-    return Chat(str(chat.id), kind, getattr(chat, "title", None))
-
-
-def _sender(user: Any) -> Sender:
-    return Sender(str(user.id), user.full_name, user.language_code)
 
 
 def _markup_json(buttons: Keyboard) -> dict[str, Any] | None:
