@@ -155,12 +155,19 @@ def _absences(rows: list[tuple[Member, Attendance]]) -> list[Absence]:
             for m, a in rows if a.status in (Presence.EXCUSED.value, Presence.UNEXCUSED.value)]
 
 
-def _conclusions(s: Session, meeting: Meeting) -> list[tuple[str, str]]:
+def recorded_conclusions(s: Session, meeting: Meeting) -> list[tuple[str, str]]:
+    """The chair's conclusions the minutes hold: (agenda item, conclusion), the meeting's
+    own (item "") last."""
     given = conclusions_of(s, meeting.id or 0)
     items = agenda_of(s, meeting_id=meeting.id or 0)
     out = [(it.title, given[it.position]) for it in items if it.position in given]
     if 0 in given:
         out.append(("", given[0]))
+    return out
+
+
+def _conclusions(s: Session, meeting: Meeting) -> list[tuple[str, str]]:
+    out = recorded_conclusions(s, meeting)
     if not out and meeting.conclusion:
         out.append(("", meeting.conclusion))
     return out

@@ -23,6 +23,7 @@ from handlers.cellform import CellForm, led_cell, meeting_label
 from handlers.context import Ctx
 from handlers.forms import SKIP_WORDS, Choice, Invalid, Step
 from handlers.labels import label, rubric_source
+from handlers.records_data import recorded_conclusions
 from handlers.resolution import issue_if_ready
 from handlers.router import Where, Who, callback, command
 from handlers.score_correction import parse_pick, pick_prompt, saved_manual
@@ -164,9 +165,9 @@ class ScoringForm(CellForm):
             parse=_parse_fix, optional=True, sub=correction,
             when=lambda c, d: has_tasks_auto and (not correction
                                                   or tasks_group in d.get("edit", []))))
-        steps.append(Step("conclusion", lambda c, d: _("Kết luận / nghị quyết của buổi sinh "
-                                                      "hoạt (sẽ gửi tới đảng viên):"),
+        steps.append(Step("conclusion", _conclusion_prompt,
                           parse=lambda c, d, t: parse_text(t, max_len=2000),
+                          choices=_conclusion_choices,
                           when=lambda c, d: not d.get("correction")))
         steps.append(Step("tasks", lambda c, d: self._tasks_prompt(c, d),
                           parse=lambda c, d, t: self._parse_task(c, d, t),
@@ -300,6 +301,28 @@ def scorable(s: Session, cell_id: int, now: datetime) -> list[Meeting]:
         Meeting.cell_id == cell_id, Meeting.status == MeetingStatus.HELD.value,
         Meeting.scheduled_at >= now - timedelta(days=60)).order_by(Meeting.scheduled_at.desc())
         .limit(6)))
+
+
+def _minutes_conclusion(ctx: Ctx, data: forms.Data) -> str:
+    """The conclusions already in the minutes, as one text ("" when there are none): the
+    secretary need not type them again."""
+    m = ctx.session.get(Meeting, data["meeting"]) if data.get("meeting") else None
+    rows = recorded_conclusions(ctx.session, m) if m is not None else []
+    return "\n".join(f"• {item}: {text}" if item else text for item, text in rows)[:2000]
+
+
+def _conclusion_prompt(ctx: Ctx, data: forms.Data) -> str:
+    ask = _("Kết luận / nghị quyết của buổi sinh hoạt (sẽ gửi tới đảng viên):")
+    recorded = _minutes_conclusion(ctx, data)
+    if not recorded:
+        return ask
+    return ask + "\n" + _("Biên bản đã ghi kết luận:\n{text}\nChọn “Dùng kết luận trong biên "
+                          "bản” hoặc gửi kết luận khác.").format(text=recorded)
+
+
+def _conclusion_choices(ctx: Ctx, data: forms.Data) -> list[Choice]:
+    recorded = _minutes_conclusion(ctx, data)
+    return [Choice(recorded, _("Dùng kết luận trong biên bản"))] if recorded else []
 
 
 def _start_scoring(ctx: Ctx, meeting_id: str | None) -> None:

@@ -307,3 +307,33 @@ async def test_minutes_during_the_meeting_then_roll_call_counts_speakers(
     with Session(driver.app.engine) as s:
         assert s.get(Meeting, mid).speakers_count == 3
     assert ("🖊 Ghi biên bản", f"bb:edit:{mid}") in driver2.last_buttons()
+
+
+async def test_scoring_offers_the_conclusions_the_minutes_hold(
+        driver: Driver, clock: FakeClock) -> None:
+    """Minutes first, scoring after: the conclusion step shows the chair's conclusions
+    and takes them with one press instead of retyping."""
+    _cid, mid = await setup_month(driver, clock)
+    await capture(driver, mid)
+    for answer in ("Xong", "Chi bộ hoàn thành 90% nhiệm vụ tháng 11.",
+                   "Thống nhất nhiệm vụ tháng 12 như dự thảo.", "-", "4 0 1", "1"):
+        await driver.say(SEC, answer)
+    out = await driver.press(SEC, f"sc:{mid}")
+    for _ in range(10):
+        if "Kết luận / nghị quyết" in out[-1]:
+            break
+        out = await driver.say(SEC, "đủ" if "Nhóm" in out[-1] else "-")
+    assert "Biên bản đã ghi kết luận:\n• Kết quả thực hiện nhiệm vụ tháng 11: Chi bộ hoàn " \
+           "thành 90% nhiệm vụ tháng 11." in out[-1]
+    assert "Dùng kết luận trong biên bản" in [b[0] for b in driver.last_buttons()]
+    out = await driver.say(SEC, "Dùng kết luận trong biên bản")
+    assert "Nhiệm vụ thứ" in out[-1]
+    await driver.say(SEC, "Xong")
+    await driver.say(SEC, "1")
+    with Session(driver.app.engine) as s:
+        assert s.get(Meeting, mid).conclusion == (
+            "• Kết quả thực hiện nhiệm vụ tháng 11: Chi bộ hoàn thành 90% nhiệm vụ tháng 11."
+            "\n• Nhiệm vụ tháng 12 và công tác cuối năm: Thống nhất nhiệm vụ tháng 12 như "
+            "dự thảo.")
+    assert any("📄 KẾT LUẬN BUỔI SINH HOẠT" in o.text and "Chi bộ hoàn thành 90%" in o.text
+               for o in driver.messenger.sent)
