@@ -3,7 +3,6 @@ officer above the cell reopens corrections after the window."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlmodel import Session, select
@@ -18,6 +17,7 @@ from handlers.forms import Invalid, Step
 from handlers.labels import label
 from handlers.reopen import overseen_meeting, reopened
 from handlers.router import Where, Who, callback, command
+from handlers.score_input import out_of, score_tokens
 from handlers.score_store import current_score, gtitle, save_score
 from handlers.validators import parse_number, parse_text
 from models.audit import audit
@@ -110,12 +110,20 @@ class AdjustForm(CellForm):
             return "\n".join(lines)
 
         def parse(c: Ctx, d: Data, t: str) -> list[float]:
-            parts = [p for p in re.split(r"[\s;/]+", t.strip()) if p]
+            # As the scoring form reads them: "18/20" is 18 out of the group's 20 (the
+            # prompt shows the groups that way), "5 điểm" is 5, "năm" is 5.
+            parts = score_tokens(t)
             if len(parts) != len(rubric.groups):
                 raise Invalid(_("Cần đúng {n} số (mỗi nhóm một số), đồng chí đã gửi {k}.")
                               .format(n=len(rubric.groups), k=len(parts)))
-            return [float(parse_number(p, 0, g.max)) for p, g in
-                    zip(parts, rubric.groups, strict=True)]
+            out = []
+            for i, (p, g) in enumerate(zip(parts, rubric.groups, strict=True), 1):
+                try:
+                    out.append(float(parse_number(out_of(p, g.max), 0, g.max)))
+                except Invalid as exc:
+                    raise Invalid(_("Mục {i}) {title}: {reason}").format(
+                        i=i, title=gtitle(g), reason=exc)) from None
+            return out
 
         return [Step("groups", prompt, parse=parse),
                 Step("reason", lambda c, d: _("Lý do điều chỉnh:"),

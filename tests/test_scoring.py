@@ -1,5 +1,6 @@
 """The scoring form: auto criteria, every validation, bands, corrections, confirmation."""
 
+import re
 from datetime import timedelta
 
 from sqlmodel import Session, select
@@ -166,9 +167,18 @@ async def test_follower_confirms_or_adjusts_and_both_scores_are_kept(
     assert "Đã xác nhận" in out[0]
     out = await driver.press(FOLLOWER, f"ca:{mid}")
     assert "Điểm từng nhóm" in out[0]
+    maxima = re.findall(r": [\d,.]+/([\d,.]+)$", out[0], re.M)
+    assert len(maxima) == 8
     out = await driver.say(FOLLOWER, "5 5 10 30 10 5 27")
     assert "Cần đúng 8 số" in out[0]
-    out = await driver.say(FOLLOWER, "5 2 10 29 10 5 20 5")
+    # Typed as the prompt shows them, "got/max": "5/5" is one number, not two.
+    given = ["5", "2", "10", "29", "10", "5", "20", "5"]
+    wrong = " ".join(f"{v}/{m}" for v, m in zip(given, maxima, strict=True)).replace(
+        f"29/{maxima[3]}", "29/31")
+    out = await driver.say(FOLLOWER, wrong)
+    assert "Mục 4)" in out[0] and f"tính trên {maxima[3]} điểm, không phải 31" in out[0]
+    out = await driver.say(FOLLOWER, " ".join(
+        f"{v}/{m}" if i % 2 else v for i, (v, m) in enumerate(zip(given, maxima, strict=True))))
     out = await driver.say(FOLLOWER, "Nhiệm vụ tháng trước chưa có minh chứng")
     assert "Điểm xác nhận: 86" in out[0] and "Khá" in out[0]
     await driver.say(FOLLOWER, "1")
