@@ -31,7 +31,7 @@ def build_adapters(app: App) -> list[Adapter]:
     if s.zalo.token:
         from bot.platforms.zalo import ZaloAdapter
 
-        adapters.append(ZaloAdapter(s.zalo, app.receive))
+        adapters.append(ZaloAdapter(s.zalo, app.receive, files_dir=s.data_dir / "zalo-files"))
     return adapters
 
 

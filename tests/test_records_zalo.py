@@ -4,6 +4,7 @@ link to the file that chibot serves itself (webhook mode, public_base_url)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import aiohttp
 
@@ -39,6 +40,48 @@ async def test_document_text_split_with_a_served_link(sample: App) -> None:
         async with aiohttp.ClientSession() as http, \
                 http.get(f"http://127.0.0.1:{port}/zalo/files/guessed") as resp:
             assert resp.status == 404
+    finally:
+        await adapter.stop()
+        await emu.stop()
+
+
+async def test_a_served_link_outlives_a_restart_and_expires(sample: App, tmp_path: Path) -> None:
+    """Under `chibot run` the files behind the links live in data_dir/zalo-files: a
+    member who opens the link after a restart still gets the document; an expired or
+    forged token gets 404 and never reads outside that directory."""
+    emu = ZaloEmulator()
+    await emu.start()
+    port = _free_port()
+    settings = {"mode": "webhook", "webhook_secret": "zalo-secret-1",
+                "public_base_url": f"https://bot.example.vn:{port}", "port": port}
+    files = tmp_path / "zalo-files"
+    adapter = await _adapter(sample, emu, files_dir=files, **settings)
+    try:
+        await adapter.send(Outgoing(platform="zalo", chat_id="z900", text="Nghị quyết",
+                                    attachment=Attachment("nghi-quyet.docx", b"PK-nq")))
+        url = re.search(r"\(7 ngày\): (\S+)\]", emu.to("z900")[-1].text)
+        assert url
+        old = await adapter._publish(b"old", -1, "text/plain")  # already expired
+    finally:
+        await adapter.stop()
+    (tmp_path / "secret.txt").write_text("not served")
+    adapter = await _adapter(sample, emu, files_dir=files, **settings)  # the restart
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url.group(1).replace("https://bot.example.vn",
+                                                     "http://127.0.0.1")) as resp:
+                assert resp.status == 200 and resp.content_type == DOCX
+                assert await resp.read() == b"PK-nq"
+            for bad in (old.replace("https://bot.example.vn", "http://127.0.0.1"),
+                        f"http://127.0.0.1:{port}/zalo/files/..%2Fsecret.txt",
+                        f"http://127.0.0.1:{port}/zalo/files/" + "A" * 32):
+                async with http.get(bad) as resp:
+                    assert resp.status == 404, bad
+        old_token = old.rsplit("/", 1)[-1]
+        assert (files / old_token).exists()
+        await adapter._publish(b"new", 60, "text/plain")  # a publish prunes what expired
+        assert not (files / old_token).exists() and not (files / f"{old_token}.json").exists()
+        assert len(list(files.iterdir())) == 4  # the document and the new file, with metadata
     finally:
         await adapter.stop()
         await emu.stop()

@@ -6,6 +6,7 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, func, select
@@ -61,10 +62,12 @@ class ZL:
         await self.said(self.emu.say(uid, name, f"/start {code}"))
 
 
-async def _adapter(app: App, emu: ZaloEmulator, **settings: object) -> ZaloAdapter:
+async def _adapter(app: App, emu: ZaloEmulator, files_dir: Path | None = None,
+                   **settings: object) -> ZaloAdapter:
     settings.setdefault("mode", "polling")
     s = ZaloSettings(token=emu.token, base_url=emu.base_url, **settings)  # type: ignore[arg-type]
-    adapter = ZaloAdapter(s, app.receive, capabilities=FAST, poll_interval=0.01, poll_timeout=1)
+    adapter = ZaloAdapter(s, app.receive, capabilities=FAST, poll_interval=0.01, poll_timeout=1,
+                          files_dir=files_dir)
     await adapter.start()
     app.add_messenger(adapter)
     return adapter

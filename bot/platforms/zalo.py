@@ -25,12 +25,12 @@ import hmac
 import logging
 import math
 import re
-import secrets
 import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -52,12 +52,13 @@ from bot.platforms.base import (
     sleep_or_stop,
     split_text,
 )
+from bot.platforms.served_files import ServedFiles
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "zalo"
 MAX_TEXT = 2000
-DOC_LINK_TTL = 7 * 24 * 3600.0  # a document link lives a week (in memory: lost on restart)
+DOC_LINK_TTL = 7 * 24 * 3600.0  # a document link lives a week (on disk under chibot run)
 DOC_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -90,7 +91,8 @@ class ZaloAdapter:
 
     def __init__(self, settings: ZaloSettings, handle: HandleFn, *,
                  capabilities: Capabilities | None = None, poll_interval: float = 1.0,
-                 poll_timeout: int = 30, request_timeout: float = 40) -> None:
+                 poll_timeout: int = 30, request_timeout: float = 40,
+                 files_dir: Path | None = None) -> None:
         self.settings = settings
         self.handle = handle
         self.poll_interval = poll_interval
@@ -107,7 +109,7 @@ class ZaloAdapter:
         self.handled = 0
         self.last_message_id = ""
         self._seen: OrderedDict[str, None] = OrderedDict()  # recent message ids (replays)
-        self._files: dict[str, tuple[bytes, float, str]] = {}  # data, expiry, content type
+        self.files = ServedFiles(files_dir)  # what the links in messages point to
         self._runner: web.AppRunner | None = None
 
     # -- HTTP ---------------------------------------------------------------------------
@@ -318,17 +320,18 @@ class ZaloAdapter:
             return web.json_response({"ok": False}, status=500)
         return web.json_response({"ok": True})
 
-    async def _file(self, request: web.Request) -> web.Response:
-        entry = self._files.get(request.match_info["token"])
-        if entry is None or entry[1] < time.time():
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        found = await asyncio.to_thread(self.files.find, request.match_info["token"])
+        if found is None:
             return web.Response(status=404)
-        return web.Response(body=entry[0], content_type=entry[2])
+        body, content_type = found
+        if isinstance(body, Path):  # streamed from disk, not read into memory
+            return web.FileResponse(body, headers={"Content-Type": content_type})
+        return web.Response(body=body, content_type=content_type)
 
-    def _publish(self, data: bytes, ttl: float = 3600, content_type: str = "image/png") -> str:
-        now = time.time()
-        self._files = {k: v for k, v in self._files.items() if v[1] > now}
-        token = secrets.token_urlsafe(24)
-        self._files[token] = (data, now + ttl, content_type)
+    async def _publish(self, data: bytes, ttl: float = 3600,
+                       content_type: str = "image/png") -> str:
+        token = await asyncio.to_thread(self.files.publish, data, ttl, content_type)
         return f"{self.settings.public_base_url.rstrip('/')}/zalo/files/{token}"
 
     # -- sending --------------------------------------------------------------------------
@@ -351,13 +354,13 @@ class ZaloAdapter:
         att = out.attachment
         if att is not None:
             if att.kind == "photo" and self.settings.public_base_url:
-                body = {"chat_id": out.chat_id, "photo": self._publish(att.data)}
+                body = {"chat_id": out.chat_id, "photo": await self._publish(att.data)}
                 if text.strip():  # the API refuses an empty caption: leave it out
                     body["caption"] = text[:MAX_TEXT]
                 r = await self.call("sendPhoto", body)
                 return SentRef(str((r or {}).get("message_id", "")))
             if self.settings.public_base_url:  # Zalo takes no files: a link chibot serves
-                url = self._publish(att.data, DOC_LINK_TTL, DOC_TYPES.get(
+                url = await self._publish(att.data, DOC_LINK_TTL, DOC_TYPES.get(
                     att.filename.rsplit(".", 1)[-1], "application/octet-stream"))
                 text += "\n" + _("[Tải tệp {name} (7 ngày): {url}]").format(
                     name=att.filename, url=url)
