@@ -57,8 +57,9 @@ async def test_a_served_link_outlives_a_restart_and_expires(sample: App, tmp_pat
     files = tmp_path / "zalo-files"
     adapter = await _adapter(sample, emu, files_dir=files, **settings)
     try:
+        name = 'Nghị quyết "tháng 12"\r\nX: y.docx'  # a member's upload names the file
         await adapter.send(Outgoing(platform="zalo", chat_id="z900", text="Nghị quyết",
-                                    attachment=Attachment("nghi-quyet.docx", b"PK-nq")))
+                                    attachment=Attachment(name, b"PK-nq")))
         url = re.search(r"\(7 ngày\): (\S+)\]", emu.to("z900")[-1].text)
         assert url
         old = await adapter._publish(b"old", -1, "text/plain")  # already expired
@@ -72,6 +73,11 @@ async def test_a_served_link_outlives_a_restart_and_expires(sample: App, tmp_pat
                                                      "http://127.0.0.1")) as resp:
                 assert resp.status == 200 and resp.content_type == DOCX
                 assert await resp.read() == b"PK-nq"
+                assert resp.headers["Content-Disposition"] == (
+                    'attachment; filename="Ngh_ quy_t _th_ng 12___X: y.docx"; '
+                    "filename*=UTF-8''Ngh%E1%BB%8B%20quy%E1%BA%BFt%20%22th%C3%A1ng%2012%22"
+                    "%0D%0AX%3A%20y.docx")
+                assert "X" not in resp.headers  # no header of its own
             for bad in (old.replace("https://bot.example.vn", "http://127.0.0.1"),
                         f"http://127.0.0.1:{port}/zalo/files/..%2Fsecret.txt",
                         f"http://127.0.0.1:{port}/zalo/files/" + "A" * 32):

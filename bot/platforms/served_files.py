@@ -14,36 +14,57 @@ import logging
 import re
 import secrets
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 log = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # token_urlsafe(24): 32 characters
 
 
+@dataclass(frozen=True)
+class Served:
+    content_type: str
+    name: str = ""
+
+    def headers(self) -> dict[str, str]:
+        """Content-Type, and the file's own name for the browser (RFC 6266/5987: a
+        Vietnamese name is percent-encoded UTF-8, with an ASCII fallback)."""
+        out = {"Content-Type": self.content_type}
+        if self.name:
+            # a member's upload names the file: no quote, backslash or control character
+            ascii_name = "".join(c if " " <= c <= "~" and c not in '"\\' else "_"
+                                 for c in self.name)
+            out["Content-Disposition"] = (f'attachment; filename="{ascii_name}"; '
+                                          f"filename*=UTF-8''{quote(self.name, safe='')}")
+        return out
+
+
 class ServedFiles:
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory
-        self._memory: dict[str, tuple[bytes, float, str]] = {}  # data, expiry, type
+        self._memory: dict[str, tuple[bytes, float, Served]] = {}  # data, expiry, what
 
-    def publish(self, data: bytes, ttl: float, content_type: str) -> str:
-        """Keep ``data`` for ``ttl`` seconds; returns its token (blocking: disk writes)."""
+    def publish(self, data: bytes, ttl: float, content_type: str, name: str = "") -> str:
+        """Keep ``data`` for ``ttl`` seconds; returns its token (blocking: disk writes).
+        ``name`` is the file name a browser saves it under."""
         now = time.time()
         token = secrets.token_urlsafe(24)
         if self.directory is None:
             self._memory = {k: v for k, v in self._memory.items() if v[1] > now}
-            self._memory[token] = (data, now + ttl, content_type)
+            self._memory[token] = (data, now + ttl, Served(content_type, name))
             return token
         self.directory.mkdir(parents=True, exist_ok=True)
         self._prune(now)
         (self.directory / token).write_bytes(data)
-        (self.directory / f"{token}.json").write_text(
-            json.dumps({"expires": now + ttl, "type": content_type}), encoding="utf-8")
+        (self.directory / f"{token}.json").write_text(json.dumps(
+            {"expires": now + ttl, "type": content_type, "name": name}), encoding="utf-8")
         return token
 
-    def find(self, token: str) -> tuple[bytes | Path, str] | None:
-        """The file (its bytes, or its path on disk) and its content type; None when the
-        token is unknown, malformed or expired."""
+    def find(self, token: str) -> tuple[bytes | Path, Served] | None:
+        """The file (its bytes, or its path on disk) and what it is; None when the token
+        is unknown, malformed or expired."""
         if not _TOKEN.fullmatch(token):
             return None
         now = time.time()
@@ -53,7 +74,7 @@ class ServedFiles:
         meta = self._meta(token)
         if meta is None or float(meta["expires"]) <= now:
             return None
-        return self.directory / token, str(meta["type"])
+        return self.directory / token, Served(str(meta["type"]), str(meta.get("name", "")))
 
     def _meta(self, token: str) -> dict[str, float | str] | None:
         assert self.directory is not None

@@ -324,14 +324,14 @@ class ZaloAdapter:
         found = await asyncio.to_thread(self.files.find, request.match_info["token"])
         if found is None:
             return web.Response(status=404)
-        body, content_type = found
+        body, served = found
         if isinstance(body, Path):  # streamed from disk, not read into memory
-            return web.FileResponse(body, headers={"Content-Type": content_type})
-        return web.Response(body=body, content_type=content_type)
+            return web.FileResponse(body, headers=served.headers())
+        return web.Response(body=body, headers=served.headers())
 
     async def _publish(self, data: bytes, ttl: float = 3600,
-                       content_type: str = "image/png") -> str:
-        token = await asyncio.to_thread(self.files.publish, data, ttl, content_type)
+                       content_type: str = "image/png", name: str = "") -> str:
+        token = await asyncio.to_thread(self.files.publish, data, ttl, content_type, name)
         return f"{self.settings.public_base_url.rstrip('/')}/zalo/files/{token}"
 
     # -- sending --------------------------------------------------------------------------
@@ -361,7 +361,7 @@ class ZaloAdapter:
                 return SentRef(str((r or {}).get("message_id", "")))
             if self.settings.public_base_url:  # Zalo takes no files: a link chibot serves
                 url = await self._publish(att.data, DOC_LINK_TTL, DOC_TYPES.get(
-                    att.filename.rsplit(".", 1)[-1], "application/octet-stream"))
+                    att.filename.rsplit(".", 1)[-1], "application/octet-stream"), att.filename)
                 text += "\n" + _("[Tải tệp {name} (7 ngày): {url}]").format(
                     name=att.filename, url=url)
             else:
