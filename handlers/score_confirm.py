@@ -17,9 +17,9 @@ from handlers.forms import Invalid, Step
 from handlers.labels import label
 from handlers.reopen import overseen_meeting, reopened
 from handlers.router import Where, Who, callback, command
-from handlers.score_input import out_of, score_tokens
+from handlers.score_input import read_points, score_tokens
 from handlers.score_store import current_score, gtitle, save_score
-from handlers.validators import parse_number, parse_text
+from handlers.validators import parse_text
 from models.audit import audit
 from models.meeting import Meeting
 from models.org import Organisation
@@ -116,14 +116,7 @@ class AdjustForm(CellForm):
             if len(parts) != len(rubric.groups):
                 raise Invalid(_("Cần đúng {n} số (mỗi nhóm một số), đồng chí đã gửi {k}.")
                               .format(n=len(rubric.groups), k=len(parts)))
-            out = []
-            for i, (p, g) in enumerate(zip(parts, rubric.groups, strict=True), 1):
-                try:
-                    out.append(float(parse_number(out_of(p, g.max), 0, g.max)))
-                except Invalid as exc:
-                    raise Invalid(_("Mục {i}) {title}: {reason}").format(
-                        i=i, title=gtitle(g), reason=exc)) from None
-            return out
+            return read_points(parts, [(gtitle(g), g.max) for g in rubric.groups])
 
         return [Step("groups", prompt, parse=parse),
                 Step("reason", lambda c, d: _("Lý do điều chỉnh:"),

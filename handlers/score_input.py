@@ -8,7 +8,7 @@ import re
 from bot.i18n import _
 from bot.text import fold
 from handlers.forms import Invalid
-from handlers.validators import NUMBER_WORDS
+from handlers.validators import NUMBER_WORDS, parse_number
 
 SCORE_UNITS = {"diem", "d"}  # "5 điểm", "5 đ"
 
@@ -37,6 +37,19 @@ def out_of(token: str, maximum: float) -> str:
         raise Invalid(_("“{tok}”: mục này tính trên {mx} điểm, không phải {den}.").format(
             tok=token, mx=_num(maximum), den=_num(den)))
     return m.group(1)
+
+
+def read_points(parts: list[str], items: list[tuple[str, float]]) -> list[float]:
+    """Each token as the points of its item (title, maximum), in order: "5", "5/5",
+    "năm"; a bad one is refused naming its item ("Mục 2) …: …")."""
+    out = []
+    for i, (part, (title, maximum)) in enumerate(zip(parts, items, strict=True), 1):
+        try:
+            out.append(float(parse_number(out_of(part, maximum), 0, maximum)))
+        except Invalid as exc:
+            raise Invalid(_("Mục {i}) {title}: {reason}").format(
+                i=i, title=title, reason=exc)) from None
+    return out
 
 
 def count_error(parts: list[str], need: int) -> str:

@@ -34,7 +34,7 @@ from handlers.score_display import (
     group_header,
     shown_total,
 )
-from handlers.score_input import count_error, out_of, score_tokens
+from handlers.score_input import count_error, read_points, score_tokens
 from handlers.score_notices import notify_followers, post_conclusion
 from handlers.score_store import (
     correction_open,
@@ -119,14 +119,9 @@ class ScoringForm(CellForm):
         parts = score_tokens(text)
         if len(parts) != len(crits):
             raise Invalid(count_error(parts, len(crits)))
-        out = {}
-        for i, (c, mx, part) in enumerate(zip(crits, maxima, parts, strict=True), 1):
-            try:
-                out[c.id] = float(parse_number(out_of(part, mx), 0, mx))
-            except Invalid as exc:
-                raise Invalid(_("Mục {i}) {title}: {reason}").format(
-                    i=i, title=ctitle(c), reason=exc)) from None
-        return out
+        points = read_points(parts, [(ctitle(c), mx) for c, mx in zip(crits, maxima,
+                                                                       strict=True)])
+        return {c.id: p for c, p in zip(crits, points, strict=True)}
 
     def store(self, ctx: Ctx, data: Data, step: Step, value: Any) -> None:
         if step.name.startswith("g:"):
