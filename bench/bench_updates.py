@@ -222,11 +222,8 @@ async def run_chibot(args: argparse.Namespace) -> dict[str, float]:
             {"uid": 1000 + u, "text": "xin chào"} for u in range(n_plain)])
         await wait_handled(adapter, max(ids))  # type: ignore[type-var]
         out["plain_statements"] = (counter.n - before) / n_plain
-        sender_stop = asyncio.Event()
-        sender = asyncio.create_task(app.sender.run(sender_stop))
         stop.set()
-        sender_stop.set()
-        await asyncio.gather(task, sender, return_exceptions=True)
+        await asyncio.gather(task, return_exceptions=True)
         await lag.stop()
         out["lag_max_ms"] = lag.max_ms
         print(lag.summary())
