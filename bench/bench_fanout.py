@@ -30,16 +30,16 @@ from sqlmodel import Session  # noqa: E402
 
 from bench.looplag import LoopLag  # noqa: E402
 from bot.benchseed import seed  # noqa: E402
-from bot.config import TelegramSettings, load_settings  # noqa: E402
-from bot.platforms.base import Capabilities  # noqa: E402
 from bot.platforms.telegram import TelegramAdapter  # noqa: E402
 from bot.runner import freeze_heap  # noqa: E402
 from bot.sender import OutboxSender  # noqa: E402
-from handlers.cycle import materialise, sweep  # noqa: E402
+from handlers.meetings.cycle import materialise, sweep  # noqa: E402
 from models.db import make_engine, migrate  # noqa: E402
 from models.member import Identity, Member  # noqa: E402
+from models.messages import Capabilities  # noqa: E402
 from models.org import ChatBinding, Organisation  # noqa: E402
 from models.outbox import OutboxMessage  # noqa: E402
+from models.settings import TelegramSettings, load_settings  # noqa: E402
 
 SCALE = 10
 ALLOWED_PER_SECOND = 30 * SCALE

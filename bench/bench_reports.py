@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from bot.config import load_settings
 from models import dieu8, reports, streaks
 from models.db import make_engine
 from models.org import Organisation
+from models.settings import load_settings
 
 LIMIT_MS = 150  # every committee query, SQLite and PostgreSQL, 10-year bloc (issue 15)
 

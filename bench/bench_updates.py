@@ -48,12 +48,12 @@ from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filte
 from bench.looplag import LoopLag  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.benchseed import seed  # noqa: E402
-from bot.config import TelegramSettings, load_settings  # noqa: E402
 from bot.importer import import_file  # noqa: E402
 from bot.platforms.telegram import TelegramAdapter  # noqa: E402
 from bot.runner import freeze_heap  # noqa: E402
 from models.member import Identity, Member  # noqa: E402
 from models.outbox import OutboxMessage  # noqa: E402
+from models.settings import TelegramSettings, load_settings  # noqa: E402
 
 TOKEN = "123456:TEST-token"
 TEXTS = ["/lichhop", "xin chào", "/toi", "/nhiemvu", "/comat"]

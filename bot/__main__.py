@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings
+from models.settings import ConfigError, Settings, load_settings
 
 SAMPLE_SHEET = Path(__file__).resolve().parent / "data" / "sample_bloc.csv"
 
@@ -26,7 +26,7 @@ def _setup_logging(settings: Settings, quiet: bool = False) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    from bot.redact import install, settings_secrets
+    from models.redact import install, settings_secrets
 
     install(settings_secrets(settings))
 
@@ -106,8 +106,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_code(settings: Settings, args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
-    from bot import i18n
     from bot.platforms.console import find_member
+    from models import i18n
     from models.base import utcnow
     from models.db import make_engine, migrate
     from models.member import new_link_code
@@ -161,8 +161,8 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
 
     from sqlmodel import Session, select
 
-    from handlers.charts import chart_png
-    from handlers.exports import cells_csv, workbook
+    from handlers.committee.charts import chart_png
+    from handlers.committee.exports import cells_csv, workbook
     from models.db import make_engine, migrate
     from models.org import Organisation
     from models.orgsearch import describe, find_orgs
@@ -197,7 +197,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     out.write_bytes(data)
     print(f"Đã ghi {out} ({len(data)} bytes) — {root.name}, kỳ {period.label}.")
     if args.format == "png" and period.kind == "year":  # and the chart of the year's levels
-        from handlers.yearsheets import levels_chart_png
+        from handlers.year.sheets import levels_chart_png
 
         with Session(engine) as s:
             levels = levels_chart_png(s, s.get(Organisation, root.id), int(period.first[:4]),
@@ -215,11 +215,11 @@ def _minutes_book(settings: Settings, args: argparse.Namespace) -> int:
 
     from sqlmodel import Session, select
 
-    from bot import i18n
-    from bot.text import fold
-    from handlers.minutes_book import book_bytes, book_filename
+    from handlers.records.minutes_book import book_bytes, book_filename
+    from models import i18n
     from models.db import make_engine, migrate
     from models.org import Organisation, subtree_cells
+    from models.text import fold
 
     i18n.configure(settings.locales_dir, settings.locale)
     year = args.year or date.today().year

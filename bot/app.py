@@ -9,15 +9,15 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 import handlers  # noqa: F401  (registers every story)
-from bot import i18n
-from bot.config import Settings
 from bot.intake import UpdateIntake
-from bot.platforms.base import Incoming, Messenger
 from bot.sender import OutboxSender
-from handlers.router import Router, command_menu
+from handlers.core.router import Router, command_menu
+from models import i18n
 from models.base import utcnow
 from models.db import make_engine, migrate
 from models.dberrors import DbHealth
+from models.messages import Incoming, Messenger
+from models.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ import uuid
 from sqlmodel import Session
 
 from bot.app import App
-from bot.i18n import fmt_datetime
 from bot.platforms.console import (
     ConsoleMessenger,
     ConsoleUser,
@@ -18,6 +17,7 @@ from bot.platforms.console import (
     read_line,
 )
 from bot.rehearsal import Rehearsal, RehearsalError, cast, parse_span
+from models.i18n import fmt_datetime
 from models.member import Member
 from models.org import Organisation
 

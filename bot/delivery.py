@@ -16,7 +16,7 @@ outbox hands the ones below to ``settle`` and keeps its own rule for the rest:
   ``QUOTA_CEILING``, never failing for good; when a message has waited ``DELAY_NOTICE``
   hooks tell the secretary (once a day per cell).
 
-Story modules register hooks with ``bot.platforms.outcomes.on_failure`` (the outbox
+Story modules register hooks with ``models.outcomes.on_failure`` (the outbox
 never imports handlers).
 """
 
@@ -29,11 +29,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
-from bot.platforms.base import Failure, SendError
-from bot.platforms.outcomes import HOOKS, Settled
 from models.member import Identity
+from models.messages import Failure, SendError
 from models.org import ChatBinding, move_chat
 from models.outbox import OutboxMessage, OutboxStatus
+from models.outcomes import HOOKS, Settled
 
 log = logging.getLogger(__name__)
 

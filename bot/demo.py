@@ -16,11 +16,8 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from bot.app import App
-from bot.config import Settings
 from bot.console_app import chat_namer
-from bot.i18n import fmt_datetime, fmt_number, fmt_percent
 from bot.importer import import_file
-from bot.platforms.base import Chat, Incoming, Sender
 from bot.platforms.console import (
     PLATFORM,
     ConsoleMessenger,
@@ -29,13 +26,16 @@ from bot.platforms.console import (
     group_chat_id,
     private_chat_id,
 )
-from handlers.cycle import materialise, sweep
-from handlers.labels import label
+from handlers.core.labels import label
+from handlers.meetings.cycle import materialise, sweep
 from models.attendance import Attendance
+from models.i18n import fmt_datetime, fmt_number, fmt_percent
 from models.meeting import Meeting
 from models.member import Member, cell_members
+from models.messages import Chat, Incoming, Sender
 from models.org import Organisation
 from models.score import Score
+from models.settings import Settings
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "sample_bloc.csv"
 CELL = "Chi bộ Phòng Quản lý ngân sách"

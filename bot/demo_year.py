@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from bot.config import Settings
 from bot.demo import CELL, Demo
 from models.meeting import Meeting
 from models.member import Member
 from models.org import Organisation, subtree_cells
+from models.settings import Settings
 
 YEAR = 2026
 DUE_ORDER = ["Dương Văn Thành", "Lý Thị Kim Oanh", "Hồ Đức Thắng", "Mai Thị Phương",
@@ -90,7 +90,7 @@ class YearDemo(Demo):
             number = [c.id for c in subtree_cells(s, root=base)].index(cell.id) + 1
         await self.say(officer, f"/duyet {YEAR} {number}")
         self.write("\n" + "\n".join(self.transcript[-1:]))
-        from handlers.yearsheets import summary_lines
+        from handlers.year.sheets import summary_lines
 
         with Session(self.app.engine) as s:
             base = s.get(Organisation, cell.parent_id)

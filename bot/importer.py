@@ -19,10 +19,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.sheet_reader import SheetError, read_rows
-from bot.text import fold
 from models.base import utcnow
 from models.member import Member, Membership, Role, RoleAssignment
 from models.org import Organisation, OrgKind, add_org
+from models.text import fold
 
 # Header aliases, compared diacritics-insensitively.
 COLUMNS: dict[str, tuple[str, ...]] = {

@@ -19,9 +19,9 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from bot.platforms.base import Incoming
-from handlers.router import Router
+from handlers.core.router import Router
 from models.dberrors import DbHealth, backoff, describe, is_transient
+from models.messages import Incoming
 
 log = logging.getLogger(__name__)
 

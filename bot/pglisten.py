@@ -12,9 +12,10 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
+from models.outbox_queue import CHANNEL
+
 log = logging.getLogger(__name__)
 
-CHANNEL = "chibot_outbox"
 
 
 class PgListener:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot.platforms.base import Capabilities
+from models.messages import Capabilities
 
 
 class PlatformPacer:

@@ -18,10 +18,10 @@ from sqlmodel import Session
 from bot.app import App
 from bot.platforms.console import ensure_group, ensure_identity
 from bot.scheduler import CycleRunner
-from bot.text import fold
-from handlers.notify import officers_above
+from handlers.core.notify import officers_above
 from models.member import Member, Role, cell_members, members_with_role
 from models.org import Organisation
+from models.text import fold
 
 _AT_FORMATS = ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
 _SPAN = re.compile(r"(\d+)\s*(ngay|d|gio|h|phut|m)")

@@ -13,9 +13,9 @@ import logging
 import signal
 
 from bot.app import App
-from bot.config import Settings
-from bot.platforms.base import Adapter
 from bot.scheduler import CycleRunner
+from models.messages import Adapter
+from models.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.config import Settings
-from handlers.cycle import SweepResult, materialise, sweep
+from handlers.meetings.cycle import SweepResult, materialise, sweep
 from models.dberrors import DbHealth, is_transient
+from models.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -22,23 +22,23 @@ from sqlmodel import Session
 
 from bot import delivery
 from bot import sender_sql as sql
-from bot.config import OutboxSettings
-from bot.outbox import (
-    add_wake_listener,
-    remove_wake_listener,
-    to_outgoing,
-)
 from bot.pglisten import start_pg_listener
-from bot.platforms.base import (
-    Messenger,
-    SendError,
-)
 from bot.ratelimit import PlatformPacer
 from models.base import utcnow
 from models.dberrors import DbHealth, is_transient
 from models.dberrors import backoff as dbbackoff
 from models.files import StoredFile
+from models.messages import (
+    Messenger,
+    SendError,
+)
 from models.outbox import OutboxMessage, OutboxStatus
+from models.outbox_queue import (
+    add_wake_listener,
+    remove_wake_listener,
+    to_outgoing,
+)
+from models.settings import OutboxSettings
 
 log = logging.getLogger(__name__)
 

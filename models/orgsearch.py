@@ -17,7 +17,7 @@ SEPARATORS = re.compile(r"\s+[—–-]\s+|\s*/\s*(?=\D)")
 
 
 def _fold(text: str) -> str:
-    from bot.text import fold
+    from models.text import fold
 
     return fold(text)
 

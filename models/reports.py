@@ -55,7 +55,7 @@ def year(y: int) -> Period:
 
 def parse_period(text: str, today: date) -> Period | None:
     """"11/2026", "2026-11", "tháng 11", "Q4/2026", "quý 4", "2026", "" (this month)."""
-    from bot.text import fold
+    from models.text import fold
 
     t = fold(text).replace("thang", "").replace("quy", "q").strip()
     if not t:

@@ -13,9 +13,9 @@ from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
 from bot.app import App
-from bot.config import Settings, load_settings
 from bot.importer import import_file
 from models.db import make_engine, migrate
+from models.settings import Settings, load_settings
 from tests.helpers import Driver, FakeClock, RecordingMessenger
 
 PG_URL = os.environ.get("CHIBOT_TEST_DATABASE_URL", "")

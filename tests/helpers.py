@@ -13,7 +13,9 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.app import App
-from bot.platforms.base import (
+from bot.platforms.console import ensure_group, ensure_identity, find_member
+from models.member import Member
+from models.messages import (
     Capabilities,
     Chat,
     Incoming,
@@ -22,8 +24,6 @@ from bot.platforms.base import (
     SendError,
     SentRef,
 )
-from bot.platforms.console import ensure_group, ensure_identity, find_member
-from models.member import Member
 from models.org import Organisation
 
 
@@ -149,7 +149,7 @@ def link_cell(driver: Driver, cell_name: str, skip: tuple[str, ...] = ()) -> Org
 
 async def tick(app: App) -> None:
     """One scheduler tick: sweep due steps, deliver the outbox."""
-    from handlers.cycle import sweep
+    from handlers.meetings.cycle import sweep
 
     sweep(app.engine, app.settings, app.clock())
     await app.sender.drain()

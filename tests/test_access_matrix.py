@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from bot.app import App
-from bot.platforms.base import Chat, Incoming, Sender
 from bot.platforms.console import ensure_group
-from handlers.cycle import materialise
+from handlers.meetings.cycle import materialise
+from models.messages import Chat, Incoming, Sender
 from models.org import Organisation
 from tests.helpers import Driver
 

@@ -116,7 +116,7 @@ async def test_quorum_failure_records_not_held_and_blocks_scoring(
     out = await driver.say(SEC, f"/chamdiem {mid}")
     assert "không đủ điều kiện" in out[0]
     # Exactly half is still no quorum; more than half is.
-    from handlers.attendance import quorum
+    from handlers.attendance.rollcall import quorum
 
     assert not quorum(3, 6) and quorum(4, 6) and quorum(4, 7) and not quorum(0, 0)
 

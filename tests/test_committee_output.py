@@ -14,10 +14,10 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from bot.app import App
-from bot.collation import sorted_names, vi_key
-from handlers.charts import chart_figure, chart_png, trend_series
-from handlers.exports import cells_csv, workbook
+from handlers.committee.charts import chart_figure, chart_png, trend_series
+from handlers.committee.exports import cells_csv, workbook
 from models import reports
+from models.collation import sorted_names, vi_key
 from models.org import Organisation
 from tests.test_status import month as month
 

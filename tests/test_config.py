@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from models.settings import ConfigError, load_settings
 
 
 def test_defaults_are_vietnamese_and_embedded_sqlite(tmp_path: Path) -> None:

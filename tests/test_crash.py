@@ -17,10 +17,10 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import App
-from bot.outbox import enqueue
-from bot.platforms.base import Outgoing
 from models.member import Identity, Member
+from models.messages import Outgoing
 from models.outbox import OutboxMessage
+from models.outbox_queue import enqueue
 from tests.test_telegram import until
 from tests.tg_emulator import TelegramEmulator
 

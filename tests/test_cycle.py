@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, func, select
 
 from bot.app import App
-from handlers.cycle import materialise, sweep
+from handlers.meetings.cycle import materialise, sweep
 from models.meeting import Meeting
 from models.org import Organisation
 from models.outbox import OutboxMessage
@@ -216,7 +216,7 @@ async def test_thematic_warning_and_adding_a_thematic_meeting(
 
 async def test_a_crashing_step_does_not_stall_the_others(
         driver: Driver, clock: FakeClock, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from handlers import cycle
+    from handlers.meetings import cycle
 
     cell = link_cell(driver, QLNS)
     _materialise(driver.app)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from docx import Document
 
-from bot.config import Settings
 from bot.demo import run_demo
+from models.settings import Settings
 
 
 async def test_demo_plays_a_whole_month(settings: Settings, tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """`chibot demo --year`: a year of one cell at speed, through the bot, ending with the
 year's classification summary."""
 
-from bot.config import Settings
 from bot.demo_year import run_year_demo
+from models.settings import Settings
 
 
 async def test_demo_plays_a_whole_year(settings: Settings) -> None:

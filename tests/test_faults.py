@@ -11,15 +11,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.app import App
-from bot.config import OutboxSettings, TelegramSettings
-from bot.outbox import enqueue
-from bot.platforms.base import Outgoing
 from bot.platforms.telegram import TelegramAdapter
 from bot.sender import OutboxSender
-from handlers.cycle import materialise
+from handlers.meetings.cycle import materialise
 from models.member import Identity, Member
+from models.messages import Outgoing
 from models.org import ChatBinding, Organisation
 from models.outbox import OutboxMessage
+from models.outbox_queue import enqueue
+from models.settings import OutboxSettings, TelegramSettings
 from tests.helpers import FakeClock, RecordingMessenger, tick
 from tests.test_cycle import DEC_MEETING
 from tests.test_telegram import FAST

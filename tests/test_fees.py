@@ -10,8 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from handlers.amounts import parse_amount
-from handlers.forms import Invalid
+from handlers.forms.amounts import parse_amount
+from handlers.forms.engine import Invalid
 from models.fees import FeePayment
 from tests.helpers import Driver
 from tests.yearplay import member

@@ -10,9 +10,9 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot.platforms import telegram as tg_module
-from bot.platforms.base import Attachment
 from models.files import StoredFile
 from models.meeting import AgendaItem
+from models.messages import Attachment
 from models.org import ChatBinding
 from models.outbox import OutboxMessage, ProcessedUpdate
 from tests.helpers import QLNS, SEC, Driver, FakeClock, link_cell, tick

@@ -16,8 +16,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.app import App
-from handlers.cycle import materialise
-from handlers.router import CALLBACKS, COMMANDS
+from handlers.core.router import CALLBACKS, COMMANDS
+from handlers.meetings.cycle import materialise
 from models.attendance import Attendance
 from models.audit import AuditEntry
 from models.form import FormState

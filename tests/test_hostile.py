@@ -12,18 +12,18 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.config import Settings
 from bot.importer import import_file
-from bot.platforms.base import Attachment, Chat, Incoming, Sender
-from handlers.cellsafe import safe_cell
-from handlers.exports import cells_csv, workbook
+from handlers.committee.exports import cells_csv, workbook
+from handlers.core.cellsafe import safe_cell
 from models.attendance import Attendance
 from models.files import StoredFile
 from models.form import FormState
 from models.meeting import Meeting
 from models.member import Member
+from models.messages import Attachment, Chat, Incoming, Sender
 from models.org import Organisation
 from models.reports import parse_period
+from models.settings import Settings
 from tests.helpers import SEC, Driver, FakeClock
 from tests.test_attendance import _rows, _setup
 from tests.test_cycle import DEC_MEETING

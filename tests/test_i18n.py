@@ -1,7 +1,7 @@
 from datetime import UTC, date, datetime
 
 from bot.catalogs import untranslated
-from bot.i18n import _, fmt_date, fmt_datetime, fmt_number, fmt_percent, use_locale
+from models.i18n import _, fmt_date, fmt_datetime, fmt_number, fmt_percent, use_locale
 from tests.helpers import Driver
 
 

@@ -23,7 +23,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot.app import App
-from handlers.cycle import materialise
+from handlers.meetings.cycle import materialise
 from models.attendance import Attendance
 from models.base import utcnow
 from models.meeting import Meeting

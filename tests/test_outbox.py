@@ -3,11 +3,11 @@ from datetime import timedelta
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from bot.config import OutboxSettings
-from bot.outbox import enqueue
-from bot.platforms.base import Attachment, Button, Outgoing, SendError
 from bot.sender import OutboxSender
+from models.messages import Attachment, Button, Outgoing, SendError
 from models.outbox import OutboxMessage, OutboxStatus
+from models.outbox_queue import enqueue
+from models.settings import OutboxSettings
 from tests.helpers import FakeClock, RecordingMessenger
 
 T0 = FakeClock().now

@@ -61,7 +61,7 @@ async def test_register_link_and_report(sample: App, driver: Driver, clock: Fake
     out = await driver.say("Đỗ Mạnh Cường", "/status 2026")  # the bloc: category mix
     assert "Cơ cấu chủ đề: Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh " \
         "(Chỉ thị 05) 50%" in out[0]
-    from handlers.exports import workbook
+    from handlers.committee.exports import workbook
 
     with Session(sample.engine) as s:
         bloc = org(s, "Đảng bộ Khối các cơ quan tỉnh")

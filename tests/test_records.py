@@ -9,14 +9,14 @@ from datetime import timedelta
 from docx import Document
 from sqlmodel import Session, select
 
-from bot.outbox import to_outgoing
-from bot.platforms.base import Outgoing
-from handlers.autoscore import compute
-from handlers.delivery import to_chat
+from handlers.core.delivery import to_chat
+from handlers.scoring.autoscore import compute
 from models.audit import AuditEntry
 from models.meeting import Meeting, MeetingStatus, Task, TaskStatus
+from models.messages import Outgoing
 from models.org import Organisation
 from models.outbox import OutboxMessage
+from models.outbox_queue import to_outgoing
 from models.records import CommitteeMeeting, MeetingRecord
 from models.rubric import load_rubric
 from tests.helpers import Driver, FakeClock, tick

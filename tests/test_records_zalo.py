@@ -9,8 +9,8 @@ from pathlib import Path
 import aiohttp
 
 from bot.app import App
-from bot.platforms.base import Attachment, Outgoing
 from bot.platforms.zalo import MAX_TEXT
+from models.messages import Attachment, Outgoing
 from tests.test_zalo import _adapter, _free_port
 from tests.zalo_emulator import ZaloEmulator
 

@@ -12,14 +12,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
-from bot.config import OutboxSettings
 from bot.intake import DatabaseUnavailable, UpdateIntake
-from bot.outbox import enqueue
 from bot.pglisten import start_pg_listener
-from bot.platforms.base import Chat, Incoming, Outgoing, Sender
 from bot.sender import OutboxSender
 from models.dberrors import DbHealth, is_transient
+from models.messages import Chat, Incoming, Outgoing, Sender
+from models.outbox_queue import enqueue
 from models.parked import ParkedUpdate
+from models.settings import OutboxSettings
 from tests.helpers import Driver, FakeClock, RecordingMessenger
 from tests.test_telegram import until
 
@@ -115,7 +115,7 @@ async def test_stopping_during_an_outage_gives_the_update_back(batch: bool) -> N
 
 def poison_toi(monkeypatch) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Make /toi fail for its own reason (a bug); counts the attempts."""
-    from handlers import profile
+    from handlers.onboarding import profile
 
     calls = {"n": 0}
 

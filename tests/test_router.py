@@ -2,8 +2,8 @@ from datetime import timedelta
 
 from sqlmodel import Session, func, select
 
-from bot.platforms.base import Chat, Incoming, Sender
 from models.member import Identity, LinkCode, Member, new_link_code
+from models.messages import Chat, Incoming, Sender
 from models.org import ChatBinding, Organisation
 from models.outbox import OutboxMessage, ProcessedUpdate
 from tests.helpers import Driver
@@ -137,7 +137,7 @@ async def test_command_in_wrong_chat_kind(driver: Driver) -> None:
 
 async def test_a_crashing_handler_apologises_and_is_not_retried(
         driver: Driver, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from handlers import profile
+    from handlers.onboarding import profile
 
     def boom(*a, **k):  # type: ignore[no-untyped-def]
         raise RuntimeError("bug")

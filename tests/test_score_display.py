@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from handlers.autoscore import documents_ahead
-from handlers.score_display import band_explanation
+from handlers.scoring.autoscore import documents_ahead
+from handlers.scoring.display import band_explanation
 from models.meeting import Meeting
 from models.rubric import load_rubric
 from tests.helpers import SEC, Driver, FakeClock

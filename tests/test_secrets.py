@@ -11,7 +11,7 @@ import sys
 from sqlalchemy.engine import make_url
 
 from bot.app import App
-from bot.redact import RedactingFilter, redact
+from models.redact import RedactingFilter, redact
 from tests.conftest import PG_URL
 from tests.tg_emulator import TelegramEmulator
 from tests.zalo_emulator import ZaloEmulator

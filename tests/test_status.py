@@ -212,7 +212,7 @@ async def test_report_excel_and_chart(month: App, driver: Driver) -> None:
 
 
 def test_year_report_rates_each_cell_by_its_rubrics_yearly_rule(month: App) -> None:
-    from handlers.exports import cells_csv, workbook
+    from handlers.committee.exports import cells_csv, workbook
 
     with Session(month.engine) as s:
         ql = _org(s, *QLNS)
@@ -320,7 +320,7 @@ async def test_drill_down_outside_scope_is_denied(month: App, driver: Driver) ->
 
 
 async def test_unlinked_user_gets_nothing(month: App, driver: Driver) -> None:
-    from bot.platforms.base import Chat, Incoming, Sender
+    from models.messages import Chat, Incoming, Sender
 
     driver.app.handle(Incoming(platform="telegram", update_id="x1", chat=Chat("9", "private"),
                                sender=Sender("9", "Lạ"), text="/status"))

@@ -1,6 +1,6 @@
 """Layering rules that keep the code base mergeable: no import circles between the
 project's modules (lazy imports inside functions count too), adapters never import the
-handlers, and models import neither handlers nor the application wiring."""
+handlers, and every import points down: bot -> handlers -> models."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _graph() -> dict[str, set[str]]:
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                # "from handlers import forms" depends on handlers.forms, not on the
+                # "from handlers.year import flags" depends on handlers.year.flags, not on the
                 # package's __init__ (which only lists the stories to register them).
                 subs = [f"{node.module}.{a.name}" for a in node.names]
                 targets = [s for s in subs if s in modules] or [node.module]
@@ -83,10 +83,29 @@ def test_adapters_never_import_handlers() -> None:
     assert {m: d for m, d in bad.items() if d} == {}
 
 
-def test_models_import_neither_handlers_nor_wiring() -> None:
+LAYERS = {"bot": 2, "handlers": 1, "models": 0}
+
+
+def test_every_import_points_down() -> None:
+    """bot (the shell) -> handlers (the conversation) -> models (the data and the floor
+    both upper floors stand on): nothing imports a floor above its own."""
     graph = _graph()
-    allowed_bot = {"bot.text", "bot.i18n"}
-    bad = {m: sorted(t for t in deps if t.split(".")[0] == "handlers"
-                     or (t.split(".")[0] == "bot" and t not in allowed_bot and t != "bot"))
-           for m, deps in graph.items() if m.startswith("models")}
-    assert {m: d for m, d in bad.items() if d} == {}
+    up = {m: sorted(t for t in deps if LAYERS[t.split(".")[0]] > LAYERS[m.split(".")[0]])
+          for m, deps in graph.items()}
+    assert {m: d for m, d in up.items() if d} == {}
+
+
+def test_handler_packages_stay_small() -> None:
+    """Features live in packages named for what users do, each a handful of modules
+    (DESIGN.md: about a dozen at most), and no module grows into two stories."""
+    handlers = ROOT / "handlers"
+    loose = sorted(p.name for p in handlers.glob("*.py") if p.name != "__init__.py")
+    assert loose == []
+    for pkg in (p for p in handlers.iterdir() if (p / "__init__.py").exists()):
+        modules = [p for p in pkg.glob("*.py") if p.name != "__init__.py"]
+        assert len(modules) <= 12, pkg.name
+        assert (pkg / "__init__.py").read_text(encoding="utf-8").startswith('"""'), pkg.name
+    too_long = {str(p.relative_to(ROOT)): n for pkg in PACKAGES
+                for p in (ROOT / pkg).rglob("*.py")
+                if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450}
+    assert too_long == {}

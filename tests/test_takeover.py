@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from sqlmodel import Session, select
 
-from bot.platforms.base import Chat, Incoming, Sender
 from models.member import Identity, LinkCode, Member, new_link_code
+from models.messages import Chat, Incoming, Sender
 from models.org import ChatBinding, Organisation
 from tests.helpers import QLNS, SEC, Driver, FakeClock
 

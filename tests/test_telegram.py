@@ -14,15 +14,15 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import App
-from bot.config import TelegramSettings
-from bot.outbox import enqueue
-from bot.platforms.base import Capabilities, Outgoing
 from bot.platforms.telegram import TelegramAdapter
-from handlers.cycle import materialise
+from handlers.meetings.cycle import materialise
 from models.attendance import Attendance
 from models.meeting import Meeting
 from models.member import Identity, Member, new_link_code
+from models.messages import Capabilities, Outgoing
 from models.org import ChatBinding, Organisation
+from models.outbox_queue import enqueue
+from models.settings import TelegramSettings
 from tests.helpers import QLNS, SEC, serving, tick
 from tests.test_cycle import DEC_MEETING
 from tests.tg_emulator import BOT_USERNAME, TelegramEmulator

@@ -12,15 +12,15 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot.app import App
-from bot.config import TelegramSettings
-from bot.outbox import enqueue
-from bot.platforms.base import Capabilities, Outgoing
 from bot.platforms.telegram import TelegramAdapter
-from handlers.cycle import materialise
+from handlers.meetings.cycle import materialise
 from models.attendance import Attendance
 from models.member import Identity, Member
+from models.messages import Capabilities, Outgoing
 from models.org import ChatBinding
 from models.outbox import OutboxMessage, ProcessedUpdate
+from models.outbox_queue import enqueue
+from models.settings import TelegramSettings
 from tests import test_telegram
 from tests.helpers import SEC, tick
 from tests.test_cycle import DEC_MEETING

@@ -13,11 +13,11 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot.app import App
-from bot.config import TelegramSettings, ZaloSettings
 from bot.platforms import webhook
 from bot.platforms.telegram import TelegramAdapter
 from bot.platforms.zalo import ZaloAdapter
 from models.outbox import ProcessedUpdate
+from models.settings import TelegramSettings, ZaloSettings
 from tests.test_telegram import FAST
 from tests.tg_emulator import TelegramEmulator
 from tests.zalo_emulator import ZaloEmulator

@@ -3,10 +3,10 @@ for the bot, and the reviewed wordings of issue 16."""
 
 from __future__ import annotations
 
-from bot.config import ZaloSettings
-from bot.platforms.base import Attachment, Outgoing
 from bot.platforms.zalo import ZaloAdapter
-from handlers.router import COMMANDS, command_menu
+from handlers.core.router import COMMANDS, command_menu
+from models.messages import Attachment, Outgoing
+from models.settings import ZaloSettings
 from tests.helpers import Driver
 from tests.test_status import month as month
 
@@ -40,7 +40,7 @@ async def test_unknown_command_and_flags_wording(month, driver: Driver) -> None:
 
 
 async def test_welcome_calls_it_the_bot(driver: Driver) -> None:
-    from bot.platforms.base import Chat, Incoming, Sender
+    from models.messages import Chat, Incoming, Sender
 
     driver.app.handle(Incoming(platform="console", update_id="w1", chat=Chat("dm-x", "private"),
                                sender=Sender("x", "Khách"), text="/start"))

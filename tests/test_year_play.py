@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlmodel import Session
 
 from bot.app import App
-from handlers.autoscore import attendance as attendance_points
+from handlers.scoring.autoscore import attendance as attendance_points
 from models import dieu8, reports, streaks
 from models.rubric import load_rubric
 from tests.helpers import Driver, FakeClock
@@ -113,7 +113,7 @@ async def test_a_year_of_one_cell(sample: App, driver: Driver, clock: FakeClock)
     assert "không có quyền" in out[0]
 
     # The classification sheets of the year's workbook.
-    from handlers.exports import workbook
+    from handlers.committee.exports import workbook
 
     with Session(sample.engine) as s:
         base = org(s, QLNS[1])
@@ -170,8 +170,8 @@ async def test_review_bad_input_changes_nothing(sample: App, driver: Driver,
 def test_classification_rules_are_sourced_data(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import pytest
 
-    from bot.config import REPO_ROOT
     from models.classification import ClassificationError, load_rules
+    from models.settings import REPO_ROOT
 
     rules = load_rules(REPO_ROOT / "locales" / "classification", "qd366-2025")
     assert rules.document_number == "366-QĐ/TW" and rules.excellent_cap == 0.2
@@ -191,7 +191,7 @@ async def test_december_meeting_opens_the_self_assessment(driver: Driver,
 
     from sqlmodel import select
 
-    from handlers.cycle import materialise
+    from handlers.meetings.cycle import materialise
     from models.meeting import Meeting
     from tests.helpers import link_cell, tick
 

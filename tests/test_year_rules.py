@@ -120,7 +120,7 @@ async def test_meeting_without_roll_call_becomes_not_held_and_reason_goes_up(
         driver: Driver, clock: FakeClock) -> None:
     from datetime import timedelta
 
-    from handlers.cycle import materialise
+    from handlers.meetings.cycle import materialise
     from models.meeting import Meeting
     from tests.helpers import link_cell, tick
 
@@ -198,9 +198,9 @@ async def test_status_and_missing_mark_low_attendance_and_unexcused(
 
 # -- rubric sources -------------------------------------------------------------------------
 def test_rubrics_name_their_source_or_say_they_are_examples(tmp_path: Path) -> None:
-    from bot.config import REPO_ROOT
-    from handlers.labels import rubric_source
+    from handlers.core.labels import rubric_source
     from models.rubric import RubricError, load_rubric
+    from models.settings import REPO_ROOT
 
     rubrics = REPO_ROOT / "locales" / "rubrics"
     hd42 = load_rubric(rubrics, "hd42-2025")

@@ -12,16 +12,16 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot.app import App
-from bot.config import TelegramSettings, ZaloSettings
-from bot.outbox import enqueue
-from bot.platforms.base import Capabilities, Outgoing
 from bot.platforms.zalo import ZaloAdapter
 from bot.runner import start_adapters
-from handlers.cycle import materialise
+from handlers.meetings.cycle import materialise
 from models.attendance import Attendance
 from models.member import Identity, Member, new_link_code
+from models.messages import Capabilities, Outgoing
 from models.org import ChatBinding, Organisation
 from models.outbox import ProcessedUpdate
+from models.outbox_queue import enqueue
+from models.settings import TelegramSettings, ZaloSettings
 from tests.helpers import QLNS, SEC, serving, tick
 from tests.test_cycle import DEC_MEETING
 from tests.test_telegram import until

@@ -12,12 +12,12 @@ from sqlmodel import Session, select
 
 from bot import delivery
 from bot.app import App
-from bot.config import ZaloSettings
-from bot.outbox import enqueue
-from bot.platforms.base import Attachment, Capabilities, Outgoing
 from bot.platforms.zalo import ZaloAdapter
+from models.messages import Attachment, Capabilities, Outgoing
 from models.org import ChatBinding
 from models.outbox import OutboxMessage
+from models.outbox_queue import enqueue
+from models.settings import ZaloSettings
 from tests.helpers import SEC, serving
 from tests.test_zalo import GROUP, ZL, _adapter
 from tests.zalo_emulator import ACCOUNT, DISPLAY, ZaloEmulator

@@ -15,7 +15,9 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from bot.platforms.base import (
+from models.base import utcnow
+from models.member import Identity, Member
+from models.messages import (
     Capabilities,
     Chat,
     Incoming,
@@ -24,10 +26,8 @@ from bot.platforms.base import (
     SentRef,
     numbered,
 )
-from bot.text import fold
-from models.base import utcnow
-from models.member import Identity, Member
 from models.org import ChatBinding, Organisation
+from models.text import fold
 
 PLATFORM = "console"
 

@@ -48,9 +48,12 @@ from telegram.error import (
 )
 from telegram.ext import Application, ApplicationBuilder
 
-from bot.config import TelegramSettings
 from bot.platforms import webhook
-from bot.platforms.base import (
+from bot.platforms.download import download_bounded
+from bot.platforms.telegram_errors import conflict_advice, send_error
+from bot.platforms.telegram_http import AiohttpRequest, call
+from bot.platforms.telegram_updates import MAX_DOWNLOAD, PLATFORM, to_incoming
+from models.messages import (
     Attachment,
     Capabilities,
     Incoming,
@@ -61,10 +64,7 @@ from bot.platforms.base import (
     sleep_or_stop,
     split_text,
 )
-from bot.platforms.download import download_bounded
-from bot.platforms.telegram_errors import conflict_advice, send_error
-from bot.platforms.telegram_http import AiohttpRequest, call
-from bot.platforms.telegram_updates import MAX_DOWNLOAD, PLATFORM, to_incoming
+from models.settings import TelegramSettings
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class TelegramAdapter:
         await self.application.shutdown()
 
     async def set_commands(self) -> None:
-        from bot.i18n import _, use_locale
+        from models.i18n import _, use_locale
 
         def menu(private: bool) -> list[BotCommand]:
             return [BotCommand(c.name, _(c.summary)[:256]) for c in self.menu

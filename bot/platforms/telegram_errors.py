@@ -32,7 +32,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.platforms.base import Failure, Outgoing, SendError
+from models.messages import Failure, Outgoing, SendError
 
 
 def send_error(exc: TelegramError, out: Outgoing) -> SendError:

@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import Update
 
-from bot.platforms.base import Chat, Incoming, Sender
+from models.messages import Chat, Incoming, Sender
 
 PLATFORM = "telegram"
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit

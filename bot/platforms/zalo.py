@@ -36,10 +36,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.config import ZaloSettings
-from bot.i18n import _
 from bot.platforms import webhook
-from bot.platforms.base import (
+from bot.platforms.served_files import ServedFiles
+from models.i18n import _
+from models.messages import (
     Capabilities,
     Chat,
     Failure,
@@ -52,7 +52,7 @@ from bot.platforms.base import (
     sleep_or_stop,
     split_text,
 )
-from bot.platforms.served_files import ServedFiles
+from models.settings import ZaloSettings
 
 log = logging.getLogger(__name__)
 

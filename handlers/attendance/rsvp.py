@@ -1,0 +1,155 @@
+"""RSVP before a meeting: members say they will come, or why they will be absent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from handlers.core.context import Ctx
+from handlers.core.router import Where, Who, callback, command
+from handlers.core.text import as_id
+from handlers.forms import engine as forms
+from handlers.forms.engine import Choice, Form, Step
+from handlers.forms.validators import parse_text
+from models.attendance import Attendance, Rsvp
+from models.i18n import N_, _, fmt_datetime
+from models.meeting import Meeting, MeetingStatus, upcoming
+
+Data = dict[str, Any]
+
+
+def attendance_row(s: Session, meeting_id: int, member_id: int) -> Attendance:
+    row = s.exec(select(Attendance).where(Attendance.meeting_id == meeting_id,
+                                          Attendance.member_id == member_id)).first()
+    return row or Attendance(meeting_id=meeting_id, member_id=member_id)
+
+
+
+# -- RSVP -----------------------------------------------------------------------------
+def _rsvp_meeting(ctx: Ctx, meeting_id: int | None) -> Meeting | None:
+    """The meeting a member may still answer for, or None (with the reason sent)."""
+    m = ctx.actor.member
+    assert m is not None
+    group_cell = ctx.bound_cell() if ctx.in_group else None
+    # A group not (yet) known, e.g. a supergroup whose upgrade the bot has not heard of,
+    # takes the member's own RSVP for their own cell; another cell's group does not.
+    if ctx.in_group and group_cell is not None and group_cell.id != m.cell_id:
+        ctx.deny("RSVP in another cell's group")
+        return None
+    meeting = ctx.session.get(Meeting, meeting_id) if meeting_id else None
+    if meeting_id is None:
+        nxt = upcoming(ctx.session, cell_id=m.cell_id or 0, now=ctx.now(), limit=1)
+        meeting = nxt[0] if nxt else None
+    if meeting is None or meeting.cell_id != m.cell_id:
+        ctx.reply(_("Không có buổi sinh hoạt nào của chi bộ đồng chí để đăng ký."),
+                  toast=True)
+        return None
+    if meeting.status != MeetingStatus.PLANNED.value or ctx.now() > meeting.scheduled_at:
+        ctx.reply(_("Buổi sinh hoạt này đã bắt đầu hoặc đã kết thúc; việc đăng ký đã đóng."),
+                  toast=True)
+        return None
+    if not m.due_to_attend:
+        ctx.reply(_("Đồng chí đang được miễn sinh hoạt hoặc tạm vắng, không cần đăng ký."),
+                  toast=True)
+        return None
+    return meeting
+
+
+def record_rsvp(ctx: Ctx, meeting: Meeting, yes: bool, reason: str | None = None) -> None:
+    m = ctx.actor.member
+    assert m is not None
+    row = attendance_row(ctx.session, meeting.id or 0, m.id or 0)
+    row.rsvp = Rsvp.YES.value if yes else Rsvp.NO.value
+    row.rsvp_reason = None if yes else reason
+    row.rsvp_at = ctx.now()
+    ctx.session.add(row)
+
+
+@callback("rsvp", who=Who.LINKED)
+def rsvp_button(ctx: Ctx, parts: list[str]) -> None:
+    meeting_id = as_id(parts[0]) if len(parts) == 2 else None
+    if meeting_id is None or parts[1] not in ("y", "n"):
+        ctx.reply(_("Nút này không còn hiệu lực."))
+        return
+    meeting = _rsvp_meeting(ctx, meeting_id)
+    if meeting is None:
+        return
+    name = ctx.actor.member.full_name if ctx.actor.member else ""
+    if parts[1] == "y":
+        record_rsvp(ctx, meeting, True)
+        ctx.reply(_("Đã ghi nhận đồng chí {name} sẽ có mặt.").format(name=name),
+                  toast=True)
+        return
+    record_rsvp(ctx, meeting, False)
+    ident = ctx.actor.identity
+    private = ctx.incoming.chat.id if not ctx.in_group else (
+        ident.private_chat_id if ident else None)
+    if private:
+        forms.start(ctx, "absence", {"meeting": meeting.id}, chat_id=private)
+        if ctx.in_group:
+            ctx.reply(_("Đã ghi nhận đồng chí {name} báo vắng; bot đã nhắn riêng để hỏi lý "
+                        "do.").format(name=name), toast=True)
+    else:
+        ctx.reply(_("Đã ghi nhận đồng chí {name} báo vắng. Đề nghị đồng chí nhắn riêng cho "
+                    "bot: /vang LÝ DO, để vắng được tính là có lý do.").format(name=name))
+
+
+class AbsenceForm(Form):
+    kind = "absence"
+    confirm = False
+    REASONS = [N_("Ốm, điều trị"), N_("Đi công tác"), N_("Việc gia đình"),
+               N_("Nghỉ phép")]
+
+    def authorised(self, ctx: Ctx, data: Data) -> bool:
+        meeting = ctx.session.get(Meeting, data.get("meeting"))
+        m = ctx.actor.member
+        # A member who left the cell or moved away (re-import) mid-form cannot submit.
+        return bool(meeting and m and m.active and not m.on_leave
+                    and m.cell_id == meeting.cell_id)
+
+    def steps(self, ctx: Ctx, data: Data) -> list[Step]:
+        return [Step("reason", lambda c, d: _("Đồng chí cho biết lý do vắng (chọn hoặc gõ):"),
+                     choices=lambda c, d: [Choice(_(r), _(r)) for r in self.REASONS],
+                     parse=lambda c, d, t: parse_text(t, max_len=300))]
+
+    def summary(self, ctx: Ctx, data: Data) -> str:
+        return data["reason"]
+
+    def finish(self, ctx: Ctx, data: Data) -> None:
+        meeting = ctx.session.get(Meeting, data["meeting"])
+        if meeting is None or meeting.status != MeetingStatus.PLANNED.value:
+            ctx.reply(_("Buổi sinh hoạt này đã bắt đầu hoặc đã kết thúc; việc đăng ký đã "
+                        "đóng."))
+            return
+        record_rsvp(ctx, meeting, False, data["reason"])
+        ctx.reply(_("Đã ghi nhận đồng chí vắng, lý do: {reason}. Đồng chí Bí thư sẽ xác nhận "
+                    "khi điểm danh.").format(reason=data["reason"]))
+
+
+forms.register(AbsenceForm())
+
+
+@command("comat", "yes", who=Who.LINKED, where=Where.ANY,
+         summary=N_("Đăng ký có mặt buổi sinh hoạt tới"))
+def rsvp_yes(ctx: Ctx, args: list[str], rest: str) -> None:
+    meeting = _rsvp_meeting(ctx, None)
+    if meeting is not None:
+        record_rsvp(ctx, meeting, True)
+        ctx.reply(_("Đã ghi nhận đồng chí sẽ có mặt lúc {when}.").format(
+            when=fmt_datetime(meeting.scheduled_at, meeting.timezone)))
+
+
+@command("vang", "absent", who=Who.LINKED, where=Where.ANY,
+         summary=N_("Báo vắng buổi sinh hoạt tới: /vang LÝ DO"))
+def rsvp_no(ctx: Ctx, args: list[str], rest: str) -> None:
+    meeting = _rsvp_meeting(ctx, None)
+    if meeting is None:
+        return
+    if not rest:
+        ctx.reply(_("Đồng chí vui lòng ghi lý do: /vang LÝ DO (ví dụ: /vang đi công tác)."))
+        return
+    reason = rest[:300]
+    record_rsvp(ctx, meeting, False, reason)
+    ctx.reply(_("Đã ghi nhận đồng chí vắng, lý do: {reason}. Đồng chí Bí thư sẽ xác nhận khi "
+                "điểm danh.").format(reason=reason))

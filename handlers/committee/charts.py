@@ -1,0 +1,81 @@
+"""The committee's PNG chart: the attendance trend over 12 months and the distribution of
+meeting ratings for the period.
+
+Months without a meeting are gaps in the trend, not 0%; the rating counts have whole-number
+ticks; the 85% target line is labelled.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+from sqlmodel import Session
+
+from handlers.core.labels import label
+from models import reports
+from models.i18n import _
+from models.org import Organisation
+from models.reports import Period
+
+TARGET = 85  # % attendance the committee aims for
+BANDS = ("tot", "kha", "trung_binh", "kem")
+COLOURS = ("#2E7D32", "#1565C0", "#F9A825", "#C62828")
+
+
+def trend_series(session: Session, root: Organisation,
+                 period: Period) -> tuple[list[str], list[float]]:
+    """Month labels ("11/26") and attendance in % over the 12 months up to the period;
+    NaN for a month without a meeting (a gap in the line)."""
+    months = reports.months_back(period.months[-1], 12)
+    rates = {r["period"]: (100 * r["attended"] / r["due"] if r["due"] else math.nan)
+             for r in reports.trend(session, root, months)}
+    return [f"{p[5:]}/{p[2:4]}" for p in months], [rates.get(p, math.nan) for p in months]
+
+
+def chart_figure(session: Session, root: Organisation, period: Period) -> Any:
+    """The matplotlib figure (tests inspect it; ``chart_png`` renders it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    xs, ys = trend_series(session, root, period)
+    rat = reports.ratings(session, root, period)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100)
+    positions = list(range(len(xs)))  # every month keeps its place, with or without data
+    ax1.plot(positions, ys, marker="o", color="#B22222", label=_("Tỷ lệ dự họp"))
+    ax1.axhline(TARGET, linestyle="--", color="grey", linewidth=1,
+                label=_("Mục tiêu {p}%").format(p=TARGET))
+    ax1.annotate(f"{TARGET}%", (positions[-1] + 0.5, TARGET), xytext=(2, 0),
+                 textcoords="offset points", va="center", fontsize="small", color="grey",
+                 annotation_clip=False)
+    ax1.set_xticks(positions, xs)
+    ax1.set_xlim(-0.5, len(xs) - 0.5)
+    ax1.set_ylim(0, 100)
+    ax1.set_title(_("Tỷ lệ dự họp (%)"))
+    ax1.tick_params(axis="x", labelrotation=45)
+    ax1.legend(loc="lower left", fontsize="small")
+    if all(math.isnan(y) for y in ys):
+        ax1.text(0.5, 0.5, _("Chưa có buổi sinh hoạt nào"), transform=ax1.transAxes,
+                 ha="center", va="center", color="grey")
+    ax2.bar([label(k) for k in BANDS], [rat.get(k, 0) for k in BANDS], color=COLOURS)
+    ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax2.set_ylim(bottom=0, top=max(1, *(rat.get(k, 0) for k in BANDS)) * 1.1)
+    ax2.set_ylabel(_("Số buổi"))
+    ax2.set_title(_("Xếp loại buổi sinh hoạt — {period}").format(period=period.label))
+    fig.suptitle(root.name)
+    fig.tight_layout()
+    return fig
+
+
+def chart_png(session: Session, root: Organisation, period: Period) -> bytes:
+    import matplotlib.pyplot as plt
+
+    fig = chart_figure(session, root, period)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()

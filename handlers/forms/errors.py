@@ -1,0 +1,12 @@
+"""What a step's parser raises (re-exported by :mod:`handlers.forms.engine`)."""
+
+from __future__ import annotations
+
+
+class Invalid(Exception):
+    """An answer the step refuses; the message (already translated) says why."""
+
+
+class Again(Exception):
+    """The answer was taken (the parser updated ``data``) but the step is asked again,
+    e.g. after an edit of the roll call; the message says what changed."""

@@ -1,0 +1,183 @@
+"""The agenda form: the secretary enters or edits a meeting's agenda items and documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.core.context import Ctx
+from handlers.core.router import Where, Who, callback, command
+from handlers.forms import engine as forms
+from handlers.forms.cellform import CellForm, parse_place, start_for_meeting
+from handlers.forms.engine import Choice, Invalid, Step
+from handlers.forms.validators import parse_text
+from handlers.meetings.agenda import agenda_text
+from handlers.meetings.reminders import post_agenda
+from models.audit import audit
+from models.files import StoredFile
+from models.i18n import N_, _
+from models.meeting import (
+    AgendaItem,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    agenda_of,
+    drop_unused_files,
+)
+
+Data = dict[str, Any]
+
+
+# -- agenda ----------------------------------------------------------------------------
+def _parse_item(ctx: Ctx, data: Data, text: str) -> dict[str, str | int | None]:
+    """"Title | Presenter | link" as text, or a file whose caption is "Title | Presenter"
+    (no caption: the file name is the title). The file is stored at once, so it survives
+    a restart before the agenda is confirmed."""
+    att = ctx.incoming.attachment
+    parts = [p.strip() for p in text.split("|")]
+    if len(parts) > (2 if att else 3):
+        raise Invalid(_("Mỗi nội dung gồm tối đa 3 phần: Tiêu đề | Người trình bày | Tài liệu.")
+                      if not att else _("Chú thích của tệp gồm tối đa 2 phần: Tiêu đề | Người "
+                                        "trình bày."))
+    if att is not None and not parts[0]:
+        parts[0] = att.filename.rsplit(".", 1)[0][:300] or att.filename[:300]
+    title = parse_text(parts[0], max_len=300)
+    presenter = parse_text(parts[1], max_len=120) if len(parts) > 1 and parts[1] else None
+    if att is None:
+        doc = parse_text(parts[2], max_len=500) if len(parts) > 2 and parts[2] else None
+        return {"title": title, "presenter": presenter, "document": doc}
+    stored = StoredFile(filename=att.filename[:200], size=len(att.data), data=att.data,
+                        uploaded_by=ctx.actor.member.id if ctx.actor.member else None,
+                        created_at=ctx.now())
+    ctx.session.add(stored)
+    ctx.session.flush()
+    return {"title": title, "presenter": presenter, "document": stored.filename,
+            "file": stored.id}
+
+
+
+class AgendaForm(CellForm):
+    kind = "agenda"
+
+    def discard(self, ctx: Ctx, data: Data) -> None:
+        """Files uploaded into an agenda that is never confirmed are not kept."""
+        drop_unused_files(ctx.session, [it.get("file") for it in data.get("items", [])
+                                        if isinstance(it, dict)])
+
+    def steps(self, ctx: Ctx, data: Data) -> list[Step]:
+        def is_regular(c: Ctx, d: Data) -> bool:
+            m = self.meeting(c, d)
+            return m is not None and m.kind == MeetingKind.REGULAR.value
+
+        def needs_topic(c: Ctx, d: Data) -> bool:
+            m = self.meeting(c, d)
+            return m is not None and (m.kind == MeetingKind.THEMATIC.value or d.get("thematic"))
+
+        return [
+            self.meeting_step(),
+            Step("thematic", lambda c, d: _("Buổi này có kết hợp sinh hoạt chuyên đề không?"),
+                 choices=lambda c, d: [Choice(True, _("Có")), Choice(False, _("Không"))],
+                 when=is_regular, per_row=2),
+            Step("topic", lambda c, d: _("Tên chuyên đề:"),
+                 parse=lambda c, d, t: parse_text(t, max_len=300), when=needs_topic,
+                 sub=True),
+            Step("place", lambda c, d: _("Địa điểm, hoặc đường link nếu họp trực tuyến:"),
+                 parse=parse_place, optional=True),
+            Step("items", lambda c, d: _(
+                "Nội dung thứ {n}: gửi theo dạng Tiêu đề | Người trình bày | Link tài liệu "
+                "(chỉ tiêu đề là bắt buộc), hoặc gửi tệp tài liệu kèm chú thích Tiêu đề | "
+                "Người trình bày. Bấm Xong khi đủ; không nhập gì thì dùng quy trình sinh hoạt "
+                "chuẩn.").format(n=len(d.get("items", [])) + 1),
+                 parse=_parse_item, choices=lambda c, d: [Choice(None, _("Xong"))],
+                 repeat=True, files=True),
+        ]
+
+    def saved_answers(self, ctx: Ctx, meeting: Meeting) -> Data:
+        """Editing an agenda starts from its saved items (one can be changed by number)."""
+        items = []
+        for it in agenda_of(ctx.session, meeting_id=meeting.id or 0):
+            item: dict[str, Any] = {"title": it.title, "presenter": it.presenter,
+                                    "document": it.document_url or it.document_name}
+            if it.document_file_id:
+                item["file"] = it.document_file_id
+            items.append(item)
+        return {"items": items} if items else {}
+
+    def item_text(self, ctx: Ctx, data: Data, step: Step, item: Any) -> str:
+        parts = [item["title"], item.get("presenter"), item.get("document")]
+        return " | ".join(p for p in parts if p)
+
+    def _apply(self, ctx: Ctx, m: Meeting, data: Data) -> None:
+        if m.kind == MeetingKind.REGULAR.value:
+            m.thematic_part = bool(data.get("thematic"))
+        if data.get("topic") or m.kind == MeetingKind.REGULAR.value:
+            m.topic = data.get("topic")
+        place = data.get("place")
+        if place:
+            if place.lower().startswith(("http://", "https://")):
+                m.online_link, m.place = place, None
+            else:
+                m.place, m.online_link = place, None
+
+    def summary(self, ctx: Ctx, data: Data) -> str:
+        m = self.meeting(ctx, data)
+        cell = self.cell(ctx, data)
+        if m is None or cell is None:
+            return "?"
+        # Preview without writing: apply to a detached copy.
+        preview = Meeting.model_validate(m.model_dump())
+        self._apply(ctx, preview, data)
+        items = [AgendaItem(meeting_id=0, position=i, title=it["title"],
+                            presenter=it.get("presenter"), document_name=it.get("document"))
+                 for i, it in enumerate(data.get("items", []), 1)]
+        text, _docs = agenda_text(ctx.session, preview, cell, items=items or None)
+        return text
+
+    def finish(self, ctx: Ctx, data: Data) -> None:
+        s = ctx.session
+        m = self.meeting(ctx, data)
+        cell = self.cell(ctx, data)
+        if m is None or cell is None or m.status != MeetingStatus.PLANNED.value:
+            ctx.reply(_("Buổi sinh hoạt này không còn mở để sửa chương trình."))
+            return
+        self._apply(ctx, m, data)
+        replaced = []
+        for old in agenda_of(s, meeting_id=m.id or 0):
+            replaced.append(old.document_file_id)
+            s.delete(old)
+        for i, it in enumerate(data.get("items", []), 1):
+            doc = it.get("document")
+            s.add(AgendaItem(meeting_id=m.id or 0, position=i, title=it["title"],
+                             presenter=it.get("presenter"),
+                             document_url=doc if doc and "://" in doc else None,
+                             document_name=doc if doc and "://" not in doc else None,
+                             document_file_id=it.get("file"), added_at=ctx.now()))
+        m.agenda_rev += 1
+        m.updated_at = ctx.now()
+        s.add(m)
+        s.flush()
+        drop_unused_files(s, replaced)  # documents the new agenda no longer lists
+        audit(s, "meeting.agenda_set", "meeting", m.id,
+              ctx.actor.member.id if ctx.actor.member else None, rev=m.agenda_rev)
+        if m.agenda_posted_rev is not None:
+            post_agenda(s, m, cell, ctx.now(), f"m{m.id}:agenda:{m.revision}.{m.agenda_rev}",
+                        correction=True)
+            ctx.reply(_("Đã lưu và đăng đính chính chương trình lên nhóm chi bộ."))
+        else:
+            ctx.reply(_("Đã lưu chương trình. Bot sẽ đăng lên nhóm chi bộ trước buổi họp "
+                        "{h} giờ.").format(h=int(ctx.settings.cycle.agenda_post_before_h)))
+
+
+forms.register(AgendaForm())
+
+
+@command("chuongtrinh", "agenda", who=Who.LINKED, where=Where.PRIVATE,
+         summary=N_("Nhập/sửa chương trình buổi sinh hoạt (Bí thư)"))
+def agenda(ctx: Ctx, args: list[str], rest: str) -> None:
+    start_for_meeting(ctx, "agenda", args)
+
+
+@callback("ag", who=Who.LINKED)
+def agenda_button(ctx: Ctx, parts: list[str]) -> None:
+    start_for_meeting(ctx, "agenda", parts[:1])
+
+

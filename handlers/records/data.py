@@ -1,0 +1,263 @@
+"""Plain data for the meeting's documents, built from the models.
+
+One object per document type; the renderers (``handlers.records.documents`` for .docx,
+``handlers.records.doctext`` for chat text) read only these, so tests check content without Word.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from models.attendance import ATTENDED, Attendance, Presence
+from models.i18n import to_local
+from models.meeting import (
+    Meeting,
+    MeetingKind,
+    TaskStatus,
+    agenda_of,
+    previous_meeting,
+    tasks_of,
+)
+from models.member import Member, Role, members_with_role
+from models.org import Organisation, lineage
+from models.records import (
+    MeetingRecord,
+    committee_of,
+    conclusions_of,
+    guests_of,
+    opinions_of,
+    record_of,
+)
+from models.score import Score, ScoreKind
+
+
+@dataclass(frozen=True)
+class Heading:
+    parent: str  # the committee above the cell, first line top left
+    cell: str  # "CHI BỘ …" below it
+    place: str  # "Hà Tĩnh" (may be empty)
+    day: date  # the date written top right
+
+
+@dataclass(frozen=True)
+class Absence:
+    name: str
+    reason: str | None
+    excused: bool
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    text: str
+    who: str
+    due: date | None
+    done: bool = False
+
+
+@dataclass
+class MinutesData:
+    heading: Heading
+    thematic: bool
+    month: int
+    year: int
+    topic: str | None
+    started: datetime | None  # local time
+    ended: datetime | None
+    place: str | None
+    guests: list[tuple[str, str | None, bool]]  # name, title, upper-level committee member
+    chair: str
+    minute_taker: str
+    total: int  # active members of the cell
+    exempted: list[tuple[str, str | None]]
+    due: int
+    present: int
+    late: list[str]
+    absent: list[Absence]
+    agenda: list[tuple[str, str | None]]  # title, presenter
+    opinions: list[tuple[str, str]]  # speaker, text
+    conclusions: list[tuple[str, str]]  # agenda item (or "") , conclusion
+    vote: tuple[int, int, int] | None
+    tasks: list[TaskLine]
+    secretary: str
+    final: bool = False
+
+
+@dataclass
+class ResolutionData:
+    heading: Heading
+    number: int
+    month: int
+    year: int
+    due: int
+    present: int
+    absent: list[Absence]
+    score: float | None
+    band: str | None  # rating id: tot | kha | trung_binh | kem
+    last_tasks: list[TaskLine]
+    conclusions: list[tuple[str, str]]
+    tasks: list[TaskLine]
+    vote: tuple[int, int, int] | None
+    secretary: str
+    parent: str
+    recipients: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CommitteeData:
+    heading: Heading
+    month: int
+    year: int
+    held: datetime  # local time
+    attendees: list[str]
+    absent: list[str]
+    content: str
+    secretary: str
+
+
+def heading(s: Session, cell: Organisation, place: str, day: date) -> Heading:
+    chain = lineage(s, cell)
+    parent = chain[-2].name if len(chain) >= 2 else ""
+    return Heading(parent=parent, cell=cell.name, place=place, day=day)
+
+
+def _name(s: Session, member_id: int | None) -> str:
+    m = s.get(Member, member_id) if member_id else None
+    return m.full_name if m else ""
+
+
+def secretary_name(s: Session, cell_id: int) -> str:
+    sec = members_with_role(s, org_id=cell_id, roles=(Role.SECRETARY.value,))
+    return sec[0].full_name if sec else ""
+
+
+def _tasks(s: Session, meeting_id: int) -> list[TaskLine]:
+    return [TaskLine(t.description, _name(s, t.assignee_id), t.due_date,
+                     t.status == TaskStatus.DONE.value)
+            for t in tasks_of(s, meeting_id=meeting_id) if t.status != TaskStatus.DROPPED.value]
+
+
+def _roll(s: Session, meeting: Meeting) -> tuple[list[tuple[Member, Attendance]], int]:
+    rows = list(s.exec(select(Member, Attendance)
+                       .join(Attendance, Attendance.member_id == Member.id)
+                       .where(Attendance.meeting_id == meeting.id,
+                              Attendance.status.is_not(None))
+                       .order_by(Member.id)).all())
+    total = len(rows)
+    return [(m, a) for m, a in rows], total
+
+
+def _absences(rows: list[tuple[Member, Attendance]]) -> list[Absence]:
+    return [Absence(m.full_name, a.reason, a.status == Presence.EXCUSED.value)
+            for m, a in rows if a.status in (Presence.EXCUSED.value, Presence.UNEXCUSED.value)]
+
+
+def recorded_conclusions(s: Session, meeting: Meeting) -> list[tuple[str, str]]:
+    """The chair's conclusions the minutes hold: (agenda item, conclusion), the meeting's
+    own (item "") last."""
+    given = conclusions_of(s, meeting.id or 0)
+    items = agenda_of(s, meeting_id=meeting.id or 0)
+    out = [(it.title, given[it.position]) for it in items if it.position in given]
+    if 0 in given:
+        out.append(("", given[0]))
+    return out
+
+
+def _conclusions(s: Session, meeting: Meeting) -> list[tuple[str, str]]:
+    out = recorded_conclusions(s, meeting)
+    if not out and meeting.conclusion:
+        out.append(("", meeting.conclusion))
+    return out
+
+
+def _vote(rec: MeetingRecord | None) -> tuple[int, int, int] | None:
+    if rec is None or rec.vote_agree is None:
+        return None
+    return rec.vote_agree, rec.vote_disagree or 0, rec.vote_other or 0
+
+
+def minutes_data(s: Session, meeting: Meeting, cell: Organisation, place: str) -> MinutesData:
+    rec = record_of(s, meeting.id or 0)
+    rows, total = _roll(s, meeting)
+    due_rows = [(m, a) for m, a in rows if a.status != Presence.EXEMPTED.value]
+    tz = meeting.timezone
+    started = to_local(meeting.started_at, tz) if meeting.started_at else None
+    ended = to_local(meeting.ended_at, tz) if meeting.ended_at else None
+    day = (started or to_local(meeting.scheduled_at, tz)).date()
+    secretary = secretary_name(s, cell.id or 0)
+    return MinutesData(
+        heading=heading(s, cell, place, day),
+        thematic=meeting.kind == MeetingKind.THEMATIC.value or meeting.thematic_part,
+        month=int(meeting.period[5:]), year=int(meeting.period[:4]), topic=meeting.topic,
+        started=started, ended=ended, place=meeting.place or meeting.online_link,
+        guests=[(g.name, g.title, g.upper_level) for g in guests_of(s, meeting.id or 0)],
+        chair=_name(s, rec.chair_id) if rec and rec.chair_id else secretary,
+        minute_taker=_name(s, (rec.minute_taker_id or rec.captured_by) if rec else None),
+        total=total,
+        exempted=[(m.full_name, a.reason) for m, a in rows
+                  if a.status == Presence.EXEMPTED.value],
+        due=len(due_rows),
+        present=sum(1 for _m, a in due_rows if a.status in ATTENDED),
+        late=[m.full_name for m, a in due_rows if a.status == Presence.LATE.value],
+        absent=_absences(due_rows),
+        agenda=[(it.title, presenter_name(it.presenter))
+                for it in agenda_of(s, meeting_id=meeting.id or 0)],
+        opinions=[(o.speaker, o.text) for o in opinions_of(s, meeting.id or 0)],
+        conclusions=_conclusions(s, meeting),
+        vote=_vote(rec),
+        tasks=_tasks(s, meeting.id or 0),
+        secretary=secretary,
+        final=bool(rec and rec.status == "final"),
+    )
+
+
+def presenter_name(text: str | None) -> str | None:
+    """"Đ/c Dương Văn Thành" -> "Dương Văn Thành": the documents write "đồng chí" themselves."""
+    if not text:
+        return None
+    return re.sub(r"^\s*(đ/c|đc|đồng chí)\.?\s+", "", text, flags=re.IGNORECASE).strip() or None
+
+
+def current_score(s: Session, meeting_id: int) -> Score | None:
+    return s.exec(select(Score).where(Score.meeting_id == meeting_id,
+                                      Score.kind == ScoreKind.CELL.value,
+                                      Score.is_current == True)).first()  # noqa: E712
+
+
+def resolution_data(s: Session, meeting: Meeting, cell: Organisation, place: str,
+                    number: int, day: date) -> ResolutionData:
+    rows, _total = _roll(s, meeting)
+    due_rows = [(m, a) for m, a in rows if a.status != Presence.EXEMPTED.value]
+    score = current_score(s, meeting.id or 0)
+    prev = previous_meeting(s, meeting=meeting)
+    head = heading(s, cell, place, day)
+    return ResolutionData(
+        heading=head, number=number, month=int(meeting.period[5:]),
+        year=int(meeting.period[:4]), due=len(due_rows),
+        present=sum(1 for _m, a in due_rows if a.status in ATTENDED),
+        absent=_absences(due_rows),
+        score=score.total if score else None, band=score.rating if score else None,
+        last_tasks=_tasks(s, prev.id or 0) if prev else [],
+        conclusions=_conclusions(s, meeting), tasks=_tasks(s, meeting.id or 0),
+        vote=_vote(record_of(s, meeting.id or 0)),
+        secretary=secretary_name(s, cell.id or 0), parent=head.parent)
+
+
+def committee_data(s: Session, meeting: Meeting, cell: Organisation,
+                   place: str) -> CommitteeData | None:
+    cm = committee_of(s, meeting.id or 0)
+    if cm is None:
+        return None
+    held = to_local(cm.held_at, meeting.timezone)
+    ids = set(cm.attendees.get("ids", []))
+    leaders = members_with_role(s, org_id=cell.id or 0, roles=(
+        Role.SECRETARY.value, Role.DEPUTY.value, Role.COMMITTEE.value))
+    return CommitteeData(
+        heading=heading(s, cell, place, held.date()), month=int(meeting.period[5:]),
+        year=int(meeting.period[:4]), held=held,
+        attendees=[m.full_name for m in leaders if m.id in ids],
+        absent=[m.full_name for m in leaders if m.id not in ids],
+        content=cm.content, secretary=secretary_name(s, cell.id or 0))

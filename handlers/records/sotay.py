@@ -1,0 +1,85 @@
+"""/sotay: the secretary records that the documents went up to Sổ tay đảng viên, before
+the meeting ("truoc") and after it ("sau"), with a link or "đã đăng". The bot cannot post
+there; it keeps when this was recorded, and the hd42 Sổ tay criteria come from these times.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from handlers.core.context import Ctx
+from handlers.core.router import Where, Who, command
+from handlers.forms.cellform import led_cell, meeting_label
+from models.audit import audit
+from models.i18n import N_, _
+from models.meeting import Meeting, MeetingStatus
+from models.records import MeetingRecord, record_of
+from models.text import fold
+
+BEFORE = {"truoc", "before"}
+AFTER = {"sau", "after"}
+DONE_WORDS = {"da dang", "xong", "done", "posted"}
+
+
+def lead_hours(posted: datetime, meeting: Meeting) -> int:
+    return int((meeting.scheduled_at - posted).total_seconds() // 3600)
+
+
+def _target(s: Session, cell_id: int, before: bool, now: datetime) -> Meeting | None:
+    if before:  # the next meeting (or one that started within the last 12 hours)
+        return s.exec(select(Meeting).where(
+            Meeting.cell_id == cell_id, Meeting.status == MeetingStatus.PLANNED.value,
+            Meeting.scheduled_at >= now - timedelta(hours=12)).order_by(Meeting.scheduled_at)
+        ).first()
+    return s.exec(select(Meeting).where(
+        Meeting.cell_id == cell_id, Meeting.status == MeetingStatus.HELD.value,
+        Meeting.scheduled_at <= now).order_by(Meeting.scheduled_at.desc())).first()
+
+
+@command("sotay", "handbook", who=Who.LINKED, where=Where.PRIVATE,
+         summary=N_("Ghi đã đăng tài liệu lên Sổ tay đảng viên: /sotay truoc|sau LINK hoặc "
+                    "“đã đăng”"))
+def sotay(ctx: Ctx, args: list[str], rest: str) -> None:
+    s = ctx.session
+    cell = led_cell(ctx)
+    if cell is None:
+        ctx.deny("sotay: not a leader")
+        return
+    usage = _("Cú pháp: /sotay truoc LINK (tài liệu trước buổi họp) hoặc /sotay sau LINK "
+              "(văn bản sau buổi họp); không có link thì ghi “đã đăng”.")
+    when = fold(args[0]) if args else ""
+    proof = rest.split(None, 1)[1].strip() if len(args) > 1 else ""
+    if when not in BEFORE | AFTER or not proof:
+        ctx.reply(usage)
+        return
+    if not (proof.startswith(("http://", "https://")) or fold(proof) in DONE_WORDS) \
+            or len(proof) > 500:
+        ctx.reply(_("Đồng chí gửi đường link trên Sổ tay (https://…) hoặc “đã đăng”."))
+        return
+    before = when in BEFORE
+    m = _target(s, cell.id or 0, before, ctx.now())
+    if m is None:
+        ctx.reply(_("Không có buổi sinh hoạt sắp tới để ghi.") if before
+                  else _("Không có buổi sinh hoạt đã họp để ghi."))
+        return
+    rec = record_of(s, m.id or 0) or MeetingRecord(meeting_id=m.id or 0, cell_id=m.cell_id)
+    link = proof if proof.startswith("http") else None
+    me = ctx.actor.member.id if ctx.actor.member else None
+    if before:
+        rec.sotay_before_at, rec.sotay_before_link = ctx.now(), link
+        m.sotay_link = link or m.sotay_link
+        s.add(m)
+        hours = lead_hours(ctx.now(), m)
+        reply = _("Đã ghi: tài liệu buổi {meeting} đăng lên Sổ tay trước {h} giờ.").format(
+            meeting=meeting_label(m), h=hours)
+    else:
+        rec.sotay_after_at, rec.sotay_after_link = ctx.now(), link
+        end = m.ended_at or m.scheduled_at
+        hours = int((ctx.now() - end).total_seconds() // 3600)
+        reply = _("Đã ghi: văn bản sau buổi {meeting} đăng lên Sổ tay {h} giờ sau khi kết "
+                  "thúc.").format(meeting=meeting_label(m), h=max(hours, 0))
+    s.add(rec)
+    audit(s, "sotay.before" if before else "sotay.after", "meeting", m.id, me, link=link)
+    ctx.reply(reply)

@@ -1,6 +1,0 @@
-"""The stories' text helpers; they live in :mod:`bot.text`, below the handlers, so adapters,
-the importer and models use them without importing a handler."""
-
-from bot.text import MAX_ID, as_id, choice_key, fold, match_choice, parse_command
-
-__all__ = ["MAX_ID", "as_id", "choice_key", "fold", "match_choice", "parse_command"]

@@ -1,0 +1,120 @@
+"""From the year's record to proposed levels, and the checks every level passes: the
+conditions that exclude a level (data: locales/classification/*.toml) and the 20% cap on
+"hoàn thành xuất sắc" within a unit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from models import dieu8, reports
+from models.classification import LEVELS, Rules, at_most, excellent_allowed, load_rules, rank
+from models.i18n import _
+from models.org import Organisation
+from models.rubric import load_rubric
+from models.settings import Settings
+
+TASKS_GOOD = 0.8  # share of tasks done for "hoàn thành tốt" when proposing from the record
+
+
+def rules_for(settings: Settings) -> Rules:
+    return load_rules(Path(settings.locales_dir) / "classification",
+                      settings.year.classification_rules)
+
+
+def member_facts(r: dict[str, Any]) -> set[str]:
+    facts = set()
+    if r["disciplined"]:
+        facts.add("disciplined")
+    if dieu8.level_of(r["unexcused"], r["unpaid"]) is dieu8.Level.FLAG:
+        facts.add("dieu8")
+    if r["unexcused"] or r["unpaid"]:
+        facts.add("unexcused_or_unpaid")
+    return facts
+
+
+def member_proposal(r: dict[str, Any], rules: Rules, settings: Settings) -> str:
+    """Prefilled from the record; "xuất sắc" is never proposed by the bot."""
+    rate_ok = not r["due"] or r["attended"] / r["due"] >= settings.year.attendance_target
+    tasks_ok = not r["tasks"] or r["tasks_done"] / r["tasks"] >= TASKS_GOOD
+    base = "httnv" if rate_ok and tasks_ok else "htnv"
+    return at_most(base, rules.ceiling("member", member_facts(r)))
+
+
+def member_level(r: dict[str, Any], rules: Rules, settings: Settings) -> tuple[str, str]:
+    """(level, stage): confirmed, else the cell's proposal, else the bot's prefill."""
+    if r.get("confirmed_level"):
+        return r["confirmed_level"], "confirmed"
+    if r.get("proposed_level"):
+        return r["proposed_level"], "proposed"
+    return member_proposal(r, rules, settings), "prefilled"
+
+
+def cell_year_band(row: Any, settings: Settings) -> str | None:
+    """The cell's meeting-quality year (band id), None when too few meetings were held."""
+    if row["held"] < settings.year.min_held_meetings:
+        return None
+    rubric = load_rubric(settings.rubrics_dir, row["rubric_id"] or settings.rubric)
+    return rubric.rate_year({b: row[f"r_{b}"] for b in reports.BANDS}, row["score"])
+
+
+def cell_facts(row: Any, settings: Settings) -> set[str]:
+    facts = set()
+    if row["held"] < settings.year.min_held_meetings:
+        facts.add("year_not_rated")
+    if row["due"] and row["attended"] / row["due"] < settings.year.attendance_target:
+        facts.add("attendance_below_target")
+    return facts
+
+
+def cell_proposal(row: Any, rules: Rules, settings: Settings) -> str:
+    band = cell_year_band(row, settings)
+    base = rules.org_proposal.get(band, "htnv") if band else "htnv"  # type: ignore[call-overload]
+    return at_most(base, rules.ceiling("org", cell_facts(row, settings)))
+
+
+def year_cells(s: Session, root: Organisation, year: int) -> list[Any]:
+    return reports.cell_rows(s, root, reports.year(year))
+
+
+def refusal(rules: Rules, applies_to: str, facts: set[str], level: str) -> str | None:
+    """Why ``level`` is not allowed, naming the condition, or None."""
+    blocking = rules.blocking(applies_to, facts, level)
+    if not blocking:
+        return None
+    c = blocking[0]
+    return _("Không thể xếp loại “{level}”: {cond} — mức cao nhất là “{max}” ({cites}).").format(
+        level=level_name(level), cond=c.title, max=level_name(c.max_level), cites=c.cites)
+
+
+def cap_refusal(rules: Rules, levels: list[str], unit: str) -> str | None:
+    excellent = sum(1 for lv in levels if lv == "htxsnv")
+    good = sum(1 for lv in levels if rank(lv) <= rank("httnv"))
+    if excellent_allowed(excellent, good, rules.excellent_cap):
+        return None
+    return _("Vượt tỷ lệ {cap} “hoàn thành xuất sắc” trong {unit}: {x}/{g} được xếp từ hoàn "
+             "thành tốt trở lên.").format(cap=f"{rules.excellent_cap:.0%}", unit=unit,
+                                         x=excellent, g=good)
+
+
+def level_name(level: str) -> str:
+    from handlers.core.labels import label
+
+    return label(level) if level in LEVELS else level
+
+
+def fold_key(text: str) -> str:
+    from models.text import fold
+
+    return fold(text).replace(" ", "").replace("_", "")
+
+
+def parse_level(text: str) -> str | None:
+    """"htxsnv", "xuất sắc", "1" … "4" -> a level id."""
+    t = fold_key(text)
+    aliases = {"1": "htxsnv", "xuatsac": "htxsnv", "htxs": "htxsnv", "2": "httnv",
+               "tot": "httnv", "htt": "httnv", "3": "htnv", "hoanthanh": "htnv", "ht": "htnv",
+               "4": "khtnv", "khonghoanthanh": "khtnv", "kht": "khtnv"}
+    return t if t in LEVELS else aliases.get(t)

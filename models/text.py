@@ -1,0 +1,63 @@
+"""Text helpers below every story: diacritic folding, command parsing, choice matching, ids.
+
+Standard library only, so adapters, the importer and models may use them; `handlers.core.text`
+re-exports them for the stories."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip Vietnamese diacritics and extra spaces: "Có  mặt" -> "co mat"."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return _SPACES.sub(" ", stripped).strip().lower()
+
+
+def parse_command(text: str) -> tuple[str, list[str], str] | None:
+    """"/lenh@bot a b" -> ("lenh", ["a", "b"], "a b"); None when not a command."""
+    text = text.strip()
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, rest = text[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    if not name or not re.fullmatch(r"[a-z0-9_]{1,32}", name):
+        return None
+    rest = rest.strip()
+    return name, rest.split() if rest else [], rest
+
+
+def choice_key(label: str) -> str:
+    """A label as typed replies are compared with it: folded, emoji and brackets trimmed."""
+    return fold(label).strip(" .:!?()[]✅✏️❌🚫📝📋✓★-")
+
+
+def match_choice(text: str, labels: list[str]) -> int | None:
+    """Index of the choice ``text`` names: its number, its words (diacritics-insensitive),
+    or an unambiguous beginning of its words; None otherwise."""
+    t = fold(text).rstrip(".")
+    if t.isdigit():
+        n = as_id(t)
+        return n - 1 if n is not None and n <= len(labels) else None
+    keys = [choice_key(lbl) for lbl in labels]
+    if t in keys:
+        return keys.index(t)
+    hits = [i for i, k in enumerate(keys) if t and k.startswith(t)]
+    return hits[0] if len(hits) == 1 else None
+
+
+MAX_ID = 2**63 - 1
+
+
+def as_id(text: str | None) -> int | None:
+    """A database id typed or sent by a user: ASCII digits within the 64-bit range only,
+    so a huge or exotic number can never reach int() limits or the database."""
+    if not text or len(text) > 19 or not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
