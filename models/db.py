@@ -3,14 +3,21 @@ insert-once statement the dedupe and outbox records share."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, event
+from sqlalchemy import Engine, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import create_engine
 
 import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock (one process migrates at a time there)
+    fcntl = None  # type: ignore[assignment]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -54,10 +61,38 @@ def alembic_config(url: str):  # type: ignore[no-untyped-def]
     return cfg
 
 
+# pg_advisory_xact_lock key of the schema upgrade: "chibot" in ASCII, any stable number.
+MIGRATION_LOCK_KEY = 0x63686962_6F74
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive lock on ``<database>.migrate-lock`` beside the SQLite file: SQLite's
+    own locks do not cover "is the schema there yet?" and "create it" as one step."""
+    path = engine.url.database
+    if not path or path == ":memory:" or fcntl is None:
+        yield
+        return
+    lock_path = Path(f"{path}.migrate-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # released when the file is closed
+        yield
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema; several processes may call this at once on an empty database:
+    one upgrades, the others wait for it and then find nothing to do."""
     from alembic import command
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            # Held until this transaction ends, i.e. until the upgrade is committed.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+        return
+    with _sqlite_migration_lock(engine), engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
