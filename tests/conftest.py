@@ -1,5 +1,8 @@
 """Fixtures: a fresh migrated database per test (SQLite; PostgreSQL when
-CHIBOT_TEST_DATABASE_URL is set), the sample bloc, an App with a recording messenger."""
+CHIBOT_TEST_DATABASE_URL is set), the sample bloc, an App with a recording messenger.
+
+Under pytest-xdist (``-n 2``) each worker has a PostgreSQL database of its own, named
+after the configured one and the worker (``<db>_gw0``), created on first use."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlmodel import SQLModel
 
 from bot.app import App
@@ -18,7 +21,33 @@ from models.db import make_engine, migrate
 from models.settings import Settings, load_settings
 from tests.helpers import Driver, FakeClock, RecordingMessenger
 
-PG_URL = os.environ.get("CHIBOT_TEST_DATABASE_URL", "")
+BASE_PG_URL = os.environ.get("CHIBOT_TEST_DATABASE_URL", "")
+# `chibot run` started by a test must not take the fixed port 8080 (tests run in parallel):
+# port 0 is any free port. Subprocesses inherit it.
+os.environ.setdefault("CHIBOT_WEB__PORT", "0")
+
+
+def pg_database_url(suffix: str, *, fresh: bool) -> str:
+    """URL of the PostgreSQL database ``<configured db>_<suffix>`` on the configured
+    server, created when missing (``fresh``: dropped and created empty)."""
+    url = make_url(BASE_PG_URL)
+    name = f"{url.database}_{suffix}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if fresh:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": name}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+PG_URL = pg_database_url(_WORKER, fresh=False) if BASE_PG_URL and _WORKER else BASE_PG_URL
 SAMPLE = Path(__file__).resolve().parent.parent / "bot" / "data" / "sample_bloc.csv"
 
 
