@@ -18,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from handlers.core.router import Router
+from models.base import utcnow
 from models.dberrors import DbHealth, backoff, describe, is_transient
 from models.messages import Incoming
 
@@ -36,6 +38,7 @@ class UpdateIntake:
         self.router = router
         self.health = health
         self.stop = stop
+        self.last_handled_at: datetime | None = None  # wall clock, for /healthz
 
     async def handle(self, inc: Incoming) -> bool:
         """Handle ``inc`` once it can be stored; False for a duplicate."""
@@ -85,6 +88,7 @@ class UpdateIntake:
                     raise DatabaseUnavailable(describe(exc)) from None
                 continue
             self.health.ok()
+            self.last_handled_at = utcnow()
             return result
 
     async def _stopped_within(self, seconds: float) -> bool:

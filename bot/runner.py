@@ -11,13 +11,23 @@ import contextlib
 import gc
 import logging
 import signal
+import sys
+
+from aiohttp import web
+from sqlalchemy import Engine
 
 from bot.app import App
+from bot.health import HealthProbe, add_health_routes, probe_engine
+from bot.platforms import webhook
 from bot.scheduler import CycleRunner
+from models.db import make_engine, migrate
+from models.dberrors import backoff, describe, is_transient
 from models.messages import Adapter
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
+
+START_WAIT_CAP = 30.0  # seconds between attempts to reach the database at start, at most
 
 
 def build_adapters(app: App) -> list[Adapter]:
@@ -73,15 +83,85 @@ async def _run_one(adapter: Adapter, stop: asyncio.Event, alive: set[str]) -> No
         stop.set()
 
 
+async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
+async def wait_for_database(settings: Settings, stop: asyncio.Event) -> Engine | None:
+    """The engine, once the database answers and its schema is up to date; None when
+    stopped while waiting. A database that cannot be reached at start (not up yet after a
+    reboot, a network hiccup) is waited for with backoff up to ``START_WAIT_CAP`` seconds,
+    one line per attempt, instead of a traceback and exit 1 that a supervisor would turn
+    into a restart loop. Other errors (wrong password, a failing migration) still raise."""
+    engine = make_engine(settings.database_url, settings.database.echo)
+    attempt = 0
+    while True:
+        try:
+            await asyncio.to_thread(migrate, engine)
+            if attempt:
+                print("Đã kết nối được cơ sở dữ liệu; chibot khởi động.", file=sys.stderr,
+                      flush=True)
+            return engine
+        except Exception as exc:
+            if not is_transient(exc):
+                engine.dispose()
+                raise
+            attempt += 1
+            wait = backoff(attempt, first=1.0, cap=START_WAIT_CAP)
+            print(f"Chưa kết nối được cơ sở dữ liệu (lần {attempt}: {describe(exc)}); "
+                  f"thử lại sau {wait:.0f} giây.", file=sys.stderr, flush=True)
+            if await _stopped_within(stop, wait):
+                engine.dispose()
+                return None
+
+
+async def start_web(settings: Settings, probe: HealthProbe) -> web.AppRunner | None:
+    """The HTTP server `chibot run` always serves (``/healthz``). A port already taken is
+    one error line, not the end of the bot: the chats matter more than the monitor."""
+    web_app = webhook.make_app()
+    add_health_routes(web_app, probe)
+    runner = webhook.make_runner(web_app)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.web.host, settings.web.port).start()
+    except OSError as exc:
+        log.error("web server: cannot listen on %s:%d (%s); /healthz is off",
+                  settings.web.host, settings.web.port, exc.strerror or exc)
+        await runner.cleanup()
+        return None
+    log.info("web server on %s (GET /healthz)", ", ".join(map(str, runner.addresses)))
+    return runner
+
+
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Serve until stopped; returns the process exit code (1: no platform could run)."""
-    app = App(settings)
     stop = stop or asyncio.Event()
-    app.intake.stop = stop  # an outage at shutdown gives updates back unacknowledged
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    # Up before the database, so that a monitor sees 503 while chibot waits for it.
+    probe = HealthProbe(probe_engine(settings.database_url), lambda: None)
+    web_runner = await start_web(settings, probe)
+    try:
+        engine = await wait_for_database(settings, stop)
+        if engine is None:
+            return 0  # stopped while waiting: a clean stop
+        app = App(settings, engine=engine, migrate_db=False)
+        probe.last_update = lambda: app.intake.last_handled_at
+        return await _serve_app(app, settings, stop)
+    finally:
+        if web_runner is not None:
+            await web_runner.cleanup()
+        probe.engine.dispose()
+
+
+async def _serve_app(app: App, settings: Settings, stop: asyncio.Event) -> int:
+    app.intake.stop = stop  # an outage at shutdown gives updates back unacknowledged
     started = await start_adapters(app, build_adapters(app))
     if not started:
         log.error("no platform could start")

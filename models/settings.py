@@ -68,6 +68,14 @@ class ZaloSettings(BaseModel):
     public_base_url: str = ""
 
 
+class WebSettings(BaseModel):
+    """The HTTP server `chibot run` always serves (``/healthz`` for monitoring), whatever
+    the platforms' modes. Port 0 picks a free port (tests)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+
 class CycleSettings(BaseModel):
     """Offsets of each reminder stage relative to the meeting start, in hours."""
 
@@ -125,6 +133,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     zalo: ZaloSettings = Field(default_factory=ZaloSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     cycle: CycleSettings = Field(default_factory=CycleSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     year: YearSettings = Field(default_factory=YearSettings)
