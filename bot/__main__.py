@@ -1,4 +1,5 @@
-"""chibot command line: run | console | demo | migrate | import | code | report | bench-seed."""
+"""chibot command line: run | console | demo | migrate | import | code | report | bench-seed |
+backup | restore | member-data."""
 
 from __future__ import annotations
 
@@ -266,6 +267,37 @@ def cmd_bench_seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.backup import BackupError, backup
+
+    try:
+        size = backup(settings.database_url, Path(args.out))
+    except BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"Đã sao lưu vào {args.out} ({size} bytes).")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.backup import BackupError, restore
+
+    url = args.url or settings.database_url
+    try:
+        revision = restore(Path(args.file), url, force=args.force)
+    except BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"Đã khôi phục {args.file} vào {make_safe_url(url)}: phiên bản {revision}.")
+    return 0
+
+
+def make_safe_url(url: str) -> str:
+    from sqlalchemy import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="chibot", description="chibot: bot sinh hoạt chi bộ")
     p.add_argument("--config", help="config.toml (default: $CHIBOT_CONFIG or ./config.toml)")
@@ -308,6 +340,14 @@ def build_parser() -> argparse.ArgumentParser:
     bs.add_argument("--cells-per-base", type=int, default=5)
     bs.add_argument("--members-per-cell", type=int, default=16)
     bs.add_argument("--years", type=int, default=10)
+    bk = sub.add_parser("backup", help="copy the whole database to a file (SQLite backup "
+                                       "API, or pg_dump -Fc for PostgreSQL)")
+    bk.add_argument("--out", required=True, help="backup file to write")
+    rs = sub.add_parser("restore", help="replace a database with a backup file")
+    rs.add_argument("file", help="a file written by chibot backup")
+    rs.add_argument("--url", help="target database URL (default: the configured one)")
+    rs.add_argument("--force", action="store_true",
+                    help="replace a target that already has tables")
     i18n = sub.add_parser("i18n", help="compile the message catalogues (update/check first)")
     # Not ``choices=``: Python 3.11's argparse checks an empty ``nargs="*"`` list against
     # them and refuses a bare ``chibot i18n``.
@@ -323,7 +363,8 @@ def _i18n_action(value: str) -> str:
 
 COMMANDS = {"run": cmd_run, "migrate": cmd_migrate, "import": cmd_import,
             "console": cmd_console, "code": cmd_code, "i18n": cmd_i18n, "demo": cmd_demo,
-            "report": cmd_report, "bench-seed": cmd_bench_seed}
+            "report": cmd_report, "bench-seed": cmd_bench_seed, "backup": cmd_backup,
+            "restore": cmd_restore}
 
 
 def main(argv: list[str] | None = None) -> int:
