@@ -9,8 +9,14 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from models.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from models.org import Organisation
 
 SAMPLE_SHEET = Path(__file__).resolve().parent / "data" / "sample_bloc.csv"
 
@@ -117,6 +123,11 @@ def cmd_code(settings: Settings, args: argparse.Namespace) -> int:
 
     engine = make_engine(settings.database_url)
     migrate(engine)
+    if args.all and not args.cell:
+        print("--all đi cùng --cell \"TÊN CHI BỘ\": phiếu mã của mọi đảng viên trong chi bộ.",
+              file=sys.stderr)
+        return 2
+    i18n.configure(settings.locales_dir, settings.locale)
     with Session(engine) as s:
         if args.member:
             found = find_member(s, args.member)
@@ -132,11 +143,34 @@ def cmd_code(settings: Settings, args: argparse.Namespace) -> int:
                 for c in cells:  # same-name cells: show the parent and a selector for each
                     print(f"  • {describe(s, c)}: --cell \"{c.path}\"")
                 return 1
+            if args.all:
+                return _code_sheet(settings, s, cells[0], args.out)
             link = new_link_code(s, purpose="chat", org_id=cells[0].id, now=utcnow())
             what = f"{describe(s, cells[0])}: gửi /link {link.code} trong nhóm chat của chi bộ"
         s.commit()
         until = i18n.fmt_datetime(link.expires_at, settings.timezone)
         print(f"Mã {link.code} — {what}. Hết hạn {until}.")
+    return 0
+
+
+def _code_sheet(settings: Settings, s: Session, cell: Organisation,
+                out_arg: str | None) -> int:
+    """`chibot code --cell X --all`: the printable sheet of every member's code."""
+    from handlers.onboarding.codesheet import issue_cell_codes, sheet_docx
+    from models.base import utcnow
+    from models.text import fold
+
+    sheet = issue_cell_codes(s, cell, now=utcnow(), bot_username=settings.telegram.bot_username,
+                             timezone=settings.timezone)
+    data = sheet_docx(sheet)  # before the commit: a failure here issues no code
+    s.commit()
+    out = Path(out_arg or f"ma-lien-ket-{'-'.join(fold(cell.name).split())}.docx")
+    out.write_bytes(data)
+    print(f"Đã ghi {out}: {len(sheet.cards)} mã đảng viên và mã gắn nhóm {sheet.group_code} "
+          f"của {cell.name}, hết hạn {sheet.expires}.")
+    if not sheet.bot_username:
+        print("Chưa đặt telegram.bot_username: mã QR chỉ chứa mã. Đặt tên bot (không có @) "
+              "trong config.toml để mã QR mở thẳng bot.")
     return 0
 
 
@@ -324,6 +358,10 @@ def build_parser() -> argparse.ArgumentParser:
     g = code.add_mutually_exclusive_group(required=True)
     g.add_argument("--member", help="member's full name")
     g.add_argument("--cell", help="cell name, for binding its group chat")
+    code.add_argument("--all", action="store_true",
+                      help="with --cell: a printable .docx with a code and QR code for every "
+                           "member, and the group code")
+    code.add_argument("--out", help="with --all: the .docx to write")
     rep = sub.add_parser("report", help="write a report file: Excel, CSV or PNG chart")
     rep.add_argument("--period", default="", help="2026-11, 11/2026, q4/2026, 2026")
     rep.add_argument("--format", choices=["xlsx", "csv", "png"], default="xlsx")
