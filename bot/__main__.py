@@ -326,6 +326,12 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_member_data(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.member_data import cmd_member_data as run
+
+    return run(settings, args)
+
+
 def make_safe_url(url: str) -> str:
     from sqlalchemy import make_url
 
@@ -386,6 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--url", help="target database URL (default: the configured one)")
     rs.add_argument("--force", action="store_true",
                     help="replace a target that already has tables")
+    from bot.member_data import add_parser as add_member_data
+
+    add_member_data(sub)
     i18n = sub.add_parser("i18n", help="compile the message catalogues (update/check first)")
     # Not ``choices=``: Python 3.11's argparse checks an empty ``nargs="*"`` list against
     # them and refuses a bare ``chibot i18n``.
@@ -402,7 +411,7 @@ def _i18n_action(value: str) -> str:
 COMMANDS = {"run": cmd_run, "migrate": cmd_migrate, "import": cmd_import,
             "console": cmd_console, "code": cmd_code, "i18n": cmd_i18n, "demo": cmd_demo,
             "report": cmd_report, "bench-seed": cmd_bench_seed, "backup": cmd_backup,
-            "restore": cmd_restore}
+            "restore": cmd_restore, "member-data": cmd_member_data}
 
 
 def main(argv: list[str] | None = None) -> int:
