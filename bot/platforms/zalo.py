@@ -161,6 +161,7 @@ class ZaloAdapter:
                 "webhook_secret (8 to 256 characters); set them, or mode = \"polling\" "
                 "for local development")
         if self.settings.mode == "webhook" or self.settings.public_base_url:
+            await asyncio.to_thread(self.files.prune)  # what a killed process left behind
             await self._start_server()
         if self.settings.mode == "webhook":
             await self.call("setWebhook", {
