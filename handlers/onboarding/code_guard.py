@@ -13,6 +13,12 @@ from models.i18n import _
 log = logging.getLogger(__name__)
 
 
+def code_hint(code: str) -> str:
+    """What a log line may show of a code typed by someone: a wrong code for one purpose
+    may be a right one for another, so never the whole of it."""
+    return f"{code[:2]}…({len(code)})"
+
+
 def code_locked(ctx: Ctx) -> bool:
     """True (and the member told when to try again) while the account is locked."""
     inc = ctx.incoming
