@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
+T = TypeVar("T")
 ChatKind = Literal["private", "group"]
 
 
@@ -240,3 +242,28 @@ async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
     except TimeoutError:
         return
+
+
+class Stopped(Exception):
+    """``stop`` was set while :func:`unless_stopped` waited: the call was cancelled."""
+
+
+async def unless_stopped(stop: asyncio.Event, call: Awaitable[T]) -> T:
+    """Await ``call``, cancelling it as soon as ``stop`` is set (a long poll must not hold
+    a shutdown for its 25 s); raises :class:`Stopped` then."""
+    task = asyncio.ensure_future(call)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise Stopped
+    return task.result()
+
+
+class PlatformGone(Exception):
+    """An adapter cannot go on (its token was refused): the message says so in plain
+    words, for one log line; the runner stops that adapter and keeps the others."""

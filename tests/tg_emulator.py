@@ -93,6 +93,7 @@ class TelegramEmulator:
     upgraded: dict[int, int] = field(default_factory=dict)  # group -> its supergroup
     conflicts: int = 0  # the next getUpdates calls answered 409
     callback_window: float = 15.0  # seconds a button press may wait for its answer
+    max_poll: float = 2.0  # seconds a long poll is held at most (Telegram: its timeout)
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -259,7 +260,7 @@ class TelegramEmulator:
         if not self._updates and timeout:
             self._new_update.clear()
             waiter = asyncio.ensure_future(self._new_update.wait())
-            await asyncio.wait({waiter, poller}, timeout=min(timeout, 2.0),
+            await asyncio.wait({waiter, poller}, timeout=min(timeout, self.max_poll),
                                return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
         if poller.done():

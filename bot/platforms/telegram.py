@@ -60,9 +60,12 @@ from models.messages import (
     Keyboard,
     MenuCommand,
     Outgoing,
+    PlatformGone,
     SentRef,
+    Stopped,
     sleep_or_stop,
     split_text,
+    unless_stopped,
 )
 from models.settings import TelegramSettings
 
@@ -155,11 +158,17 @@ class TelegramAdapter:
         delay = 1.0
         while not stop.is_set():
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
-            except InvalidToken:
-                log.error("telegram: the token was refused; polling stops")
-                raise
+                # cancelled at once on stop: what it would have brought is not confirmed
+                # (the offset stays), so Telegram delivers it again to the next start
+                updates = await unless_stopped(stop, self.bot.get_updates(
+                    offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES))
+            except Stopped:
+                return
+            except InvalidToken as exc:
+                raise PlatformGone(
+                    f"telegram: the bot token was refused ({exc}: revoked or changed in "
+                    f"@BotFather?), so Telegram is no longer served; set the new token and "
+                    f"restart") from None
             except Conflict as exc:
                 self._conflict(exc, delay)
                 await sleep_or_stop(stop, delay)
