@@ -33,6 +33,9 @@ def _setup_logging(settings: Settings, quiet: bool = False) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not settings.log_library_debug:  # their DEBUG lines carry whole updates and replies
+        for chatty in ("telegram", "httpcore"):
+            logging.getLogger(chatty).setLevel(max(level, logging.INFO))
     from models.redact import install, settings_secrets
 
     install(settings_secrets(settings))

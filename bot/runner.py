@@ -22,7 +22,7 @@ from bot.platforms import webhook
 from bot.scheduler import CycleRunner
 from models.db import make_engine, migrate
 from models.dberrors import backoff, describe, is_transient
-from models.messages import Adapter
+from models.messages import Adapter, PlatformGone
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,9 +67,20 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-async def _run_one(adapter: Adapter, stop: asyncio.Event, alive: set[str]) -> None:
+async def _run_one(app: App, adapter: Adapter, stop: asyncio.Event, alive: set[str]) -> None:
     try:
         await adapter.run(stop)
+    except PlatformGone as gone:
+        # One line in plain words, no traceback: the cause is outside the process.
+        alive.discard(adapter.platform)
+        app.sender.drop_messenger(adapter.platform)  # its messages wait in the outbox
+        with contextlib.suppress(Exception):
+            await adapter.stop()
+        if alive:
+            log.error("%s; still serving %s", gone, ", ".join(sorted(alive)))
+        else:
+            log.error("%s; no platform is left, chibot exits", gone)
+            stop.set()
     except Exception:
         alive.discard(adapter.platform)
         if alive:
@@ -173,11 +184,12 @@ async def _serve_app(app: App, settings: Settings, stop: asyncio.Event) -> int:
     alive = {a.platform for a in started}
     try:
         await asyncio.gather(app.sender.run(stop),
-                             *(_run_one(a, stop, alive) for a in started))
+                             *(_run_one(app, a, stop, alive) for a in started))
     finally:
         cycle.shutdown()
         for a in started:
-            with contextlib.suppress(Exception):
-                await a.stop()
+            if a.platform in alive:  # a gone one was stopped already
+                with contextlib.suppress(Exception):
+                    await a.stop()
         app.close()
     return 0 if alive else 1

@@ -87,6 +87,12 @@ class OutboxSender:
         self._stale = False
         self._complete = False  # the last read returned every head there was
 
+    def drop_messenger(self, platform: str) -> None:
+        """Stop sending for a platform whose adapter is gone: its rows stay pending in
+        the outbox (sent after a restart) instead of failing against a refused token."""
+        self.messengers.pop(platform, None)
+        self._candidates = [r for r in self._candidates if r.platform != platform]
+
     # -- claiming ---------------------------------------------------------------
     def recover_stale(self) -> int:
         """Re-queue rows a crashed sender left in ``sending`` longer than the lease."""
@@ -170,8 +176,14 @@ class OutboxSender:
 
     # -- sending ----------------------------------------------------------------
     async def _deliver(self, row: OutboxMessage) -> None:
-        messenger = self.messengers[row.platform]
+        messenger = self.messengers.get(row.platform)
         pacer = self.pacers[row.platform]
+        if messenger is None:  # claimed just before its platform was dropped: put it back
+            self._results.append((False, {
+                "b_id": row.id, "b_status": OutboxStatus.PENDING.value,
+                "b_attempts": row.attempts, "b_error": "platform not served",
+                "b_next": row.next_attempt_at}))
+            return
         try:
             data = None
             file_id = (row.payload.get("attachment") or {}).get("file_id")

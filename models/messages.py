@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
+T = TypeVar("T")
 ChatKind = Literal["private", "group"]
 
 
@@ -208,25 +210,53 @@ def numbered(text: str, buttons: Keyboard) -> str:
     return "\n".join(lines)
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Split on line boundaries so each part fits ``limit`` characters."""
-    if len(text) <= limit:
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP is 2).
+    The Bot API limits text to "1-4096 characters after entities parsing" and captions to
+    "0-1024" (core.telegram.org/bots/api#sendmessage, #senddocument), and counts entity
+    offsets and lengths in UTF-16 code units (core.telegram.org/api/entities)."""
+    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+
+
+def _fit(line: str, limit: int, measure: Callable[[str], int]) -> int:
+    """How many code points of ``line`` fit ``limit`` (at least one)."""
+    lo, hi = 1, len(line)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if measure(line[:mid]) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def split_text(text: str, limit: int, measure: Callable[[str], int] = len) -> list[str]:
+    """Split on line boundaries so each part's ``measure`` (an additive length: ``len``,
+    or :func:`utf16_len` for Telegram) fits ``limit``; an over-long line is cut, at its
+    last space when one is in the second half of what fits."""
+    if measure(text) <= limit:
         return [text]
     parts: list[str] = []
-    cur = ""
+    cur, cur_n = "", 0
     for line in text.split("\n"):
-        while len(line) > limit:  # a single over-long line: hard cut
+        n = measure(line)
+        while n > limit:  # a single over-long line: cut it
             if cur:
                 parts.append(cur)
-                cur = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{cur}\n{line}" if cur else line
-        if len(candidate) > limit:
+                cur, cur_n = "", 0
+            cut = _fit(line, limit, measure)
+            space = line.rfind(" ", cut // 2, cut)
+            cut = space + 1 if space > 0 else cut
+            parts.append(line[:cut])
+            line = line[cut:]
+            n = measure(line)
+        if cur and cur_n + 1 + n > limit:
             parts.append(cur)
-            cur = line
+            cur, cur_n = line, n
+        elif cur:
+            cur, cur_n = f"{cur}\n{line}", cur_n + 1 + n
         else:
-            cur = candidate
+            cur, cur_n = line, n
     if cur:
         parts.append(cur)
     return parts
@@ -240,3 +270,28 @@ async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
     except TimeoutError:
         return
+
+
+class Stopped(Exception):
+    """``stop`` was set while :func:`unless_stopped` waited: the call was cancelled."""
+
+
+async def unless_stopped(stop: asyncio.Event, call: Awaitable[T]) -> T:
+    """Await ``call``, cancelling it as soon as ``stop`` is set (a long poll must not hold
+    a shutdown for its 25 s); raises :class:`Stopped` then."""
+    task = asyncio.ensure_future(call)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise Stopped
+    return task.result()
+
+
+class PlatformGone(Exception):
+    """An adapter cannot go on (its token was refused): the message says so in plain
+    words, for one log line; the runner stops that adapter and keeps the others."""

@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     rubrics_dir: Path = REPO_ROOT / "locales" / "rubrics"
     locales_dir: Path = REPO_ROOT / "locales"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # At DEBUG, python-telegram-bot and httpcore print whole API calls (members' texts
+    # included): their loggers stay at INFO unless this is true.
+    log_library_debug: bool = False
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     zalo: ZaloSettings = Field(default_factory=ZaloSettings)

@@ -83,11 +83,58 @@ async def test_a_served_link_outlives_a_restart_and_expires(sample: App, tmp_pat
                         f"http://127.0.0.1:{port}/zalo/files/" + "A" * 32):
                 async with http.get(bad) as resp:
                     assert resp.status == 404, bad
-        old_token = old.rsplit("/", 1)[-1]
-        assert (files / old_token).exists()
-        await adapter._publish(b"new", 60, "text/plain")  # a publish prunes what expired
+        old_token = old.rsplit("/", 1)[-1]  # the restart pruned what had expired
         assert not (files / old_token).exists() and not (files / f"{old_token}.json").exists()
+        await adapter._publish(b"new", 60, "text/plain")
         assert len(list(files.iterdir())) == 4  # the document and the new file, with metadata
     finally:
         await adapter.stop()
         await emu.stop()
+
+
+_KILLED_PUBLISH = """
+import os, signal, sys
+from pathlib import Path
+from bot.platforms import served_files
+files = served_files.ServedFiles(Path(sys.argv[1]))
+real = files._write
+def write(name, data):
+    if name.endswith(sys.argv[2]):
+        if sys.argv[3] == "partial":  # killed in the middle of writing
+            (files.directory / f"{name}.{os.getpid()}.tmp").write_bytes(data[:3])
+        os.kill(os.getpid(), signal.SIGKILL)
+    real(name, data)
+files._write = write
+files.publish(b"PK-the-document", 3600, "application/octet-stream", "a.docx")
+"""
+
+
+def test_a_publish_killed_between_its_writes_leaves_nothing_for_ever(tmp_path: Path) -> None:
+    """kill -9 between the file and its metadata (or in the middle of either) leaves at
+    most a file no link reaches; the next start or publish deletes it once it is older
+    than a write in progress could be, and never a younger one (another process may be
+    publishing right now)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from bot.platforms.served_files import ORPHAN_GRACE, ServedFiles
+
+    files = tmp_path / "zalo-files"
+    files.mkdir()
+    for suffix, how in ((".json", "whole"), (".json", "partial"), ("", "partial")):
+        proc = subprocess.run([sys.executable, "-c", _KILLED_PUBLISH, str(files), suffix, how],
+                              cwd=Path(__file__).resolve().parent.parent, timeout=60)
+        assert proc.returncode == -9
+    left = sorted(p.name for p in files.iterdir())
+    assert left and not any(n.endswith(".json") for n in left), left
+    served = ServedFiles(files)
+    assert all(served.find(n) is None for n in left)
+    assert served.prune() == 0  # young: perhaps a publish in progress elsewhere
+    old = time.time() - ORPHAN_GRACE - 1
+    for name in left:
+        os.utime(files / name, (old, old))
+    token = served.publish(b"new", 60, "text/plain")  # a publish prunes the orphans
+    assert sorted(p.name for p in files.iterdir()) == sorted([token, f"{token}.json"])
+    assert served.find(token) is not None

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -83,3 +84,49 @@ async def test_a_config_error_does_not_print_the_database_password() -> None:
     text = out.decode()
     assert proc.returncode == 2 and "database.url" in text and "telegram.port" in text
     assert "Hunter2-SECRET" not in text and "mysql://chibot:***@db/chibot" in text
+
+
+async def test_link_codes_in_ptb_debug_lines_are_masked(caplog: Any) -> None:
+    """PTB's own DEBUG lines for getUpdates and sendMessage carry ``/start CODE``, the
+    secretary's "Mã liên kết …: CODE" and deep links; through the filter none remains."""
+    import telegram
+
+    tg = TelegramEmulator(enforce_limits=False)
+    base = await tg.start()
+    codes = ["K7PQ3MZA", "H2Y9TRWE", "D4NB8CXF", "P5SG6UVL"]
+    user = tg.user(501, "Hà")
+    tg.user_message(user, f"/start {codes[0]}")
+    tg.user_message(user, f"/start@chibot_bot   {codes[1].lower()}")
+    flt = RedactingFilter([tg.token])
+    caplog.handler.addFilter(flt)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="telegram"):
+            bot = telegram.Bot(tg.token, base_url=base)
+            async with bot:
+                await bot.get_updates()
+                await bot.send_message(501, f"Mã liên kết của đồng chí Phạm Thị Hà: {codes[2]}"
+                                            f"\nhttps://t.me/chibot_bot?start={codes[3]}")
+    finally:
+        caplog.handler.removeFilter(flt)
+        await tg.stop()
+    text = caplog.text
+    assert "getUpdates" in text and "sendMessage" in text and "***" in text
+    for code in codes:
+        assert code not in text and code.lower() not in text, code
+
+
+def test_at_debug_the_library_loggers_stay_at_info_unless_asked() -> None:
+    from bot.__main__ import _setup_logging
+    from models.settings import Settings
+
+    root, before, hook = logging.getLogger(), list(logging.getLogger().handlers), sys.excepthook
+    try:
+        for flag, level in ((False, logging.INFO), (True, logging.NOTSET)):
+            logging.getLogger("telegram").setLevel(logging.NOTSET)
+            _setup_logging(Settings(log_level="DEBUG", log_library_debug=flag))
+            assert logging.getLogger("telegram").level == level
+    finally:
+        logging.getLogger("telegram").setLevel(logging.NOTSET)
+        logging.getLogger("httpcore").setLevel(logging.NOTSET)
+        root.handlers[:] = before
+        sys.excepthook = hook

@@ -144,3 +144,61 @@ async def test_second_account_replaces_the_first_who_is_told(
         idents = s.exec(select(Identity).where(Identity.platform == "console",
                                              Identity.member_id == ha_id)).all()
         assert [i.platform_user_id for i in idents] == ["802"]
+
+
+async def _try_code(driver: Driver, clock: FakeClock, user: str, text: str,
+                    chat: Chat | None = None) -> str:
+    inc = Incoming(platform="console", update_id=f"{user}-{text}-{clock().isoformat()}",
+                   chat=chat or Chat(user, "private"), sender=Sender(user, "Ai đó"),
+                   text=text, mentions_bot=chat is not None)
+    before = len(driver.messenger.sent)
+    driver.app.handle(inc)
+    await driver.app.sender.drain()
+    return driver.messenger.sent[before].text
+
+
+async def test_a_guess_spread_over_many_accounts_is_slowed_down(
+        driver: Driver, clock: FakeClock) -> None:
+    """300 wrong codes over 60 accounts (5 each, in turn, a few seconds apart): past the
+    deployment's budget each account that already typed a wrong code waits, a fresh one
+    gets one try, so 60 codes are checked instead of 300; meanwhile a member typing their
+    own code right (first try) is linked, and the guard lifts when the window has passed."""
+    with Session(driver.app.engine) as s:
+        ha = s.exec(select(Member).where(Member.full_name == "Phạm Thị Thu Hà")).one()
+        thang = s.exec(select(Member).where(Member.full_name == "Hồ Đức Thắng")).one()
+        code_ha = new_link_code(s, purpose="member", member_id=ha.id, now=clock()).code
+        code_thang = new_link_code(s, purpose="member", member_id=thang.id, now=clock()).code
+        s.commit()
+    checked = refused = 0
+    for round_ in range(5):
+        for account in range(60):
+            out = await _try_code(driver, clock, f"9{account:03d}", f"/start X{round_}{account}")
+            checked += "không đúng" in out
+            refused += "nhiều lần nhập sai mã liên kết" in out
+            clock.advance(seconds=2)
+    assert checked == 60 and refused == 240  # 30 within the budget, then 1 per fresh account
+    assert "Đã liên kết" in await _try_code(driver, clock, "7001", f"/start {code_ha}")
+    out = await _try_code(driver, clock, "9000", f"/start {code_thang}")  # a guesser: waits
+    assert "nhiều lần nhập sai mã liên kết" in out and "thử lại sau" in out
+    clock.advance(minutes=16)  # the 15-minute budget is free again
+    assert "Đã liên kết" in await _try_code(driver, clock, "9000", f"/start {code_thang}")
+
+
+async def test_wrong_group_codes_are_limited_per_cell_but_not_for_its_leaders(
+        driver: Driver, clock: FakeClock) -> None:
+    """Wrong /link codes typed in one group by many accounts: past 10 the group takes no
+    code from them for the window; the cell's secretary still binds it with the right code."""
+    qlns = _cell(driver, QLNS)
+    code = _chat_code(driver, qlns)
+    group = Chat("-4000", "group", "Nhóm mới")
+    outs = [await _try_code(driver, clock, f"88{i}", f"/link WRONG{i}", group) for i in range(12)]
+    assert sum("không đúng" in o for o in outs) == 10
+    assert all("nhiều lần nhập sai mã gắn nhóm" in o for o in outs[10:])
+    other = Chat("-4001", "group", "Nhóm khác")  # another unbound group has its own limit
+    assert "không đúng" in await _try_code(driver, clock, "8899", "/link WRONGZ", other)
+    sec = driver.member(SEC)
+    inc = Incoming(platform="console", update_id="sec-link", chat=group,
+                   sender=Sender(f"m{sec.id}", SEC), text=f"/link {code}", mentions_bot=True)
+    driver.app.handle(inc)
+    await driver.app.sender.drain()
+    assert "đã được gắn với " + QLNS in driver.messenger.texts("-4000")[-1]

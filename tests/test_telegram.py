@@ -19,8 +19,9 @@ from handlers.meetings.cycle import materialise
 from models.attendance import Attendance
 from models.meeting import Meeting
 from models.member import Identity, Member, new_link_code
-from models.messages import Capabilities, Outgoing
+from models.messages import Attachment, Button, Capabilities, Outgoing
 from models.org import ChatBinding, Organisation
+from models.outbox import OutboxMessage
 from models.outbox_queue import enqueue
 from models.settings import TelegramSettings
 from tests.helpers import QLNS, SEC, serving, tick
@@ -359,9 +360,69 @@ async def test_long_text_is_split_and_html_escaped(tg: TG) -> None:
         s.commit()
     await tg.app.sender.drain()
     parts = tg.emu.to(101)
-    assert len(parts) > 1 and all(len(p.text) <= 4096 for p in parts)
+    assert len(parts) > 1 and all(len(html.unescape(p.text)) <= 4096 for p in parts)
     assert "&lt;b&gt;&amp;" in parts[0].text
     assert html.unescape("\n".join(p.text for p in parts)) == text  # nothing lost or cut
+
+
+def _queue(tg: TG, out: Outgoing) -> None:
+    with Session(tg.app.engine) as s:
+        enqueue(s, out, now=tg.app.clock())
+        s.commit()
+
+
+def _row_status(tg: TG, key: str) -> str:
+    with Session(tg.app.engine) as s:
+        return s.exec(select(OutboxMessage.status).where(
+            OutboxMessage.idempotency_key == key)).one()
+
+
+async def test_length_is_counted_as_telegram_counts_it(tg: TG) -> None:
+    """Telegram counts UTF-16 code units after entities parsing: 3,000 emoji (6,000
+    units) go as two messages, not one refused for good; 3,500 "&" (17,500 characters
+    once escaped, 3,500 once parsed) go as one message, not 21."""
+    emoji = "😀" * 3000
+    _queue(tg, Outgoing(platform="telegram", chat_id="101", text=emoji, key="emoji"))
+    _queue(tg, Outgoing(platform="telegram", chat_id="102", text="&" * 3500, key="amp"))
+    await tg.app.sender.drain()
+    got = [html.unescape(m.text) for m in tg.emu.to(101)]
+    assert "".join(got) == emoji and len(got) == 2
+    assert all(len(t.encode("utf-16-le")) // 2 <= 4096 for t in got)
+    assert [html.unescape(m.text) for m in tg.emu.to(102)] == ["&" * 3500]
+    assert _row_status(tg, "emoji") == _row_status(tg, "amp") == "sent"
+
+
+async def test_message_too_long_is_split_finer_never_dropped(tg: TG) -> None:
+    """Should Telegram count differently from us ("Bad Request: message is too long"),
+    the text is sent in smaller parts, whole and in order, the buttons on the last."""
+    tg.emu.max_text = 1000
+    text = "\n".join(f"Ý kiến {i}: " + "đồng ý " * 40 for i in range(20))
+    _queue(tg, Outgoing(platform="telegram", chat_id="101", text=text, key="long",
+                        buttons=((Button("Xong", "noop"),),)))
+    await tg.app.sender.drain()
+    got = tg.emu.to(101)
+    assert len(got) >= 5 and _row_status(tg, "long") == "sent"
+    assert html.unescape("\n".join(m.text for m in got)).replace("\n", "") == \
+        text.replace("\n", "")
+    assert [bool(m.reply_markup) for m in got] == [False] * (len(got) - 1) + [True]
+
+
+async def test_a_long_caption_follows_the_file_as_a_message(tg: TG) -> None:
+    """A caption over 1,024 (Telegram: "message caption is too long") is not cut: the
+    file goes bare and the whole text follows it, with the buttons."""
+    text = "Nghị quyết tháng 12: " + "nội dung " * 200
+    _queue(tg, Outgoing(platform="telegram", chat_id="101", text=text, key="doc",
+                        attachment=Attachment("nq.docx", b"PK-nq"),
+                        buttons=((Button("Xem", "noop"),),)))
+    _queue(tg, Outgoing(platform="telegram", chat_id="102", text="Biên bản",
+                        key="short", attachment=Attachment("bb.docx", b"PK-bb")))
+    await tg.app.sender.drain()
+    doc, msg = tg.emu.to(101)
+    assert doc.method == "sendDocument" and doc.text == "" and doc.data == b"PK-nq"
+    assert msg.method == "sendMessage" and html.unescape(msg.text) == text
+    assert msg.reply_markup and not doc.reply_markup
+    [short] = tg.emu.to(102)
+    assert short.method == "sendDocument" and short.text == "Biên bản"
 
 
 async def test_group_upgrade_and_bot_removal(tg: TG) -> None:

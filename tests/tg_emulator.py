@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import html
 import itertools
 import json
 import random
+import re
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -93,6 +95,8 @@ class TelegramEmulator:
     upgraded: dict[int, int] = field(default_factory=dict)  # group -> its supergroup
     conflicts: int = 0  # the next getUpdates calls answered 409
     callback_window: float = 15.0  # seconds a button press may wait for its answer
+    max_poll: float = 2.0  # seconds a long poll is held at most (Telegram: its timeout)
+    max_text: int = 4096  # UTF-16 code units of a text after entities parsing
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -259,7 +263,7 @@ class TelegramEmulator:
         if not self._updates and timeout:
             self._new_update.clear()
             waiter = asyncio.ensure_future(self._new_update.wait())
-            await asyncio.wait({waiter, poller}, timeout=min(timeout, 2.0),
+            await asyncio.wait({waiter, poller}, timeout=min(timeout, self.max_poll),
                                return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
         if poller.done():
@@ -304,7 +308,7 @@ class TelegramEmulator:
         text = p.get("text", "")
         if not text:
             raise _ApiError(400, "Bad Request: message text is empty")
-        if len(text) > 4096:
+        if _length(text, p.get("parse_mode")) > self.max_text:
             raise _ApiError(400, "Bad Request: message is too long")
         self._check_limits(chat_id)
         if self.send_delay:
@@ -322,6 +326,8 @@ class TelegramEmulator:
         self._check_limits(chat_id)
         name, data = f[kind]
         caption = p.get("caption", "")
+        if _length(caption, p.get("parse_mode")) > 1024:
+            raise _ApiError(400, "Bad Request: message caption is too long")
         extra = {"document": {"file_id": "f1", "file_unique_id": "u1", "file_name": name}} \
             if kind == "document" else {"photo": [{"file_id": "p1", "file_unique_id": "u2",
                                                    "width": 1, "height": 1}]}
@@ -520,6 +526,15 @@ class TelegramEmulator:
 
     def to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id]
+
+
+def _length(text: str, parse_mode: str | None) -> int:
+    """What Telegram measures: UTF-16 code units of the text after entities parsing
+    (Bot API, sendMessage: "1-4096 characters after entities parsing"; entity lengths are
+    in UTF-16 code units, core.telegram.org/api/entities)."""
+    if parse_mode == "HTML":
+        text = html.unescape(re.sub(r"<[^>]*>", "", text))
+    return len(text.encode("utf-16-le")) // 2
 
 
 class _ApiError(Exception):

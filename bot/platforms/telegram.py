@@ -60,9 +60,13 @@ from models.messages import (
     Keyboard,
     MenuCommand,
     Outgoing,
+    PlatformGone,
     SentRef,
+    Stopped,
     sleep_or_stop,
     split_text,
+    unless_stopped,
+    utf16_len,
 )
 from models.settings import TelegramSettings
 
@@ -155,11 +159,17 @@ class TelegramAdapter:
         delay = 1.0
         while not stop.is_set():
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
-            except InvalidToken:
-                log.error("telegram: the token was refused; polling stops")
-                raise
+                # cancelled at once on stop: what it would have brought is not confirmed
+                # (the offset stays), so Telegram delivers it again to the next start
+                updates = await unless_stopped(stop, self.bot.get_updates(
+                    offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES))
+            except Stopped:
+                return
+            except InvalidToken as exc:
+                raise PlatformGone(
+                    f"telegram: the bot token was refused ({exc}: revoked or changed in "
+                    f"@BotFather?), so Telegram is no longer served; set the new token and "
+                    f"restart") from None
             except Conflict as exc:
                 self._conflict(exc, delay)
                 await sleep_or_stop(stop, delay)
@@ -329,26 +339,49 @@ class TelegramAdapter:
         if out.answer_callback:  # rows queued before answers went on their own
             await self._answer(out)
         if out.attachment is not None:
-            markup = _markup(out.buttons)
+            # A caption Telegram would refuse (over 1,024 after parsing) follows the file
+            # as a message of its own, with the buttons; never cut without a mark.
+            inline = bool(out.text) and utf16_len(out.text) <= CAPTION
+            markup = _markup(out.buttons) if inline or not out.text else None
             att = out.attachment
             file = InputFile(io.BytesIO(att.data), filename=att.filename)
-            caption = html.escape(out.text[:CAPTION]) if out.text else None
+            caption = html.escape(out.text, quote=False) if inline else None
             if att.kind == "photo":
                 msg = await self.bot.send_photo(chat_id, file, caption=caption,
                                                 parse_mode="HTML", reply_markup=markup)
             else:
                 msg = await self.bot.send_document(chat_id, file, caption=caption,
                                                    parse_mode="HTML", reply_markup=markup)
-            return SentRef(str(msg.message_id))
-        parts = _parts(out.text)
+            if inline or not out.text:
+                return SentRef(str(msg.message_id))
+        parts = split_text(out.text, MAX_TEXT, utf16_len) if out.text.strip() else [" "]
         msg_id = ""
         for i, part in enumerate(parts):
-            sent = await call(self.bot, "sendMessage", {
-                "chat_id": chat_id, "text": part, "parse_mode": "HTML",
-                "link_preview_options": {"is_disabled": True},
-                "reply_markup": _markup_json(out.buttons) if i == len(parts) - 1 else None})
-            msg_id = str(sent["message_id"])
+            msg_id = await self._send_text(
+                chat_id, part, _markup_json(out.buttons) if i == len(parts) - 1 else None)
         return SentRef(msg_id)
+
+    async def _send_text(self, chat_id: int, raw: str, markup: dict[str, Any] | None) -> str:
+        """Send ``raw`` (escaped here: Telegram counts it after parsing, so "&" is one
+        character, not five); on "message is too long" send it in two halves rather than
+        lose it. Returns the last message's id."""
+        try:
+            sent = await call(self.bot, "sendMessage", {
+                "chat_id": chat_id, "text": html.escape(raw, quote=False),
+                "parse_mode": "HTML", "link_preview_options": {"is_disabled": True},
+                "reply_markup": markup})
+            return str(sent["message_id"])
+        except BadRequest as exc:
+            if "too long" not in str(exc).lower() or len(raw) < 2:
+                raise
+            log.warning("telegram: %d characters refused as too long; sent in two parts",
+                        utf16_len(raw))
+        halves = split_text(raw, max(utf16_len(raw) // 2, 1), utf16_len)
+        msg_id = ""
+        for i, half in enumerate(halves):
+            msg_id = await self._send_text(chat_id, half,
+                                           markup if i == len(halves) - 1 else None)
+        return msg_id
 
     async def _answer_quietly(self, callback_id: str) -> None:
         try:
@@ -378,13 +411,3 @@ def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
     """The same keyboard as PTB's object, for PTB's own methods (documents, photos)."""
     data = _markup_json(buttons)
     return InlineKeyboardMarkup.de_json(data) if data else None
-
-
-def _parts(text: str, size: int = 3500) -> list[str]:
-    """HTML-escaped parts that each fit Telegram's 4096 characters. Raw text is split
-    before escaping so an entity such as &amp; is never cut in two."""
-    out: list[str] = []
-    for raw in split_text(text, size):
-        escaped = html.escape(raw, quote=False)
-        out.extend(_parts(raw, size // 4) if len(escaped) > MAX_TEXT else [escaped])
-    return out or [" "]

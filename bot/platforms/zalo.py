@@ -48,9 +48,11 @@ from models.messages import (
     Sender,
     SendError,
     SentRef,
+    Stopped,
     numbered,
     sleep_or_stop,
     split_text,
+    unless_stopped,
 )
 from models.settings import ZaloSettings
 
@@ -161,6 +163,7 @@ class ZaloAdapter:
                 "webhook_secret (8 to 256 characters); set them, or mode = \"polling\" "
                 "for local development")
         if self.settings.mode == "webhook" or self.settings.public_base_url:
+            await asyncio.to_thread(self.files.prune)  # what a killed process left behind
             await self._start_server()
         if self.settings.mode == "webhook":
             await self.call("setWebhook", {
@@ -191,8 +194,13 @@ class ZaloAdapter:
         while not stop.is_set():
             started = time.monotonic()
             try:
-                update = await self.call("getUpdates", {"timeout": str(self.poll_timeout)},
-                                         timeout=self.poll_timeout + 10)
+                # cancelled at once on stop (polling is for local development; an update
+                # in the answer's last milliseconds may be lost, as in any crash)
+                update = await unless_stopped(stop, self.call(
+                    "getUpdates", {"timeout": str(self.poll_timeout)},
+                    timeout=self.poll_timeout + 10))
+            except Stopped:
+                return
             except ZaloApiError as exc:
                 if exc.code == 408:  # idle poll: the normal "nothing new"
                     delay = self.poll_interval

@@ -15,7 +15,7 @@ from handlers.core.access import can_manage_cell, oversees
 from handlers.core.context import Ctx, column
 from handlers.core.notify import officers_above, send_private
 from handlers.core.router import Where, Who, callback, command
-from handlers.onboarding.code_guard import code_locked, wrong_code
+from handlers.onboarding.code_guard import code_hint, code_locked, group_scope, wrong_code
 from models.audit import audit
 from models.i18n import N_, _, use_locale
 from models.member import LinkCode, find_link_code, members_with_role
@@ -33,13 +33,15 @@ def link_group(ctx: Ctx, args: list[str], rest: str) -> None:
     if not args:
         ctx.reply(_("Mã gắn nhóm không đúng hoặc đã hết hạn. Cú pháp: /link MÃ"))
         return
-    if code_locked(ctx):
+    scope = group_scope(ctx)
+    if code_locked(ctx, scope):
         return
     link = find_link_code(s, code=args[0], purpose="chat", now=ctx.now())
     cell = s.get(Organisation, link.org_id) if link is not None and link.org_id else None
     if link is None or cell is None:
-        log.info("bad chat link code %r in %s:%s", rest[:40], inc.platform, inc.chat.id)
-        wrong_code(ctx, _("Mã gắn nhóm không đúng hoặc đã hết hạn. Cú pháp: /link MÃ"))
+        log.info("bad chat link code %s in %s:%s", code_hint(args[0]), inc.platform,
+                 inc.chat.id)
+        wrong_code(ctx, _("Mã gắn nhóm không đúng hoặc đã hết hạn. Cú pháp: /link MÃ"), scope)
         return
     if not can_manage_cell(s, ctx.actor, cell):
         ctx.deny(f"group code of cell {cell.id} redeemed by a non-leader")

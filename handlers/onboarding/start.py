@@ -11,7 +11,7 @@ from handlers.core.context import Ctx, column
 from handlers.core.notify import officers_above, send_private
 from handlers.core.router import COMMANDS, Where, Who, callback, command, on_event
 from handlers.core.text import fold
-from handlers.onboarding.code_guard import code_locked, wrong_code
+from handlers.onboarding.code_guard import code_hint, code_locked, wrong_code
 from handlers.onboarding.identity_notice import tell_replaced
 from models.audit import audit
 from models.i18n import N_, _, fmt_datetime, use_locale
@@ -41,7 +41,8 @@ def _redeem_member_code(ctx: Ctx, code: str) -> None:
     link = find_link_code(s, code=code, purpose="member", now=ctx.now())
     member = s.get(Member, link.member_id) if link is not None and link.member_id else None
     if link is None or member is None or not member.active:
-        log.info("bad member link code %r from %s:%s", code[:40], inc.platform, inc.sender.id)
+        log.info("bad member link code %s from %s:%s", code_hint(code), inc.platform,
+                 inc.sender.id)
         wrong_code(ctx, _("Mã liên kết không đúng hoặc đã hết hạn. Đồng chí vui lòng xin mã "
                           "mới từ đồng chí Bí thư chi bộ."))
         return
