@@ -62,6 +62,11 @@ class CycleRunner:
         self._busy = True
         try:
             await self._tick_logged()
+        except asyncio.CancelledError:
+            # Stopping: the loop cancels a sweep still waiting on its thread. The sweep's
+            # transaction commits or rolls back whole, so there is nothing to report (and
+            # APScheduler would log the cancellation as a job error with a traceback).
+            log.debug("cycle sweep cancelled at shutdown")
         finally:
             self._busy = False
 

@@ -181,3 +181,22 @@ async def test_postgres_notify_wakes_a_listener_in_another_connection(
         await until(lambda: woke.is_set(), timeout=10)
     finally:
         listener.close()
+
+
+async def test_a_sweep_cancelled_at_shutdown_ends_quietly(sample, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Stopping cancels a sweep still waiting on its worker thread: the job ends without
+    an error (APScheduler would log a raised CancelledError with its traceback)."""
+    from bot.scheduler import CycleRunner
+
+    release = threading.Event()
+    runner = CycleRunner(sample.engine, sample.settings, clock=FakeClock())
+    runner.tick = lambda: release.wait(10)  # type: ignore[method-assign, assignment, return-value]
+    job = asyncio.create_task(runner._job())
+    await until(lambda: runner._busy, timeout=5)
+    job.cancel()
+    try:
+        await job  # the old job let CancelledError out: APScheduler logged a traceback
+    finally:
+        release.set()
+    assert not runner._busy
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
