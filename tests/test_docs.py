@@ -71,3 +71,22 @@ def test_relative_links_resolve(page: Path) -> None:
 def test_guides_name_only_commands_the_bot_answers(page: Path) -> None:
     named = set(re.findall(r"(?<![\w/.:~])/([a-z][a-z0-9_]*)\b", page.read_text(encoding="utf-8")))
     assert named - set(COMMANDS) - NAVIGATION == set()
+
+
+def test_deployment_guide_explains_every_configuration_key() -> None:
+    """Each key of config.example.toml has a row in the table of docs/trien-khai.md."""
+    import tomllib
+
+    example = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    wanted = {(section, key) for section, value in example.items() if isinstance(value, dict)
+              for key in value} | {("", key) for key, value in example.items()
+                                   if not isinstance(value, dict)}
+    explained: set[tuple[str, str]] = set()
+    for row in (ROOT / "docs" / "trien-khai.md").read_text(encoding="utf-8").splitlines():
+        if not row.startswith("| `"):
+            continue
+        first = row.split("|")[1]
+        section = m.group(1) if (m := re.search(r"\[(\w+)\]", first)) else ""
+        for token in re.findall(r"`([^`]+)`", first):
+            explained.add((section, re.sub(r"^\[\w+\]\s*", "", token).strip()))
+    assert wanted - explained == set()
