@@ -31,6 +31,7 @@ from handlers.records.data import (
     MinutesData,
     ResolutionData,
     TaskLine,
+    vote_passed,
 )
 from models.i18n import _, fmt_date, fmt_number
 
@@ -257,10 +258,18 @@ def vote_line(vote: tuple[int, int, int] | None, present: int) -> str:
     if vote is None:
         return _("Chưa ghi kết quả biểu quyết.")
     agree, disagree, other = vote
-    return _("Số đảng viên có mặt: {p}; tán thành {a}/{p} ({share}); không tán thành {d}; ý "
+    line = _("Số đảng viên có mặt: {p}; tán thành {a}/{p} ({share}); không tán thành {d}; ý "
              "kiến khác {o}.").format(p=present, a=agree, d=disagree, o=other,
                                      share=fmt_number(100 * agree / present if present else 0)
                                      + "%")
+    if not vote_passed(vote, present):  # the minutes record a failed vote as such
+        line += " " + vote_failed_text()
+    return line
+
+
+def vote_failed_text() -> str:
+    return _("Nghị quyết không được thông qua (số tán thành không quá một nửa số đảng viên có "
+             "mặt).")
 
 
 def _tasks(doc: DocxDocument, tasks: Iterable[TaskLine]) -> None:
