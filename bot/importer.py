@@ -22,7 +22,7 @@ from bot.sheet_reader import SheetError, read_rows
 from models.base import utcnow
 from models.member import Member, Membership, Role, RoleAssignment
 from models.org import Organisation, OrgKind, add_org
-from models.text import fold
+from models.text import clean_text, fold
 
 # Header aliases, compared diacritics-insensitively.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -98,7 +98,7 @@ def _cell_text(v: Any) -> str:
         return ""
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return " ".join(str(v).split())
+    return " ".join(clean_text(str(v)).split())
 
 
 def _find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:

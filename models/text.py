@@ -9,6 +9,22 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
+# What XML 1.0 cannot hold, so neither a .docx nor an .xlsx: the C0 controls but tab, line
+# feed and carriage return; U+FFFE and U+FFFF; lone surrogates (half an emoji, not even
+# encodable as UTF-8: kept visible as "?").
+_NOT_XML = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Word's manual line break (Shift+Enter) pastes as \x0b, a page break as \x0c: lines.
+_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
+
+
+def clean_text(text: str) -> str:
+    """``text`` as every typed or imported text is kept: without the characters XML cannot
+    hold (one pasted from Word blocked the month's minutes, resolution and workbooks),
+    vertical tab and form feed as line breaks. Cheap when there is nothing to clean."""
+    if text.isprintable():
+        return text
+    return _SURROGATE.sub("?", _NOT_XML.sub("", text.translate(_BREAKS)))
 
 
 def fold(text: str) -> str:

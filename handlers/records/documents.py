@@ -34,6 +34,7 @@ from handlers.records.data import (
     vote_passed,
 )
 from models.i18n import _, fmt_date, fmt_number
+from models.text import clean_text
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -68,7 +69,7 @@ def _para(where: DocxDocument | _Cell, text: str = "", *, bold: bool = False,
     if after is not None:
         p.paragraph_format.space_after = Pt(after)
     if text:
-        run = p.add_run(text)
+        run = p.add_run(clean_text(text))
         run.bold, run.italic = bold, italic
         if size:
             run.font.size = Pt(size)
@@ -78,8 +79,8 @@ def _para(where: DocxDocument | _Cell, text: str = "", *, bold: bool = False,
 def _labelled(doc: DocxDocument, head: str, text: str, *, indent: bool = True) -> Paragraph:
     """"- Head: text" with the head in bold."""
     p = _para(doc, indent=indent)
-    p.add_run(head).bold = True
-    p.add_run(" " + text if text else "")
+    p.add_run(clean_text(head)).bold = True
+    p.add_run(" " + clean_text(text) if text else "")
     return p
 
 
@@ -135,7 +136,7 @@ def _heading(doc: DocxDocument, h: Heading, number: str | None = None) -> None:
     left.paragraphs[0].text = ""
     p = left.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    p.add_run(h.parent.upper()).font.size = Pt(13)
+    p.add_run(clean_text(h.parent.upper())).font.size = Pt(13)
     _para(left, h.cell.upper(), bold=True, size=13, align="center", after=0)
     _para(left, "*", align="center", after=2)
     if number:
