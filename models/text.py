@@ -67,13 +67,15 @@ def match_choice(text: str, labels: list[str]) -> int | None:
     return hits[0] if len(hits) == 1 else None
 
 
-MAX_ID = 2**63 - 1
+# Every id column is an INTEGER: 32 bits on PostgreSQL, which refuses a larger number in a
+# comparison ("integer out of range") where SQLite only finds no row.
+MAX_ID = 2**31 - 1
 
 
 def as_id(text: str | None) -> int | None:
-    """A database id typed or sent by a user: ASCII digits within the 64-bit range only,
-    so a huge or exotic number can never reach int() limits or the database."""
-    if not text or len(text) > 19 or not (text.isascii() and text.isdigit()):
+    """A database id typed or sent by a user: ASCII digits within the id columns' range
+    only, so a huge or exotic number can never reach int() limits or the database."""
+    if not text or len(text) > 10 or not (text.isascii() and text.isdigit()):
         return None
     value = int(text)
     return value if 0 < value <= MAX_ID else None
