@@ -46,6 +46,11 @@ class Attachment:
     file_id: int | None = None
 
 
+# Set by the core in ``Incoming.extra`` once a button press was taken (committed, neither
+# denied nor stale): only then may an adapter mark the pressed keyboard "✓ choice".
+PRESS_TAKEN = "press_taken"
+
+
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """One update from a platform. ``event`` is "message" unless the chat itself changed."""
