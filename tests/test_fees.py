@@ -172,3 +172,21 @@ async def test_huge_and_exotic_numbers_are_refused_politely(driver: Driver) -> N
         assert out and "gặp sự cố" not in out[0], text
     assert _fees(driver, "2026-11") == {}
     assert "không phải là số tiền" in (await driver.say(SEC, f"/dangphi 11/2026 1 {huge}"))[0]
+
+
+async def test_months_far_ahead_are_refused(driver: Driver) -> None:
+    """Today is 24/11/2026: fees paid in advance go up to 11/2027, not 12/2099."""
+    for text in ("/dangphi 12/2099 1 50k", "/dangphi 12/2099", "/dangphi 12/2027 1 50k"):
+        out = await driver.say(SEC, text)
+        assert "còn quá xa" in out[0] and "11/2027" in out[0], (text, out)
+    assert _fees(driver, "2099-12") == {} and _fees(driver, "2027-12") == {}
+    out = await driver.say(SEC, "/dangphi 11/2027 1 50k")
+    assert _fees(driver, "2027-11") == {"Dương Văn Thành": (True, 50_000)}
+
+
+async def test_years_not_yet_come_are_not_reviewed(driver: Driver) -> None:
+    for text in ("/danhgia 2099", "/danhgia 2027", "/duyet 2099"):
+        out = await driver.say(SEC if "danhgia" in text else "Đỗ Mạnh Cường", text)
+        assert "chưa đến" in out[0] and "2026" in out[0], (text, out)
+    out = await driver.say(SEC, "/danhgia 2026")
+    assert "chưa đến" not in out[0]
