@@ -79,3 +79,39 @@ def as_id(text: str | None) -> int | None:
         return None
     value = int(text)
     return value if 0 < value <= MAX_ID else None
+
+
+# Bidirectional controls: invisible, yet they reorder what follows them in a chat (a
+# right-to-left override flips the rest of the line): LRM/RLM, ALM, LRE…RLO, LRI…PDI.
+_BIDI = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+# Cyrillic and Greek letters drawn like Latin ones: a name typed or pasted with one among
+# Latin letters looks right and is another name (duplicates, a search that finds nothing).
+_LOOKALIKES = str.maketrans({
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j",
+    "ѕ": "s", "ԁ": "d", "һ": "h", "ԛ": "q", "ԝ": "w", "ӏ": "l",
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P",
+    "С": "C", "Т": "T", "У": "Y", "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S",
+    "ο": "o", "ν": "v", "ρ": "p", "ι": "i", "κ": "k",
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
+    "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X"})
+
+
+def _script(ch: str) -> str:
+    return unicodedata.name(ch, "").split(" ", 1)[0] if ch.isalpha() else ""
+
+
+def strip_bidi(text: str) -> str:
+    """``text`` without bidirectional controls."""
+    return _BIDI.sub("", text)
+
+
+def latin_lookalikes(text: str) -> tuple[str, bool]:
+    """A Latin-script name with its Cyrillic/Greek look-alike letters made Latin, and
+    whether that was all: False when a Cyrillic or Greek letter with no Latin twin sits
+    among Latin letters (a mixed name nobody can read back as typed). A name with no
+    Latin letter at all is left as it is."""
+    scripts = {_script(ch) for ch in text}
+    if "LATIN" not in scripts or not scripts & {"CYRILLIC", "GREEK"}:
+        return text, True
+    mapped = text.translate(_LOOKALIKES)
+    return mapped, not {_script(ch) for ch in mapped} & {"CYRILLIC", "GREEK"}
