@@ -22,7 +22,7 @@ from bot.sheet_reader import SheetError, read_rows
 from models.base import utcnow
 from models.member import Member, Membership, Role, RoleAssignment
 from models.org import Organisation, OrgKind, add_org
-from models.text import fold
+from models.text import clean_text, fold, latin_lookalikes, strip_bidi
 
 # Header aliases, compared diacritics-insensitively.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -70,6 +70,8 @@ class ImportReport:
     unchanged: int = 0
     orgs_created: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # Cells changed on the way in (bidirectional controls, look-alike letters), by row.
+    notes: list[RowError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -98,7 +100,7 @@ def _cell_text(v: Any) -> str:
         return ""
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return " ".join(str(v).split())
+    return " ".join(clean_text(str(v)).split())
 
 
 def _find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
@@ -146,10 +148,39 @@ def _parse_roles(text: str) -> list[tuple[str, str]]:
     return roles
 
 
-def _parse(number: int, raw: list[Any], cols: dict[str, int]) -> _Row:
+def _tidy(number: int, what: str, value: str, notes: list[RowError]) -> str:
+    """A name as chats and documents will show it: bidirectional controls (a right-to-left
+    override flips the chat line after the name) dropped, Cyrillic/Greek letters drawn like
+    Latin ones made Latin; each change noted for the report. A name mixing scripts in a
+    way that cannot be made Latin is refused."""
+    clean = strip_bidi(value)
+    if clean != value:
+        notes.append(RowError(number, f"{what} “{clean[:40]}”: đã bỏ ký tự điều khiển hướng "
+                                      "chữ (làm đảo chiều dòng chữ)"))
+    latin, ok = latin_lookalikes(clean)
+    if not ok:
+        raise ValueError(f"{what} “{clean[:40]}” trộn chữ Latinh với chữ Kirin/Hy Lạp")
+    if latin != clean:
+        notes.append(RowError(number, f"{what} “{clean[:40]}” có chữ Kirin/Hy Lạp giống chữ "
+                                      f"Latinh: đã đổi thành “{latin[:40]}”"))
+    return " ".join(latin.split())
+
+
+def _parse(number: int, raw: list[Any], cols: dict[str, int],
+           notes: list[RowError] | None = None) -> _Row:
+    notes = [] if notes is None else notes
+    names = {"name": "họ và tên", "base": "tên đảng bộ cơ sở", "sub": "tên đảng bộ bộ phận",
+             "cell": "tên chi bộ"}
+    tidied: dict[str, str] = {}
+
     def get(key: str) -> Any:
         j = cols.get(key)
-        return raw[j] if j is not None and j < len(raw) else None
+        value = raw[j] if j is not None and j < len(raw) else None
+        if key in names and value is not None:
+            if key not in tidied:
+                tidied[key] = _tidy(number, names[key], _cell_text(value), notes)
+            return tidied[key]
+        return value
 
     name = _cell_text(get("name"))
     base = _cell_text(get("base"))
@@ -257,7 +288,7 @@ def import_rows(
             continue
         report.rows += 1
         try:
-            row = _parse(i, raw, cols)
+            row = _parse(i, raw, cols, report.notes)
         except ValueError as exc:
             report.errors.append(RowError(i, str(exc)))
             continue
@@ -366,7 +397,11 @@ def format_report(report: ImportReport) -> Iterable[str]:
         yield (f"Đã nhập {report.rows} dòng: {report.created} đảng viên mới, "
                f"{report.updated} cập nhật, {report.unchanged} không đổi; "
                f"{report.orgs_created} tổ chức mới.")
-        return
-    yield f"Tệp bị từ chối, không ghi gì vào cơ sở dữ liệu ({len(report.errors)} lỗi):"
-    for e in report.errors:
-        yield f"  dòng {e.row}: {e.reason}" if e.row else f"  {e.reason}"
+    else:
+        yield f"Tệp bị từ chối, không ghi gì vào cơ sở dữ liệu ({len(report.errors)} lỗi):"
+        for e in report.errors:
+            yield f"  dòng {e.row}: {e.reason}" if e.row else f"  {e.reason}"
+    if report.notes:
+        yield f"Đã làm sạch {len(report.notes)} ô (xin sửa cả trong tệp gốc):"
+        for e in report.notes:
+            yield f"  dòng {e.row}: {e.reason}"

@@ -9,7 +9,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, Protocol, TypeVar
 
+from models.text import clean_text
+
 T = TypeVar("T")
+
 ChatKind = Literal["private", "group"]
 
 
@@ -46,6 +49,11 @@ class Attachment:
     file_id: int | None = None
 
 
+# Set by the core in ``Incoming.extra`` once a button press was taken (committed, neither
+# denied nor stale): only then may an adapter mark the pressed keyboard "✓ choice".
+PRESS_TAKEN = "press_taken"
+
+
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """One update from a platform. ``event`` is "message" unless the chat itself changed."""
@@ -69,7 +77,8 @@ class Incoming:
 
     def __post_init__(self) -> None:
         # Every text a user controls is cleaned once, here, so no story can store a NUL
-        # byte (PostgreSQL refuses it) or a lone surrogate (not encodable as UTF-8).
+        # byte (PostgreSQL refuses it), a lone surrogate (not encodable as UTF-8) or any
+        # other character a .docx/.xlsx cannot hold (models.text.clean_text).
         for name in ("text", "callback_data"):
             value = getattr(self, name)
             if value is not None and clean_text(value) != value:
@@ -83,16 +92,6 @@ class Incoming:
         if att is not None and clean_text(att.filename) != att.filename:
             object.__setattr__(self, "attachment",
                                replace(att, filename=clean_text(att.filename)))
-
-
-def clean_text(text: str) -> str:
-    """``text`` without NUL bytes and with lone surrogates replaced by "?"."""
-    text = text.replace("\x00", "")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "replace").decode("utf-8")
-    return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from sqlmodel import select as sm_select
 from models.base import utcnow
 from models.meeting import Meeting
 from models.org import CELL_KINDS, Organisation
+from models.reports import plain_rows
 
 MAX_TOPICS = 4
 MIN_TOPICS = 3
@@ -121,7 +122,7 @@ def _mix_stmt() -> Any:
 
 def plan_rows(session: Session, root: Organisation, year: int) -> list[dict[str, Any]]:
     params = {"prefix": root.path + "%", "year": year, "year_prefix": f"{year:04d}-%"}
-    return [dict(r) for r in session.execute(_plan_stmt(), params).mappings()]
+    return plain_rows(session.execute(_plan_stmt(), params))
 
 
 def category_mix(session: Session, root: Organisation, year: int) -> dict[str, int]:

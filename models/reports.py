@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -73,6 +74,21 @@ def parse_period(text: str, today: date) -> Period | None:
     else:
         return None
     return month(y, mo) if 1 <= mo <= 12 and 2000 <= y <= 2100 else None
+
+
+def plain(value: Any) -> Any:
+    """A figure as Python code expects it, whichever database computed it: PostgreSQL
+    returns SUM over a BIGINT and every AVG as NUMERIC (Decimal), SQLite returns int and
+    float. Decimal * float raises, so no Decimal leaves a query: a whole NUMERIC (a sum of
+    counts) becomes int, a fractional one (an average) float."""
+    if isinstance(value, Decimal):
+        return int(value) if value.as_tuple().exponent >= 0 else float(value)  # type: ignore[operator]
+    return value
+
+
+def plain_rows(result: Any) -> list[dict[str, Any]]:
+    """Every row of an aggregate query's result as a dict of plain Python values."""
+    return [{k: plain(v) for k, v in row.items()} for row in result.mappings()]
 
 
 # Statements are built once, with bind parameters, and reused: building one of these costs
@@ -178,7 +194,7 @@ def _cell_rows_stmt() -> Any:
 
 def cell_rows(session: Session, root: Organisation, period: Period) -> list[Any]:
     """One row per cell of the subtree: its regular meetings' status, attendance, score."""
-    return list(session.execute(_cell_rows_stmt(), _params(root, period.months)).mappings())
+    return plain_rows(session.execute(_cell_rows_stmt(), _params(root, period.months)))
 
 
 @cache
@@ -203,8 +219,8 @@ def _child_rows_stmt() -> Any:
 
 def child_rows(session: Session, root: Organisation, period: Period) -> list[Any]:
     """The same figures summed per direct child of ``root`` (drill-down one level)."""
-    return list(session.execute(_child_rows_stmt(),
-                                _params(root, period.months, root_id=root.id)).mappings())
+    return plain_rows(session.execute(_child_rows_stmt(),
+                                      _params(root, period.months, root_id=root.id)))
 
 
 @cache
@@ -224,7 +240,7 @@ def _summary_stmt() -> Any:
 def summary(session: Session, root: Organisation, period: Period) -> dict[str, Any]:
     """Subtree totals in one query: cells, met, not yet, not scored, not valid,
     attendance, unexcused absences and the distribution of ratings."""
-    row = session.execute(_summary_stmt(), _params(root, period.months)).mappings().one()
+    row = plain_rows(session.execute(_summary_stmt(), _params(root, period.months)))[0]
     out = {k: v for k, v in row.items() if not k.startswith("r_")}
     out["not_met"] = out["cells"] - out["met"]
     out["ratings"] = {b: row[f"r_{b}"] for b in BANDS if row[f"r_{b}"]}
@@ -260,7 +276,7 @@ def _meeting_rows_stmt() -> Any:
 
 def meeting_rows(session: Session, root: Organisation, period: Period) -> list[Any]:
     """Every meeting of the subtree in the period, with attendance and scores."""
-    return list(session.execute(_meeting_rows_stmt(), _params(root, period.months)).mappings())
+    return plain_rows(session.execute(_meeting_rows_stmt(), _params(root, period.months)))
 
 
 @cache
@@ -291,7 +307,7 @@ def member_rows(session: Session, root: Organisation, period: Period,
     params = _params(root, period.months)
     if member_id is not None:
         params["member_id"] = member_id
-    return list(session.execute(_member_rows_stmt(member_id is not None), params).mappings())
+    return plain_rows(session.execute(_member_rows_stmt(member_id is not None), params))
 
 
 def months_back(upto: str, n: int) -> tuple[str, ...]:
@@ -319,7 +335,7 @@ def _without_thematic_stmt() -> Any:
 
 def cells_without_thematic(session: Session, root: Organisation,
                            months: tuple[str, ...]) -> list[Any]:
-    return list(session.execute(_without_thematic_stmt(), _params(root, months)).mappings())
+    return plain_rows(session.execute(_without_thematic_stmt(), _params(root, months)))
 
 
 @cache
@@ -337,4 +353,4 @@ def _trend_stmt() -> Any:
 
 def trend(session: Session, root: Organisation, months: tuple[str, ...]) -> list[Any]:
     """Attendance rate per month over the subtree (for the chart)."""
-    return list(session.execute(_trend_stmt(), _params(root, months)).mappings())
+    return plain_rows(session.execute(_trend_stmt(), _params(root, months)))

@@ -1,6 +1,8 @@
 """Last line of defence before a row reaches the database: no NUL byte in a text column
-(PostgreSQL refuses it, SQLite keeps it) and no text longer than its column (PostgreSQL
-raises DataError, SQLite stores it silently), so both databases behave alike.
+(PostgreSQL refuses it, SQLite keeps it), no other character a .docx/.xlsx cannot hold
+(``models.text.clean_text``: one would block every document made from the row), and no
+text longer than its column (PostgreSQL raises DataError, SQLite stores it silently), so
+both databases behave alike.
 
 Input is refused with a reason where it enters (forms, the importer, the adapters' Incoming);
 this guard only catches what slipped past them, and logs it so the gap gets fixed.
@@ -13,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import String, event, inspect
 from sqlalchemy.orm import Session
+
+from models.text import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +35,9 @@ def _clean(obj: Any) -> None:
             continue
         new = value
         name = f"{state.mapper.class_.__name__}.{key}"
-        if "\x00" in new:
-            log.warning("%s: NUL byte removed", name)
-            new = new.replace("\x00", "")
+        if clean_text(new) != new:
+            log.warning("%s: characters XML cannot hold removed", name)
+            new = clean_text(new)
         limit = getattr(ctype, "length", None) or getattr(col.type, "length", None)
         if limit and len(new) > limit:
             log.warning("%s: %d characters cut to %d", name, len(new), limit)

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from models.fees import FeePayment
 from models.org import CELL_KINDS, Organisation
+from models.reports import plain_rows
 
 
 def _quarter_months(q: int) -> list[str]:
@@ -48,4 +49,4 @@ def fee_totals(session: Session, root: Organisation, year: int) -> list[dict[str
     """Per cell of the subtree: party fees collected per quarter and in the year, and the
     count of paid and unpaid member-months."""
     params = {"prefix": root.path + "%", "year_prefix": f"{year:04d}-%"}
-    return [dict(r) for r in session.execute(_fees_stmt(), params).mappings()]
+    return plain_rows(session.execute(_fees_stmt(), params))

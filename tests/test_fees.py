@@ -27,7 +27,7 @@ ORDER = ["Dương Văn Thành", "Lý Thị Kim Oanh", "Hồ Đức Thắng", "Ma
     ("50.000", 50_000), ("50,000", 50_000), ("50000", 50_000), ("50k", 50_000),
     ("50 K", 50_000), ("50 nghìn", 50_000), ("50 ngàn", 50_000), ("50.000đ", 50_000),
     ("50.000 đồng", 50_000), ("1,5 triệu", 1_500_000), ("2,5k", 2_500),
-    ("1.234.567", 1_234_567)])
+    ("1.234.567", 1_234_567), ("50 000", 50_000), ("1 500 000 đ", 1_500_000)])
 def test_amounts_understood(text: str, amount: int) -> None:
     assert parse_amount(text, max_amount=10_000_000) == amount
 
@@ -40,6 +40,28 @@ def test_amounts_understood(text: str, amount: int) -> None:
 def test_amounts_refused_with_the_reason(text: str, reason: str) -> None:
     with pytest.raises(Invalid, match=reason):
         parse_amount(text, max_amount=10_000_000)
+
+
+@pytest.mark.parametrize(("text", "reading"), [
+    ("30 3 40", "bot sẽ đọc là 30.340 đ"), ("20 000 3", "bot sẽ đọc là 200.003 đ"),
+    ("0 0 0 0", "bot không đọc được"), ("5 0 0 0 0", "bot sẽ đọc là 50.000 đ"),
+    ("50 00", "bot sẽ đọc là 5.000 đ")])
+def test_digits_split_by_spaces_are_refused_with_the_reading(text: str, reading: str) -> None:
+    with pytest.raises(Invalid, match=f"không rõ số tiền \\({reading}"):
+        parse_amount(text, max_amount=10_000_000)
+
+
+async def test_forgotten_semicolon_stores_nothing(driver: Driver) -> None:
+    out = await driver.say(SEC, "/dangphi 11/2026 1 30 3 40")
+    assert "Chưa ghi gì" in out[0] and "bot sẽ đọc là 30.340 đ" in out[0]
+    out = await driver.say(SEC, "/dangphi 11/2026 1 20 000 3")
+    assert "bot sẽ đọc là 200.003 đ" in out[0]
+    out = await driver.say(SEC, "/dangphi 11/2026 5 0 0 0 0")
+    assert "không rõ số tiền" in out[0]
+    assert _fees(driver, "2026-11") == {}
+    out = await driver.say(SEC, "/dangphi 11/2026 1 30 000; 3 40 000")
+    assert _fees(driver, "2026-11") == {"Dương Văn Thành": (True, 30_000),
+                                        "Hồ Đức Thắng": (True, 40_000)}
 
 
 def _fees(driver: Driver, period: str) -> dict[str, tuple[bool, int]]:
@@ -150,3 +172,21 @@ async def test_huge_and_exotic_numbers_are_refused_politely(driver: Driver) -> N
         assert out and "gặp sự cố" not in out[0], text
     assert _fees(driver, "2026-11") == {}
     assert "không phải là số tiền" in (await driver.say(SEC, f"/dangphi 11/2026 1 {huge}"))[0]
+
+
+async def test_months_far_ahead_are_refused(driver: Driver) -> None:
+    """Today is 24/11/2026: fees paid in advance go up to 11/2027, not 12/2099."""
+    for text in ("/dangphi 12/2099 1 50k", "/dangphi 12/2099", "/dangphi 12/2027 1 50k"):
+        out = await driver.say(SEC, text)
+        assert "còn quá xa" in out[0] and "11/2027" in out[0], (text, out)
+    assert _fees(driver, "2099-12") == {} and _fees(driver, "2027-12") == {}
+    out = await driver.say(SEC, "/dangphi 11/2027 1 50k")
+    assert _fees(driver, "2027-11") == {"Dương Văn Thành": (True, 50_000)}
+
+
+async def test_years_not_yet_come_are_not_reviewed(driver: Driver) -> None:
+    for text in ("/danhgia 2099", "/danhgia 2027", "/duyet 2099"):
+        out = await driver.say(SEC if "danhgia" in text else "Đỗ Mạnh Cường", text)
+        assert "chưa đến" in out[0] and "2026" in out[0], (text, out)
+    out = await driver.say(SEC, "/danhgia 2026")
+    assert "chưa đến" not in out[0]

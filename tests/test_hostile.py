@@ -152,3 +152,30 @@ async def test_a_member_moved_away_mid_form_cannot_submit(
         assert s.exec(select(FormState)).first() is None
         rows = list(s.exec(select(Attendance).where(Attendance.meeting_id == mid)))
         assert all(a.rsvp_reason is None for a in rows)
+
+
+# Past PostgreSQL's INTEGER id columns (2**31 - 1), past BIGINT, and the largest BIGINT.
+HUGE_IDS = ["2147483648", "9223372036854775807", "9223372036854775808"]
+
+
+async def test_ids_out_of_range_answer_as_an_unknown_id(driver: Driver) -> None:
+    """A number or id from outside past the id columns' range is refused before SQL: the
+    bot answers as it does for an id that does not exist, on SQLite and on PostgreSQL
+    (which raised "integer out of range" there)."""
+    an = "Nguyễn Văn An"  # secretary of Chi bộ Văn phòng Sở
+    for cmd in ("/chamdiem {n}", "/diemdanh {n}", "/ghibienban {n}", "/hopchiuy {n}",
+                "/chuongtrinh {n}"):
+        unknown = await driver.say(an, cmd.format(n="99999"))
+        for n in HUGE_IDS:
+            out = await driver.say(an, cmd.format(n=n))
+            assert "sự cố" not in " ".join(out), (cmd, n)
+            assert out == [t.replace("99999", n) for t in unknown], (cmd, n, out)
+    for data in ("rc:{n}", "sc:{n}", "bb:ok:{n}:1", "sm:{n}", "rsvp:{n}:yes"):
+        unknown = await driver.press(an, data.format(n="99999"))
+        for n in HUGE_IDS:
+            out = await driver.press(an, data.format(n=n))
+            assert out == unknown, (data, n, out)
+    for cmd in ("/bienban", "/nghiquyet", "/dangphi", "/danhgia"):  # read as a period
+        for n in HUGE_IDS:
+            out = await driver.say(an, f"{cmd} {n}")
+            assert out and "sự cố" not in " ".join(out), (cmd, n)

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
 from bot import sheet_reader
+from bot.app import App
 from bot.importer import import_file
 from models.member import Member
 from models.org import Organisation
@@ -159,3 +160,33 @@ def test_oversize_file_is_refused(engine: Engine, tmp_path: Path,
     path.write_text(_csv_text(ROWS), encoding="utf-8")
     report = import_file(engine, path, bloc_name=BLOC, timezone=TZ)
     assert not report.ok and "vượt giới hạn" in report.errors[0].reason
+
+
+def test_bidi_controls_and_lookalike_letters_are_cleaned_and_reported(app: App) -> None:
+    """A right-to-left override flips the chat line after a name; a Cyrillic "а" makes
+    another name that looks the same. Both are cleaned, each naming its row in the report;
+    a name mixing scripts beyond look-alikes is refused."""
+    from bot.importer import format_report, import_rows
+    from models.org import Organisation
+
+    head = ["Đảng bộ cơ sở", "Chi bộ", "Họ và tên"]
+    rows = [head, ["Đảng bộ Sở Nội vụ", "Chi bộ Văn phòng", "Lê \u202eVăn\u202c Bình"],
+            ["Đảng bộ Sở Nội vụ", "Chi bộ Văn phòng", "Nguyễn Văn \u0410n"],  # Cyrillic А
+            ["Đảng bộ Sở Nội vụ", "Chi bộ Văn phòng", "Trần \u2067Thị\u2069 Hoa"],
+            ["Đảng bộ Sở Nội vụ", "Chi bộ Văn ph\u043eng", "Phạm Văn Dũng"]]  # Cyrillic о
+    report = import_rows(app.engine, rows, bloc_name="Khối", timezone="Asia/Ho_Chi_Minh")
+    assert report.ok, report.errors
+    lines = list(format_report(report))
+    assert any(line.startswith("  dòng 2:") and "hướng chữ" in line for line in lines)
+    assert any(line.startswith("  dòng 3:") and "“Nguyễn Văn An”" in line for line in lines)
+    assert any(line.startswith("  dòng 4:") and "hướng chữ" in line for line in lines)
+    assert any(line.startswith("  dòng 5:") and "tên chi bộ" in line for line in lines)
+    with Session(app.engine) as s:
+        names = sorted(m.full_name for m in s.exec(select(Member)))
+        assert names == ["Lê Văn Bình", "Nguyễn Văn An", "Phạm Văn Dũng", "Trần Thị Hoa"]
+        cells = [o.name for o in s.exec(select(Organisation).where(
+            Organisation.name.startswith("Chi bộ")))]
+        assert cells == ["Chi bộ Văn phòng"]  # one cell, not a look-alike twin
+    mixed = [head, ["Đảng bộ Sở Nội vụ", "Chi bộ Văn phòng", "Lê Văn Жиnh"]]
+    report = import_rows(app.engine, mixed, bloc_name="Khối", timezone="Asia/Ho_Chi_Minh")
+    assert [(e.row, "trộn chữ Latinh" in e.reason) for e in report.errors] == [(2, True)]

@@ -337,3 +337,46 @@ async def test_scoring_offers_the_conclusions_the_minutes_hold(
             "dự thảo.")
     assert any("📄 KẾT LUẬN BUỔI SINH HOẠT" in o.text and "Chi bộ hoàn thành 90%" in o.text
                for o in driver.messenger.sent)
+
+
+async def test_a_failed_vote_issues_no_resolution(driver: Driver, clock: FakeClock) -> None:
+    """0 for and 5 against: the minutes record the failed vote, no resolution is numbered
+    or sent, and the secretary is told what follows; a new vote then issues it."""
+    _cid, mid = await setup_month(driver, clock)
+    await score(driver, mid)
+    await capture(driver, mid)
+    for answer in ("Xong", "Chưa thống nhất.", "Chưa thống nhất.", "Biểu quyết lại."):
+        out = await driver.say(SEC, answer)
+    out = await driver.say(SEC, "0 5 0")
+    assert "tán thành 0, không tán thành 5" in out[-1]
+    assert "Nghị quyết không được thông qua" in out[-1]
+    await driver.say(SEC, "1")
+    out = await driver.press(SEC, f"bb:ok:{mid}:1")
+    assert any("Đã xác nhận biên bản" in t for t in out)
+    told = next(t for t in out if "Nghị quyết không được thông qua" in t)
+    assert "0/5" in told and f"/ghibienban {mid}" in told and "biểu quyết lại" in told
+    assert not any("Đã ban hành nghị quyết" in t for t in out)
+    with Session(driver.app.engine) as s:
+        rec = s.exec(select(MeetingRecord).where(MeetingRecord.meeting_id == mid)).one()
+        assert rec.resolution_no is None and rec.status == "final"
+        assert not list(s.exec(select(DocumentRevision).where(
+            DocumentRevision.meeting_id == mid, DocumentRevision.doc_type == "nghiquyet")))
+    assert not [o for o in driver.messenger.sent if o.attachment is not None
+                and o.attachment.filename.startswith("nghi-quyet")]
+    minutes = _text(_final(driver, mid, "bienban"))
+    assert "tán thành 0/5" in minutes and "Nghị quyết không được thông qua" in minutes
+    out = await driver.say(SEC, "/nghiquyet 12/2026")
+    assert any("Nghị quyết không được thông qua" in t for t in out)
+    # The cell votes again: the secretary corrects the vote and confirms; now it is issued.
+    out = await driver.say(SEC, f"/ghibienban {mid}")
+    for _ in range(12):
+        if "Biểu quyết" in out[-1]:
+            break
+        out = await driver.say(SEC, "Xong" if "Khách mời" in out[-1] or "Ý kiến" in out[-1]
+                               else "1" if "Đồng chí" in out[-1] else "-")
+    out = await driver.say(SEC, "5 0 0")
+    assert "không được thông qua" not in out[-1]
+    await driver.say(SEC, "1")
+    ok = next(d for lbl, d in driver.last_buttons() if "Xác nhận" in lbl)
+    out = await driver.press(SEC, ok)
+    assert any("Đã ban hành nghị quyết Số 01-NQ/CB" in t for t in out), out

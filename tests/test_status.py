@@ -330,3 +330,58 @@ async def test_unlinked_user_gets_nothing(month: App, driver: Driver) -> None:
 
         row = s.exec(select(OutboxMessage).where(OutboxMessage.chat_id == "9")).one()
         assert "chưa được liên kết" in row.payload["text"]
+
+
+@pytest.fixture
+def busy(month: App) -> App:
+    """Every band with two or more meetings in Q4 and in the year: PostgreSQL sums the
+    per-cell counts as NUMERIC (Decimal), which the chart multiplied by a float."""
+    plan = {VP_TC: {10: None, 12: (95, "tot")}, QLNS: {10: (93, "tot"), 12: (91, "tot")},
+            VP_GD: {10: (60, "trung_binh"), 12: (55, "trung_binh")},
+            GDTH: {10: (40, "kem"), 12: (45, "kem")}}
+    with Session(month.engine) as s:
+        for who, months in plan.items():
+            cell = _org(s, *who)
+            for mo, score in months.items():
+                if score is None:  # VP (Tài chính) already met in October (85, Khá)
+                    continue
+                _meeting(s, cell, f"2026-{mo:02d}", "held",
+                         datetime(2026, mo, 3, 0, 30, tzinfo=UTC), {}, score)
+        vpgd = _org(s, *VP_GD)
+        for mo in (7, 8):  # two more Khá in the year, outside Q4
+            _meeting(s, vpgd, f"2026-{mo:02d}", "held", datetime(2026, mo, 3, 0, 30, tzinfo=UTC),
+                     {}, (80, "kha"))
+        s.commit()
+    return month
+
+
+@pytest.mark.parametrize(("period", "command", "expected"), [
+    (reports.quarter(2026, 4), "/baocao quy 4/2026", {"tot": 4, "kha": 2, "trung_binh": 2,
+                                                       "kem": 2}),
+    (reports.year(2026), "/baocao nam 2026", {"tot": 4, "kha": 5, "trung_binh": 2, "kem": 2})])
+async def test_quarter_and_year_with_several_meetings_per_band(
+        busy: App, driver: Driver, period: reports.Period, command: str,
+        expected: dict[str, int]) -> None:
+    from handlers.committee.charts import chart_figure
+
+    with Session(busy.engine) as s:
+        bloc = s.exec(select(Organisation).where(Organisation.kind == "bloc")).one()
+        sm = reports.summary(s, bloc, period)
+        assert sm["ratings"] == expected
+        # Plain Python numbers on both databases: counts are int, averages float.
+        assert all(type(v) is int for k, v in sm.items() if k != "ratings")
+        assert all(type(v) is int for v in sm["ratings"].values())
+        for row in reports.child_rows(s, bloc, period) + reports.cell_rows(s, bloc, period):
+            assert all(type(v) in (int, float, str, type(None)) for v in row.values()), row
+        fig = chart_figure(s, bloc, period)
+        bars = [p.get_height() for p in fig.axes[1].patches]
+        assert bars == [expected[b] for b in reports.BANDS]
+    before = len(driver.messenger.sent)
+    out = await driver.say(BLOC_OFFICER, command)
+    assert "sự cố" not in " ".join(out)
+    files = [o.attachment for o in driver.messenger.sent[before:] if o.attachment]
+    assert [f.kind for f in files][:2] == ["document", "photo"]
+    xlsx = files[0]
+    wb = load_workbook(io.BytesIO(xlsx.data))
+    summary = {r[0]: r[1] for r in wb["Tổng hợp"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Số chi bộ"] == 4

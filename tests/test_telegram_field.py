@@ -243,6 +243,31 @@ async def test_the_bots_own_check_button_is_inert(tg: TG) -> None:
         assert s.exec(select(func.count()).select_from(ProcessedUpdate)).one() == handled
 
 
+async def test_a_refused_press_leaves_the_keyboard_as_it_was(tg: TG) -> None:
+    """Denied (the secretary's role ended after the prompt went out) or stale: no "✓"."""
+    from models.member import RoleAssignment
+
+    thanh = await tg.link(SEC, 101)
+    _materialise(tg)
+    _at(tg, 0)
+    await tick(tg.app)
+    prompt = tg.emu.to(101)[-1]  # the roll-call prompt, with its button
+    with Session(tg.app.engine) as s:
+        me = s.exec(select(Member).where(Member.full_name == SEC)).one()
+        for ra in s.exec(select(RoleAssignment).where(RoleAssignment.member_id == me.id)):
+            s.delete(ra)
+        s.commit()
+    edits = len([m for m, p in tg.emu.calls if m == "editMessageReplyMarkup"])
+    await tg.push(tg.emu.press(thanh, prompt, label="Điểm danh"))
+    await tg.app.sender.drain()
+    assert "không có quyền" in tg.emu.to(101)[-1].text
+    assert len([m for m, p in tg.emu.calls if m == "editMessageReplyMarkup"]) == edits
+    keyboard = tg.emu.messages[(101, prompt.message_id)]["reply_markup"]["inline_keyboard"]
+    assert keyboard[0][0]["callback_data"] != "noop"
+    await tg.push(tg.emu.forged_press(thanh, 101, "zz:1"))  # unknown: stale or forged
+    assert len([m for m, p in tg.emu.calls if m == "editMessageReplyMarkup"]) == edits
+
+
 async def test_members_reachable_nowhere_are_listed_to_the_secretary_once(tg: TG) -> None:
     await tg.link(SEC, 101)  # no group bound; only the secretary linked
     _materialise(tg)

@@ -147,3 +147,47 @@ async def test_slowloris_body_and_headers_are_cut(sample: App,
     finally:
         await adapter.stop()
         await emu.stop()
+
+
+async def test_zalo_events_we_do_not_use_get_200_and_a_nul_id_never_500(sample: App) -> None:
+    """Zalo retries a non-2xx answer: a voice message, ``bot.added.to.group`` and an id
+    we cannot keep (a NUL byte, refused by PostgreSQL) are answered 200; a private voice
+    message is told politely that the bot reads only text."""
+    emu = ZaloEmulator()
+    await emu.start()
+    port = _free_port()
+    adapter = ZaloAdapter(ZaloSettings(token=emu.token, base_url=emu.base_url, mode="webhook",
+                                       webhook_secret="zalo-secret-1", port=port,
+                                       public_base_url=f"https://bot.example.vn:{port}"),
+                          sample.receive, capabilities=FAST)
+    await adapter.start()
+    sample.add_messenger(adapter)
+    url = f"http://127.0.0.1:{port}/zalo"
+    try:
+        for wrapped in (False, True):
+            for upd in (emu.voice("z501", "Khách", group="g9"),
+                        emu.added_to_group("g9", "z501", "Khách")):
+                assert await emu.push_webhook(url, upd, secret="zalo-secret-1",
+                                              wrapped=wrapped) == 200, upd
+        for field in ("message_id", "chat", "from"):
+            upd = emu.update("z502", "Khách", "/start")
+            if field == "message_id":
+                upd["message"]["message_id"] = "m\x00" + "1"
+            else:
+                upd["message"][field]["id"] = "z\x00502"
+            assert await emu.push_webhook(url, upd, secret="zalo-secret-1") == 200, field
+        upd = emu.update("z503", "Khách", "/start")
+        upd["message"]["message_id"] = "x" * 65
+        assert await emu.push_webhook(url, upd, secret="zalo-secret-1") == 200
+        assert _processed(sample) == 0
+        # A private voice message is handled: a polite answer, in text.
+        assert await emu.push_webhook(url, emu.voice("z504", "Khách"),
+                                      secret="zalo-secret-1") == 200
+        assert _processed(sample) == 1
+        await sample.sender.drain()
+        assert "chưa đọc được loại tin nhắn này" in emu.to("z504")[-1].text
+        # A body without an event name is still the sender's mistake.
+        assert await emu.push_webhook(url, {"message": {}}, secret="zalo-secret-1") == 400
+    finally:
+        await adapter.stop()
+        await emu.stop()

@@ -185,6 +185,18 @@ class ZaloEmulator:
             msg["text"] = text
         return {"event_name": event, "message": msg}
 
+    def voice(self, user_id: str, name: str, *, group: str | None = None) -> dict[str, Any]:
+        """A voice message as the Zalo Bot docs show it: ``message.voice.received`` with a
+        ``voice_url`` to an .aac file and no text."""
+        upd = self.update(user_id, name, None, group=group, event="message.voice.received")
+        upd["message"]["voice_url"] = f"https://voice.zdn.vn/{upd['message']['message_id']}.aac"
+        return upd
+
+    def added_to_group(self, group: str, by: str, name: str) -> dict[str, Any]:
+        """``bot.added.to.group``: seen in the field, not in the docs' list of events; its
+        body is assumed to carry the group as ``chat`` like the message events."""
+        return self.update(by, name, None, group=group, event="bot.added.to.group")
+
     def push(self, update: dict[str, Any]) -> str:
         self._queue.append(update)
         self._event.set()

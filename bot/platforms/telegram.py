@@ -54,6 +54,7 @@ from bot.platforms.telegram_errors import conflict_advice, send_error
 from bot.platforms.telegram_http import AiohttpRequest, call
 from bot.platforms.telegram_updates import MAX_DOWNLOAD, PLATFORM, to_incoming
 from models.messages import (
+    PRESS_TAKEN,
     Attachment,
     Capabilities,
     Incoming,
@@ -239,8 +240,8 @@ class TelegramAdapter:
         else:
             for _u, inc in todo:
                 await self.handle(inc)
-        for update, _i in todo:
-            if update.callback_query is not None:
+        for update, inc in todo:
+            if update.callback_query is not None and inc.extra.get(PRESS_TAKEN):
                 await self._show_choice(update)
 
     def to_incoming(self, update: Update) -> Incoming | None:

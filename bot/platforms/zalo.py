@@ -66,8 +66,24 @@ DOC_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf", "png": "image/png", "csv": "text/csv"}
 HandleFn = Callable[[Incoming], Awaitable[bool]]  # stored and handled, or raises
+# The events the Zalo Bot docs list for webhook and getUpdates (bot.zapps.me/docs, "Webhook";
+# found through the search tool as restated in the "Zalo Bot REST API" reference of
+# 2026-10-02: text, image, sticker, voice (with ``voice_url``, .aac) and unsupported).
+# Any other event name, such as ``bot.added.to.group`` seen in the field but not
+# documented, is answered 200 and ignored: Zalo retries a non-2xx answer, so a 400 for an
+# event we merely do not use came back again and again.
 EVENTS = {"message.text.received", "message.image.received", "message.sticker.received",
-          "message.unsupported.received"}
+          "message.voice.received", "message.unsupported.received"}
+ID_MAX = 64  # the dedupe key's column (models.outbox.ProcessedUpdate.update_id)
+
+
+class Malformed(ValueError):
+    """An update whose shape is wrong (missing fields, wrong types, impossible date)."""
+
+
+def _usable_id(value: str) -> bool:
+    """An id we can store and compare: printable (no NUL: PostgreSQL refuses it) and short."""
+    return 0 < len(value) <= ID_MAX and value.isprintable()
 
 
 # error_code -> what it means for the outbox, as bot.zapps.me/docs/error-code/ lists them.
@@ -227,8 +243,12 @@ class ZaloAdapter:
         log.error("zalo: update dropped after retries: %.200r", body)
 
     async def process(self, body: Any) -> bool:
-        """Handle one update body; False when it was refused or a replay."""
-        inc = self.to_incoming(body)
+        """Handle one update body; False when it was refused, ignored or a replay."""
+        try:
+            inc = self.to_incoming(body)
+        except Malformed as exc:
+            log.warning("zalo: malformed update refused (%s): %.200r", exc, body)
+            return False
         if inc is None:
             return False
         if inc.update_id in self._seen:
@@ -243,31 +263,37 @@ class ZaloAdapter:
         return True
 
     def to_incoming(self, body: Any) -> Incoming | None:
-        """Map a Zalo update (wrapped or not) to Incoming; None for malformed payloads."""
+        """Map a Zalo update (wrapped or not) to Incoming; None for one that is well formed
+        but not for the bot (an event we do not use, the bot's own message, an id we cannot
+        keep); Malformed when its shape is wrong."""
         if isinstance(body, dict) and "result" in body and "event_name" not in body:
             body = body.get("result")
+        event = body.get("event_name") if isinstance(body, dict) else None
+        if not isinstance(event, str):
+            raise Malformed("no event_name")
+        if event not in EVENTS:
+            log.info("zalo: event %.60r ignored", event)
+            return None
         try:
-            event = body["event_name"]
             msg = body["message"]
             message_id = str(msg["message_id"])
             sender = msg["from"]
             chat = msg["chat"]
             chat_id = str(chat["id"])
             user_id = str(sender["id"])
-        except (KeyError, TypeError):
-            log.warning("zalo: malformed update refused: %.200r", body)
+            is_bot = sender.get("is_bot")
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise Malformed(type(exc).__name__) from None
+        if not all(_usable_id(v) for v in (message_id, chat_id, user_id)):
+            log.warning("zalo: update with an unusable id ignored: %.200r", body)
             return None
-        if event not in EVENTS or not message_id or not chat_id or not user_id:
-            log.warning("zalo: unknown or empty update refused: %.200r", body)
-            return None
-        if sender.get("is_bot"):
+        if is_bot:
             return None
         kind = "group" if str(chat.get("chat_type", "")).upper() == "GROUP" else "private"
         when = msg.get("date")
         ts = _timestamp(when)
         if when is not None and ts is None:
-            log.warning("zalo: update with an impossible date refused: %.80r", when)
-            return None
+            raise Malformed(f"impossible date {when!r:.80}")
         base = {"platform": PLATFORM, "update_id": message_id, "message_id": message_id,
                 "chat": Chat(chat_id, kind), "timestamp": ts,
                 "sender": Sender(user_id, str(sender.get("display_name") or user_id))}
@@ -315,12 +341,12 @@ class ZaloAdapter:
             log.warning("zalo webhook: body refused (%s)", exc)
             return web.json_response({"ok": False, "description": str(exc)}, status=exc.status)
         try:
-            ok = self.to_incoming(body) is not None
-        except Exception as exc:  # a field of an unexpected type: the sender's fault
-            log.warning("zalo webhook: malformed update refused (%s)", type(exc).__name__)
-            ok = False
-        if not ok:
+            inc = self.to_incoming(body)
+        except Exception as exc:  # Malformed, or a field of an unexpected type: theirs
+            log.warning("zalo webhook: malformed update refused (%s)", exc)
             return web.json_response({"ok": False, "description": "Bad Request"}, status=400)
+        if inc is None:  # well formed, not for us: 200, or Zalo sends it again and again
+            return web.json_response({"ok": True})
         try:
             await self.process(body)
         except Exception:

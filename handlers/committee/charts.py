@@ -61,9 +61,10 @@ def chart_figure(session: Session, root: Organisation, period: Period) -> Any:
     if all(math.isnan(y) for y in ys):
         ax1.text(0.5, 0.5, _("Chưa có buổi sinh hoạt nào"), transform=ax1.transAxes,
                  ha="center", va="center", color="grey")
-    ax2.bar([label(k) for k in BANDS], [rat.get(k, 0) for k in BANDS], color=COLOURS)
+    counts = [int(rat.get(k, 0)) for k in BANDS]  # whole meetings, never a Decimal
+    ax2.bar([label(k) for k in BANDS], counts, color=COLOURS)
     ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax2.set_ylim(bottom=0, top=max(1, *(rat.get(k, 0) for k in BANDS)) * 1.1)
+    ax2.set_ylim(bottom=0, top=max(1, *counts) * 1.1)
     ax2.set_ylabel(_("Số buổi"))
     ax2.set_title(_("Xếp loại buổi sinh hoạt — {period}").format(period=period.label))
     fig.suptitle(root.name)

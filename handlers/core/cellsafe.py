@@ -13,14 +13,20 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from models.text import clean_text
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)*%?")
 
 
 def safe_cell(value: Any) -> Any:
-    """``value`` unchanged unless it is text a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_START) \
-            and not _NUMBER.fullmatch(value):
+    """``value`` unchanged unless it is text a spreadsheet would run as a formula, or text
+    holding a character the workbook's XML cannot (a row stored before the door cleaned
+    them: openpyxl raises IllegalCharacterError and the whole workbook was lost)."""
+    if not isinstance(value, str):
+        return value
+    value = clean_text(value)
+    if value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
 

@@ -31,6 +31,9 @@ class Ctx:
     binding: ChatBinding | None = None
     _sent: int = field(default=0, repr=False)
     _answered: bool = field(default=False, repr=False)
+    # The update asked for something that was refused (denied, a stale or forged button):
+    # a refused press leaves its keyboard as it was.
+    refused: bool = False
     # The sender's form in this chat as loaded with the actor (``handlers.core.preload``); the
     # first ``forms.active_form`` takes it instead of querying. ``None`` = no form.
     preloaded_form: Any = field(default=None, repr=False)
@@ -91,7 +94,13 @@ class Ctx:
 
         log.info("denied %s from %s:%s (%s)", self.incoming.text or self.incoming.callback_data,
                  self.platform, self.incoming.sender.id, reason or "no rule grants it")
+        self.refused = True
         self.reply(_("Xin lỗi, đồng chí không có quyền thực hiện việc này."))
+
+    def refuse(self, text: str) -> None:
+        """A press that changes nothing (an old or forged button): say so in a notice."""
+        self.refused = True
+        self.reply(text, toast=True)
 
 
 def find_binding(session: Session, platform: str, chat_id: str,

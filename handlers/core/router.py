@@ -26,7 +26,7 @@ from models.db import insert_once
 from models.dberrors import describe, is_transient
 from models.form import FORMS_TOUCHED
 from models.i18n import _, use_locale
-from models.messages import Incoming, MenuCommand
+from models.messages import PRESS_TAKEN, Incoming, MenuCommand
 from models.outbox import ProcessedUpdate
 from models.parked import ParkedUpdate
 from models.settings import Settings
@@ -163,17 +163,20 @@ class Router:
         transaction of its own, and sees what the earlier ones wrote. Raises on any
         error and then commits nothing: the caller handles them one by one."""
         with Session(self.engine) as session:
-            done = []
+            done, taken = [], []
             for i, inc in enumerate(incs):
+                inc.extra.pop(PRESS_TAKEN, None)  # from an earlier attempt that failed
                 if i:
                     session.flush()
                     session.expunge_all()  # a Core write of the one before left no stale row
                     session.info.pop(FORMS_TOUCHED, None)
-                done.append(self._one(session, inc))
+                done.append(self._one(session, inc, taken))
             session.commit()
+            for inc in taken:
+                inc.extra[PRESS_TAKEN] = True
             return done
 
-    def _one(self, session: Session, inc: Incoming) -> bool:
+    def _one(self, session: Session, inc: Incoming, taken: list[Incoming]) -> bool:
         if not _mark_processed(session, inc):
             log.info("duplicate update %s:%s ignored", inc.platform, inc.update_id)
             return False
@@ -182,6 +185,8 @@ class Router:
             or inc.sender.language or self.settings.locale
         with use_locale(locale):
             self._dispatch(ctx)
+        if inc.callback_data is not None and not ctx.refused:
+            taken.append(inc)
         return True
 
     def handle(self, inc: Incoming) -> bool:
@@ -307,10 +312,11 @@ def dispatch_callback(ctx: Ctx, data: str) -> None:
     if entry is None or len(data) > 64:
         log.warning("unknown callback %r from %s:%s", data[:80], ctx.platform,
                     ctx.incoming.sender.id)
-        ctx.reply(_("Nút này không còn hiệu lực."), toast=True)
+        ctx.refuse(_("Nút này không còn hiệu lực."))
         return
     fn, who = entry
     if who is Who.LINKED and not ctx.actor.linked:
+        ctx.refused = True
         _explain_unlinked(ctx)
         return
     fn(ctx, rest.split(":") if rest else [])

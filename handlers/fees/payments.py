@@ -65,6 +65,17 @@ def _split_period(ctx: Ctx, cell: Organisation, rest: str) -> tuple[str | None, 
     return (p.first if p is not None and p.kind == "month" else None), rest[m.end():].strip()
 
 
+AHEAD_MONTHS = 12  # fees paid in advance (a member going abroad) up to a year ahead
+
+
+def _latest_month(ctx: Ctx, cell: Organisation) -> str:
+    """The last month fees may be recorded for: a year ahead of this month, so a mistyped
+    year ("12/2099") is refused instead of filling a month nobody will see for decades."""
+    this = _this_month(ctx, cell)
+    n = int(this[:4]) * 12 + int(this[5:7]) - 1 + AHEAD_MONTHS
+    return f"{n // 12:04d}-{n % 12 + 1:02d}"
+
+
 def _label(period: str) -> str:
     return f"{period[5:7]}/{period[:4]}"
 
@@ -146,6 +157,11 @@ def fees(ctx: Ctx, args: list[str], rest: str) -> None:
     period, items = _split_period(ctx, cell, rest)
     if period is None:
         ctx.reply(_("Không hiểu tháng. Ví dụ: /dangphi 11/2026 tất cả."))
+        return
+    latest = _latest_month(ctx, cell)
+    if period > latest:
+        ctx.reply(_("Tháng {month} còn quá xa: đảng phí đóng trước được ghi đến tháng {last}."
+                    ).format(month=_label(period), last=_label(latest)))
         return
     members = cell_members(s, cell_id=cell.id or 0)
     if not items:

@@ -1,5 +1,8 @@
 """Money typed by a secretary, as whole đồng: "50.000", "50,000", "50000", "50k",
-"50 nghìn", "1,5 triệu". Anything else is refused with the reason, never guessed."""
+"50 nghìn", "1,5 triệu", "50 000". Anything else is refused with the reason, never guessed:
+digits split by spaces other than in groups of three ("30 3 40", "5 0 0 0 0") are most
+likely a forgotten ";" between two members, so they are refused with the reading the bot
+would have made instead of being run together."""
 
 from __future__ import annotations
 
@@ -14,6 +17,9 @@ _UNITS = {"k": 1_000, "nghin": 1_000, "ngan": 1_000, "tr": 1_000_000, "trieu": 1
 _CURRENCY = r"(?:d|dong|vnd)"
 _GROUPED = re.compile(r"(\d{1,3}(?:([.,])\d{3})(?:\2\d{3})*)\s*" + _CURRENCY + r"?")
 _PLAIN = re.compile(r"(\d+)\s*" + _CURRENCY + r"?")
+# Digits split by spaces; a thousands grouping is 1-3 digits then groups of exactly three.
+_SPACED = re.compile(r"\d[\d.,]*(?:\s+[\d.,]*\d[\d.,]*)+")
+_SPACE_GROUPED = re.compile(r"\d{1,3}(?: \d{3})+")
 _SCALED = re.compile(r"(\d+)(?:[.,](\d{1,3}))?\s*(k|nghin|ngan|tr|trieu)\s*" + _CURRENCY + r"?")
 
 
@@ -29,6 +35,17 @@ def fmt_dong(amount: int) -> str:
     return _("{n} đ").format(n=fmt_number(amount, 0))
 
 
+def _ambiguous(raw: str, joined: str, max_amount: int) -> str:
+    """Why digits split by spaces are refused, with the amount they would have made."""
+    try:
+        reading = _("bot sẽ đọc là {amount}").format(
+            amount=fmt_dong(parse_amount(joined, max_amount=max_amount)))
+    except Invalid:
+        reading = _("bot không đọc được thành một số tiền")
+    return _("“{text}”: không rõ số tiền ({reading}); có thể thiếu dấu “;” giữa hai đồng "
+             "chí. Xin ghi lại, ví dụ 50.000 hoặc 50k.").format(text=raw[:30], reading=reading)
+
+
 def parse_amount(text: str, *, max_amount: int) -> int:
     """Whole đồng, or Invalid with the reason."""
     raw = text.strip()
@@ -40,6 +57,9 @@ def parse_amount(text: str, *, max_amount: int) -> int:
                       .format(text=raw[:30]))
     if t.startswith("-"):
         raise Invalid(_("“{text}”: số tiền không được âm.").format(text=raw[:30]))
+    spaced = _SPACED.search(fold(raw))
+    if spaced and not _SPACE_GROUPED.fullmatch(spaced.group(0)):
+        raise Invalid(_ambiguous(raw, t, max_amount))
     value: int | None = None
     if m := _SCALED.fullmatch(t):
         whole, frac, unit = m.group(1), m.group(2) or "", m.group(3)

@@ -402,7 +402,7 @@ def _on_button(ctx: Ctx, parts: list[str]) -> None:
     if (state is None or len(parts) != 3 or parts[0] != str(state.id)
             or parts[1] != state.step or _choice_index(parts[2]) is None):
         log.info("stale/forged form button %s from %s", parts, ctx.incoming.sender.id)
-        ctx.reply(stale, toast=True)
+        ctx.refuse(stale)
         return
     form = FORMS.get(state.kind)
     if form is None:

@@ -105,8 +105,8 @@ def pending_button(ctx: Ctx, parts: list[str]) -> None:
     state = forms.active_form(ctx)
     if (state is None or "_pending" not in state.data or len(parts) != 2
             or parts[0] != str(state.id) or parts[1] not in ("c", "d")):
-        ctx.reply(_("Nút này thuộc một bước đã qua hoặc biểu mẫu đã kết thúc; không có gì "
-                    "thay đổi."), toast=True)
+        ctx.refuse(_("Nút này thuộc một bước đã qua hoặc biểu mẫu đã kết thúc; không có gì "
+                     "thay đổi."))
         return
     _decide(ctx, state, parts[1])
 

@@ -173,6 +173,21 @@ def _conclusions(s: Session, meeting: Meeting) -> list[tuple[str, str]]:
     return out
 
 
+def vote_passed(vote: tuple[int, int, int] | list[int] | None, present: int) -> bool | None:
+    """Whether the resolution was adopted: more than half of the members present voted for
+    it (Điều lệ Đảng, Điều 9: a decision needs more than half). None when no vote is recorded."""
+    if vote is None:
+        return None
+    return 2 * vote[0] > present
+
+
+def present_count(s: Session, meeting: Meeting) -> int:
+    """Members due to attend who were present (late included): the base of the vote."""
+    rows, _total = _roll(s, meeting)
+    return sum(1 for _m, a in rows
+               if a.status != Presence.EXEMPTED.value and a.status in ATTENDED)
+
+
 def _vote(rec: MeetingRecord | None) -> tuple[int, int, int] | None:
     if rec is None or rec.vote_agree is None:
         return None

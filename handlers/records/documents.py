@@ -31,8 +31,10 @@ from handlers.records.data import (
     MinutesData,
     ResolutionData,
     TaskLine,
+    vote_passed,
 )
 from models.i18n import _, fmt_date, fmt_number
+from models.text import clean_text
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -67,7 +69,7 @@ def _para(where: DocxDocument | _Cell, text: str = "", *, bold: bool = False,
     if after is not None:
         p.paragraph_format.space_after = Pt(after)
     if text:
-        run = p.add_run(text)
+        run = p.add_run(clean_text(text))
         run.bold, run.italic = bold, italic
         if size:
             run.font.size = Pt(size)
@@ -77,8 +79,8 @@ def _para(where: DocxDocument | _Cell, text: str = "", *, bold: bool = False,
 def _labelled(doc: DocxDocument, head: str, text: str, *, indent: bool = True) -> Paragraph:
     """"- Head: text" with the head in bold."""
     p = _para(doc, indent=indent)
-    p.add_run(head).bold = True
-    p.add_run(" " + text if text else "")
+    p.add_run(clean_text(head)).bold = True
+    p.add_run(" " + clean_text(text) if text else "")
     return p
 
 
@@ -134,7 +136,7 @@ def _heading(doc: DocxDocument, h: Heading, number: str | None = None) -> None:
     left.paragraphs[0].text = ""
     p = left.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    p.add_run(h.parent.upper()).font.size = Pt(13)
+    p.add_run(clean_text(h.parent.upper())).font.size = Pt(13)
     _para(left, h.cell.upper(), bold=True, size=13, align="center", after=0)
     _para(left, "*", align="center", after=2)
     if number:
@@ -257,10 +259,18 @@ def vote_line(vote: tuple[int, int, int] | None, present: int) -> str:
     if vote is None:
         return _("Chưa ghi kết quả biểu quyết.")
     agree, disagree, other = vote
-    return _("Số đảng viên có mặt: {p}; tán thành {a}/{p} ({share}); không tán thành {d}; ý "
+    line = _("Số đảng viên có mặt: {p}; tán thành {a}/{p} ({share}); không tán thành {d}; ý "
              "kiến khác {o}.").format(p=present, a=agree, d=disagree, o=other,
                                      share=fmt_number(100 * agree / present if present else 0)
                                      + "%")
+    if not vote_passed(vote, present):  # the minutes record a failed vote as such
+        line += " " + vote_failed_text()
+    return line
+
+
+def vote_failed_text() -> str:
+    return _("Nghị quyết không được thông qua (số tán thành không quá một nửa số đảng viên có "
+             "mặt).")
 
 
 def _tasks(doc: DocxDocument, tasks: Iterable[TaskLine]) -> None:

@@ -26,6 +26,8 @@ from handlers.forms import engine as forms
 from handlers.forms.cellform import led_cell, meeting_label
 from handlers.forms.engine import Again, Choice, Form, Invalid, Step
 from handlers.forms.validators import parse_text
+from handlers.records.data import vote_passed
+from handlers.records.documents import vote_failed_text
 from handlers.records.store import correction_open, prefill, save_draft
 from models.attendance import ATTENDED, Attendance
 from models.i18n import N_, _
@@ -306,6 +308,9 @@ class MinutesForm(Form):
         a, d, o = data.get("vote", [0, 0, 0])
         lines.append(_("Biểu quyết: tán thành {a}, không tán thành {d}, ý kiến khác {o}.")
                      .format(a=a, d=d, o=o))
+        if "vote" in data and not vote_passed(data["vote"], self.present(ctx, data)):
+            lines.append("⚠️ " + vote_failed_text() + " " + _(
+                "Biên bản ghi nhận kết quả này; nghị quyết sẽ không được ban hành."))
         return "\n".join(lines)
 
     def finish(self, ctx: Ctx, data: Data) -> None:

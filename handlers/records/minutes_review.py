@@ -48,7 +48,7 @@ def _leader_meeting(ctx: Ctx, parts: list[str]) -> Meeting | None:
 @callback("bb", who=Who.LINKED)
 def review_button(ctx: Ctx, parts: list[str]) -> None:
     if not parts or parts[0] not in ("ok", "edit"):
-        ctx.reply(_("Nút này không còn hiệu lực."))
+        ctx.refuse(_("Nút này không còn hiệu lực."))
         return
     m = _leader_meeting(ctx, parts[1:])
     if m is None:
@@ -70,8 +70,7 @@ def confirm(ctx: Ctx, m: Meeting, revision: str) -> None:
     rec = record_of(s, m.id or 0)
     draft = latest_revision(s, m.id or 0, DocType.MINUTES.value)
     if rec is None or draft is None or draft.final or str(draft.revision) != revision:
-        ctx.reply(_("Biên bản đã thay đổi hoặc đã được xác nhận; nút này không còn hiệu lực."),
-                  toast=True)
+        ctx.refuse(_("Biên bản đã thay đổi hoặc đã được xác nhận; nút này không còn hiệu lực."))
         return
     cell = s.get(Organisation, m.cell_id)
     assert cell is not None

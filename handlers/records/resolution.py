@@ -13,7 +13,7 @@ from handlers.core.context import Ctx
 from handlers.core.delivery import to_groups, to_member
 from handlers.core.router import Where, Who, command
 from handlers.forms.cellform import meeting_label
-from handlers.records.data import current_score, resolution_data
+from handlers.records.data import current_score, present_count, resolution_data, vote_passed
 from handlers.records.doctext import resolution_text
 from handlers.records.documents import resolution_docx, resolution_number
 from handlers.records.store import requested_meetings, send_stored, store_document
@@ -47,6 +47,12 @@ def issue_if_ready(ctx: Ctx, m: Meeting, cell: Organisation) -> bool:
     if gaps:
         ctx.reply(_("Nghị quyết sẽ được ban hành khi: {gaps}.").format(gaps="; ".join(gaps)))
         return False
+    if rec.vote_agree is not None:
+        present = present_count(s, m)
+        if not vote_passed((rec.vote_agree, rec.vote_disagree or 0, rec.vote_other or 0),
+                           present):
+            _not_adopted(ctx, m, rec.vote_agree, present)
+            return False
     year = int(m.period[:4])
     rec.resolution_no = next_resolution_no(s, cell.id or 0, year)
     rec.resolution_year = year
@@ -70,6 +76,19 @@ def issue_if_ready(ctx: Ctx, m: Meeting, cell: Organisation) -> bool:
     ctx.reply(_("Đã ban hành nghị quyết {number} và gửi tới {n} nơi nhận.").format(
         number=number, n=sent))
     return True
+
+
+def _not_adopted(ctx: Ctx, m: Meeting, agree: int, present: int) -> None:
+    """A resolution that more than half of those present did not vote for is not issued:
+    no number is taken and nothing is sent; the secretary is told what comes next."""
+    audit(ctx.session, "resolution.not_adopted", "meeting", m.id,
+          ctx.actor.member.id if ctx.actor.member else None, agree=agree, present=present)
+    ctx.reply(_("Nghị quyết không được thông qua: {a}/{p} đảng viên có mặt tán thành, không "
+                "quá một nửa. Biên bản ghi nhận kết quả này; nghị quyết không được ban hành "
+                "và không gửi đi. Chi bộ thảo luận, hoàn chỉnh dự thảo và biểu quyết lại; "
+                "khi có kết quả mới, đồng chí sửa phần biểu quyết (/ghibienban {id}) và xác "
+                "nhận lại biên bản, nghị quyết sẽ được ban hành.").format(
+        a=agree, p=present, id=m.id))
 
 
 def send_resolution(s: Session, m: Meeting, cell: Organisation, filename: str, docx: bytes,

@@ -45,9 +45,18 @@ def review_year(ctx: Ctx, tz: str) -> tuple[int, bool]:
 
 
 def _year_arg(ctx: Ctx, args: list[str], tz: str) -> tuple[int | None, list[str]]:
+    """The year named first in ``args`` (else the year under review); None for a year
+    that is not one or has not come yet (a year is reviewed in its December at the
+    earliest: "/danhgia 2099" would open a review of nothing)."""
     if args and (y := ascii_int(args[0], 4)) is not None and len(args[0]) == 4:
-        return (y if 2000 <= y <= 2100 else None), args[1:]
+        return (y if 2000 <= y <= ctx.now().astimezone(ZoneInfo(tz)).year else None), args[1:]
     return review_year(ctx, tz)[0], args
+
+
+def _bad_year(ctx: Ctx, command: str, tz: str) -> str:
+    y = ctx.now().astimezone(ZoneInfo(tz)).year
+    return _("Năm không hợp lệ hoặc chưa đến: chỉ từ năm 2000 đến năm {y}. Ví dụ: /{cmd} "
+             "{y}.").format(y=y, cmd=command)
 
 
 def _record_line(r: dict[str, Any]) -> str:
@@ -157,7 +166,7 @@ def review(ctx: Ctx, args: list[str], rest: str) -> None:
         return
     year, args = _year_arg(ctx, args, cell.timezone)
     if year is None:
-        ctx.reply(_("Năm không hợp lệ. Ví dụ: /danhgia 2026."))
+        ctx.reply(_bad_year(ctx, "danhgia", cell.timezone))
         return
     if not args:
         ctx.reply(_cell_listing(ctx, cell, year))
@@ -246,7 +255,7 @@ def confirm(ctx: Ctx, args: list[str], rest: str) -> None:
         return
     year, args = _year_arg(ctx, args, root.timezone)
     if year is None:
-        ctx.reply(_("Năm không hợp lệ. Ví dụ: /duyet 2026."))
+        ctx.reply(_bad_year(ctx, "duyet", root.timezone))
         return
     rules = classify.rules_for(ctx.settings)
     cells = subtree_cells(s, root=root)
