@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from handlers.core.cellsafe import safe_row
 from handlers.core.labels import cell_label, label
+from handlers.year import classify as yearclassify
 from handlers.year import marks as yearmarks
 from handlers.year import sheets as yearsheets
 from models import reports
@@ -19,7 +20,6 @@ from models.collation import sort_within
 from models.i18n import _
 from models.org import Organisation
 from models.reports import Period
-from models.rubric import load_rubric
 from models.settings import Settings
 
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
@@ -74,14 +74,9 @@ def _rating_values(row: Any, period: Period, settings: Settings) -> list[Any]:
 
 
 def yearly_rating(row: Any, settings: Settings) -> str | None:
-    """The cell's meeting-quality year under its rubric, or why it is not rated: a year
-    with fewer held regular meetings than ``year.min_held_meetings`` is not rated."""
-    need = settings.year.min_held_meetings
-    if row["held"] < need:
-        return _("Chưa đủ buổi ({held}/{need})").format(held=row["held"], need=need)
-    rubric = load_rubric(settings.rubrics_dir, row["rubric_id"] or settings.rubric)
-    band = rubric.rate_year({b: row[f"r_{b}"] for b in reports.BANDS}, row["score"])
-    return label(band) if band else None
+    """The cell's meeting-quality year under its rubric, or why it is not rated (one
+    wording with the chat: handlers/year/classify.year_quality)."""
+    return yearclassify.year_quality(row, settings)
 
 
 def workbook(session: Session, root: Organisation, period: Period,

@@ -31,9 +31,11 @@ def summary_notes(period: Period, settings: Settings) -> list[list[Any]]:
     notes = [[_("Ô tô đỏ"), _("Tỷ lệ dự họp dưới {t} hoặc có vắng không lý do").format(
         t=fmt_percent(settings.year.attendance_target))]]
     if period.kind == "year":
+        from handlers.year.classify import min_held
+
         notes.append([_("Xếp loại cả năm"), _(
             "Chỉ xếp loại khi chi bộ đã họp ít nhất {n}/12 buổi thường kỳ").format(
-            n=settings.year.min_held_meetings)])
+            n=min_held(settings))])
     return notes
 
 
