@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -23,7 +24,7 @@ from handlers.core.text import as_id, fold
 from handlers.forms import engine as forms
 from handlers.forms.cellform import CellForm, led_cell, meeting_label
 from handlers.forms.engine import SKIP_WORDS, Choice, Invalid, Step
-from handlers.forms.validators import parse_date, parse_number, parse_text
+from handlers.forms.validators import parse_deadline, parse_number, parse_text
 from handlers.records.data import recorded_conclusions
 from handlers.records.resolution import issue_if_ready
 from handlers.scoring.autoscore import compute, is_thematic, tasks_share_points
@@ -49,6 +50,7 @@ from models.audit import audit
 from models.i18n import N_, _, fmt_date, fmt_number
 from models.meeting import Meeting, MeetingStatus, Task
 from models.member import Member, cell_members
+from models.org import Organisation
 from models.rubric import Group, Rubric, load_rubric
 from models.score import ScoreKind
 
@@ -174,7 +176,8 @@ class ScoringForm(CellForm):
         return steps
 
     def _members(self, ctx: Ctx, data: Data) -> list[Member]:
-        return cell_members(ctx.session, cell_id=data["cell_id"])
+        """Members who can be given a task: not those exempted from party work."""
+        return [m for m in cell_members(ctx.session, cell_id=data["cell_id"]) if not m.exempted]
 
     def _tasks_prompt(self, ctx: Ctx, data: Data) -> str:
         n = len(data.get("tasks", [])) + 1
@@ -209,7 +212,9 @@ class ScoringForm(CellForm):
                 raise Invalid(_("Không xác định được đảng viên “{who}” trong chi bộ.").format(
                     who=who[:40]))
             member = hits[0]
-        due = parse_date(parts[2], ctx.now().date()).isoformat() \
+        cell = ctx.session.get(Organisation, data["cell_id"])
+        today = ctx.now().astimezone(ZoneInfo(cell.timezone if cell else ctx.settings.timezone))
+        due = parse_deadline(parts[2], today.date()).isoformat() \
             if len(parts) == 3 and parts[2] else None
         return {"member": member.id, "text": parse_text(parts[1], max_len=500), "due": due}
 
