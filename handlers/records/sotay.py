@@ -10,10 +10,12 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from handlers.core.context import Ctx
+from handlers.core.labels import label
 from handlers.core.router import Where, Who, command
 from handlers.forms.cellform import led_cell, meeting_label
+from handlers.scoring.late import refresh_late
 from models.audit import audit
-from models.i18n import N_, _
+from models.i18n import N_, _, fmt_number
 from models.meeting import Meeting, MeetingStatus
 from models.records import MeetingRecord, record_of
 from models.text import fold
@@ -83,3 +85,9 @@ def sotay(ctx: Ctx, args: list[str], rest: str) -> None:
     s.add(rec)
     audit(s, "sotay.before" if before else "sotay.after", "meeting", m.id, me, link=link)
     ctx.reply(reply)
+    if not before and cell is not None:
+        s.flush()
+        new = refresh_late(ctx, m, cell)  # "final documents within 2 days" is known now
+        if new is not None:
+            ctx.reply(_("Điểm buổi sinh hoạt tự cập nhật: {total} — {band}.").format(
+                total=fmt_number(new.total), band=label(new.rating)))

@@ -215,7 +215,10 @@ def shared_in_time(s: Session, m: Meeting, c: Criterion) -> Auto:
     hours = c.params.get("hours", 48)
     end = m.ended_at or m.scheduled_at
     if rec is None or (rec.sent_at is None and rec.sotay_after_at is None):
-        return Auto(None, _("chưa gửi văn bản kết luận"))
+        # Known only once the conclusion goes out, after the score: 0 for now, and
+        # handlers/scoring/late.py recomputes it then (never typed by the secretary).
+        return Auto(0.0, _("chưa gửi văn bản kết luận; bot tự tính lại khi gửi (trong {h} "
+                           "giờ sau buổi họp)").format(h=int(hours)))
     sent = rec.sent_at is not None and rec.sent_at <= end + timedelta(hours=hours)
     posted = rec.sotay_after_at is not None and \
         rec.sotay_after_at <= end + timedelta(hours=hours)

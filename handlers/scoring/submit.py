@@ -277,9 +277,11 @@ class ScoringForm(CellForm):
             s.flush()
             post_conclusion(s, m, cell, ctx.now())
             issue_if_ready(ctx, m, cell)  # the nghị quyết, once the minutes are confirmed
+            # Issuing it may have completed a late criterion (handlers/scoring/late.py).
+            score = current_score(s, m.id or 0) or score
         notify_followers(s, m, cell, score, ctx.now())
-        ctx.reply(_("Đã ghi điểm: {total} — {band}.").format(total=fmt_number(total),
-                                                          band=label(band)))
+        ctx.reply(_("Đã ghi điểm: {total} — {band}.").format(total=fmt_number(score.total),
+                                                          band=label(score.rating)))
 
 
 def _parse_fix(ctx: Ctx, data: Data, text: str) -> list[Any]:
