@@ -3,13 +3,24 @@ minute-taker named before the meeting, tasks offered only to members who can tak
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime
 
 import pytest
+from docx import Document
 from sqlmodel import Session, select
 
 from handlers.forms.engine import Invalid
 from handlers.forms.validators import parse_deadline
+from handlers.records.data import (
+    CommitteeData,
+    Heading,
+    ResolutionData,
+    TaskLine,
+    recipients,
+)
+from handlers.records.doctext import resolution_text
+from handlers.records.documents import committee_docx, resolution_docx
 from models.meeting import Meeting, Task
 from models.member import Member
 from models.records import MeetingRecord
@@ -17,6 +28,8 @@ from tests.helpers import Driver, FakeClock
 from tests.test_cycle import _materialise
 from tests.test_minutes import SEC as VP_SEC
 from tests.test_minutes import _cell as vp_cell
+from tests.test_minutes import _final, capture, setup_month
+from tests.test_minutes import score as minutes_score
 from tests.test_scoring import ANSWERS, _held
 from tests.test_scoring import SEC as QLNS_SEC
 from tests.yearplay import held
@@ -80,3 +93,85 @@ async def test_minute_taker_goes_to_the_next_meeting_not_last_months(
     with Session(driver.app.engine) as s:
         recs = s.exec(select(MeetingRecord)).all()
         assert len(recs) == 1 and s.get(Meeting, recs[0].meeting_id).period == "2026-12"  # type: ignore[union-attr]
+
+
+# -- the form of the documents (DOMAIN "The form of Party documents") ----------------------
+def _doc_text(blob: bytes) -> str:
+    doc = Document(io.BytesIO(blob))
+    parts = [p.text for p in doc.paragraphs]
+    for t in doc.tables:
+        for row in t.rows:
+            parts += [c.text for c in row.cells]
+    return "\n".join(parts)
+
+
+def _sign_space_mm(blob: bytes) -> list[float]:
+    """The space left to sign under each signature block's title, in mm."""
+    doc = Document(io.BytesIO(blob))
+    out = []
+    for t in doc.tables[1:]:
+        for cell in t.rows[0].cells:
+            for p in cell.paragraphs:
+                after = p.paragraph_format.space_after
+                if after is not None and after.pt > 20:
+                    out.append(after.mm)
+    return out
+
+
+async def test_minutes_and_resolution_keep_the_form(driver: Driver, clock: FakeClock) -> None:
+    _cid, mid = await setup_month(driver, clock)
+    await minutes_score(driver, mid)
+    await capture(driver, mid)
+    for answer in ("Xong", "Chi bộ hoàn thành 90% nhiệm vụ tháng 11.",
+                   "Thống nhất nhiệm vụ tháng 12 như dự thảo.", "-", "4 0 1", "1"):
+        await driver.say(VP_SEC, answer)
+    draft = next(o.attachment for o in driver.messenger.sent if o.attachment is not None
+                 and o.attachment.filename.endswith("du-thao.docx"))
+    assert "DỰ THẢO" in _doc_text(draft.data).splitlines()
+    await driver.press(VP_SEC, f"bb:ok:{mid}:1")
+    minutes = _doc_text(_final(driver, mid, "bienban"))
+    assert "DỰ THẢO" not in minutes
+    assert "- Khách mời: đồng chí Dương Văn Thành, Đảng ủy viên, phụ trách chi bộ (cấp ủy " \
+        "cấp trên dự); đồng chí Trần Văn Khách, Phó Chánh Văn phòng Sở." in minutes
+    spaces = _sign_space_mm(_final(driver, mid, "bienban"))
+    assert len(spaces) == 2 and all(mm >= 28 for mm in spaces)  # chair and minute-taker
+    nq_blob = _final(driver, mid, "nghiquyet")
+    nq = _doc_text(nq_blob)
+    assert "- Chi bộ có 9 đảng viên phải dự, có mặt 5/9 (55,6%), vắng 4." in nq
+    assert "- Đảng ủy Sở Tài chính (báo cáo),\n- Lãnh đạo Văn phòng Sở,\n- Các đảng viên " \
+        "trong chi bộ,\n- Lưu chi bộ." in nq
+    assert "Đảng bộ Sở Tài chính (báo cáo)" not in nq
+    spaces = _sign_space_mm(nq_blob)
+    assert spaces and all(mm >= 28 for mm in spaces)
+
+
+def _heading() -> Heading:
+    return Heading(parent="Đảng bộ Sở Tài chính", cell="Chi bộ Văn phòng Sở", place="Hà Tĩnh",
+                   day=date(2026, 12, 3))
+
+
+def test_last_months_tasks_read_as_a_document_not_a_chat() -> None:
+    d = ResolutionData(
+        heading=_heading(), number=1, month=12, year=2026, due=14, present=12, absent=[],
+        score=92, band="tot", conclusions=[], tasks=[], vote=(12, 0, 0),
+        secretary="Nguyễn Văn An", parent="Đảng bộ Sở Tài chính",
+        recipients=recipients("Đảng bộ Sở Tài chính", "Chi bộ Văn phòng Sở"),
+        last_tasks=[TaskLine("Báo cáo quý", "Lê Hoàng Minh", None, True),
+                    TaskLine("Rà soát hồ sơ", "Phạm Thị Thu Hà", None, False)])
+    text = _doc_text(resolution_docx(d))
+    assert "có mặt 12/14 (85,7%)" in text
+    assert "+ Báo cáo quý (đồng chí Lê Hoàng Minh): đã hoàn thành." in text.splitlines()
+    assert "+ Rà soát hồ sơ (đồng chí Phạm Thị Thu Hà): chưa hoàn thành." in text.splitlines()
+    assert "✓" not in text and "✗" not in text
+    chat = resolution_text(d)
+    assert "✓" not in chat and "Nơi nhận:\n- Đảng ủy Sở Tài chính (báo cáo)," in chat
+
+
+def test_committee_minutes_have_no_unnamed_signature() -> None:
+    base = {"heading": _heading(), "month": 12, "year": 2026,
+            "held": datetime(2026, 11, 29, 9, 0), "attendees": ["Nguyễn Văn An"], "absent": [],
+            "content": "Thống nhất chương trình.", "secretary": "Nguyễn Văn An"}
+    alone = _doc_text(committee_docx(CommitteeData(**base, recorder="Nguyễn Văn An")))
+    assert "THƯ KÝ" not in alone and "T/M CHI ỦY" in alone and "Nguyễn Văn An" in alone
+    two = _doc_text(committee_docx(CommitteeData(**base, recorder="Lê Hoàng Minh")))
+    assert "THƯ KÝ\n\nLê Hoàng Minh" in two

@@ -96,6 +96,15 @@ class MinutesForm(Form):
         return members_with_role(ctx.session, org_id=data["cell_id"],
                                  roles=(Role.FOLLOWER.value,))
 
+    def _follower_title(self, ctx: Ctx, data: Data) -> str:
+        """"Đảng ủy viên, phụ trách chi bộ": a follower sits on the committee above."""
+        cell = ctx.session.get(Organisation, data["cell_id"])
+        parent = ctx.session.get(Organisation, cell.parent_id) if cell and cell.parent_id \
+            else None
+        if parent is not None and parent.name.startswith("Đảng bộ"):
+            return _("Đảng ủy viên, phụ trách chi bộ")
+        return _("cấp ủy viên cấp trên, phụ trách chi bộ")
+
     def _guest_prompt(self, ctx: Ctx, data: Data) -> str:
         lines = [_("Khách mời dự buổi sinh hoạt. Gửi “Họ tên | chức vụ” cho mỗi khách; chọn "
                    "cấp ủy viên cấp trên phụ trách nếu đồng chí ấy dự; “xóa SỐ” để bỏ. Bấm "
@@ -228,7 +237,7 @@ class MinutesForm(Form):
                 f = ctx.session.get(Member, value[1])
                 if f is not None:
                     data["guests"] = [*data.get("guests", []),
-                                      [f.full_name, _("cấp ủy viên phụ trách chi bộ"), True,
+                                      [f.full_name, self._follower_title(ctx, data), True,
                                        f.id]]
                     raise Again(_("Đã ghi khách mời: {name}.").format(name=f.full_name))
         elif step.name == "opinions":
