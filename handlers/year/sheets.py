@@ -132,6 +132,16 @@ def level_counts(items: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def levels_chart_png(s: Session, root: Organisation, year: int, settings: Settings) -> bytes:
+    import matplotlib.pyplot as plt
+
+    fig = levels_chart_figure(s, root, year, settings)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def levels_chart_figure(s: Session, root: Organisation, year: int, settings: Settings) -> Any:
     """Two bars: organisations and members per level by its Vietnamese name, and those
     not rated; whole-number ticks and the count on each bar."""
     import matplotlib
@@ -156,10 +166,7 @@ def levels_chart_png(s: Session, root: Organisation, year: int, settings: Settin
         ax.set_title(title)
     fig.suptitle(_("Xếp loại năm {y} — {org}").format(y=year, org=root.name))
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+    return fig
 
 
 def summary_lines(s: Session, root: Organisation, year: int, settings: Settings) -> list[str]:
