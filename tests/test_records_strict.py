@@ -4,7 +4,7 @@ minute-taker named before the meeting, tasks offered only to members who can tak
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from docx import Document
@@ -24,8 +24,9 @@ from handlers.records.documents import committee_docx, resolution_docx
 from models.meeting import Meeting, Task
 from models.member import Member
 from models.records import MeetingRecord
+from models.score import Score, ScoreItem
 from tests.helpers import Driver, FakeClock
-from tests.test_cycle import _materialise
+from tests.test_cycle import DEC_MEETING, _materialise
 from tests.test_minutes import SEC as VP_SEC
 from tests.test_minutes import _cell as vp_cell
 from tests.test_minutes import _final, capture, setup_month
@@ -175,3 +176,33 @@ def test_committee_minutes_have_no_unnamed_signature() -> None:
     assert "THƯ KÝ" not in alone and "T/M CHI ỦY" in alone and "Nguyễn Văn An" in alone
     two = _doc_text(committee_docx(CommitteeData(**base, recorder="Lê Hoàng Minh")))
     assert "THƯ KÝ\n\nLê Hoàng Minh" in two
+
+
+@pytest.mark.parametrize("posted", [True, False])
+async def test_sotay_is_asked_with_one_tap_when_the_documents_went_out(
+        driver: Driver, clock: FakeClock, posted: bool) -> None:
+    mid = await _held(driver, clock)
+    with Session(driver.app.engine) as s:
+        m = s.get(Meeting, mid)
+        assert m is not None
+        m.docs_posted_at = DEC_MEETING - timedelta(hours=72)  # the agenda carried documents
+        s.add(m)
+        s.commit()
+    out = await driver.press(QLNS_SEC, f"sc:{mid}")
+    assert "Tài liệu buổi họp được bot gửi lúc 07:30 30/11/2026 (trước 72 giờ), nhưng chưa " \
+        "ghi đăng lên Sổ tay đảng viên. Đồng chí đã đăng lên Sổ tay lúc đó?" in out[-1]
+    assert [b[0] for b in driver.last_buttons()][:2] == ["Đã đăng lên Sổ tay", "Chưa đăng"]
+    out = await driver.say(QLNS_SEC, "Đã đăng lên Sổ tay" if posted else "Chưa đăng")
+    assert ("2/2 — bí thư xác nhận đăng Sổ tay trước 72 giờ" in out[-1]) == posted
+    for a in [*ANSWERS, "1"]:
+        out = await driver.say(QLNS_SEC, a)
+    assert "Đã ghi điểm" in out[-1]
+    with Session(driver.app.engine) as s:
+        score = s.exec(select(Score).where(Score.meeting_id == mid)).one()
+        item = s.exec(select(ScoreItem).where(ScoreItem.score_id == score.id,
+                                              ScoreItem.criterion_id == "prep_documents")).one()
+        assert (item.points, item.auto) == ((2.0 if posted else 0.0), True)
+        rec = s.exec(select(MeetingRecord).where(MeetingRecord.meeting_id == mid)).first()
+        at = rec.sotay_before_at if rec else None
+        assert (at is not None and at.replace(tzinfo=UTC) == DEC_MEETING - timedelta(hours=72)) \
+            == posted

@@ -11,7 +11,7 @@ are kept.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,7 @@ from handlers.forms.engine import SKIP_WORDS, Choice, Invalid, Step
 from handlers.forms.validators import parse_deadline, parse_number, parse_text
 from handlers.records.data import recorded_conclusions
 from handlers.records.resolution import issue_if_ready
+from handlers.records.sotay import record_tapped, tap_question
 from handlers.scoring.autoscore import compute, is_thematic, tasks_share_points
 from handlers.scoring.correction import parse_pick, pick_prompt, saved_manual
 from handlers.scoring.display import (
@@ -47,7 +48,7 @@ from handlers.scoring.store import (
 )
 from handlers.scoring.typed import count_error, read_points, score_tokens
 from models.audit import audit
-from models.i18n import N_, _, fmt_date, fmt_number
+from models.i18n import N_, _, fmt_date, fmt_datetime, fmt_number
 from models.meeting import Meeting, MeetingStatus, Task
 from models.member import Member, cell_members
 from models.org import Organisation
@@ -126,6 +127,11 @@ class ScoringForm(CellForm):
         return {c.id: p for c, p in zip(crits, points, strict=True)}
 
     def store(self, ctx: Ctx, data: Data, step: Step, value: Any) -> None:
+        ask = data.get("sotay_ask")
+        if step.name == "sotay_tap" and ask:  # one tap instead of a silent 0
+            data["auto"] = {**data["auto"], ask["criterion"]: (
+                [ask["max"], _("bí thư xác nhận đăng Sổ tay trước {h} giờ").format(
+                    h=ask["hours"])] if value else data["auto"][ask["criterion"]])}
         if step.name.startswith("g:"):
             data["manual"] = {**data.get("manual", {}), **value}
         else:
@@ -140,6 +146,8 @@ class ScoringForm(CellForm):
             steps.append(Step(
                 "edit", lambda c, d: pick_prompt(rubric, d, asked, self.points(c, d)),
                 parse=lambda c, d, t: parse_pick(rubric, d, asked, t)))
+        steps.append(Step("sotay_tap", _sotay_prompt, choices=_sotay_choices,
+                          when=lambda c, d: bool(d.get("sotay_ask"))))
         for i, g in enumerate(rubric.groups, 1):
             if g not in asked:
                 continue
@@ -270,6 +278,8 @@ class ScoringForm(CellForm):
         if not data.get("correction"):
             m.conclusion = data.get("conclusion")
             s.add(m)
+            if data.get("sotay_tap") and data.get("sotay_ask"):
+                record_tapped(s, m, _when(data["sotay_ask"]["at"]), actor_id)
             for t in data.get("tasks", []):
                 s.add(Task(meeting_id=m.id or 0, assignee_id=t["member"], description=t["text"],
                            due_date=date.fromisoformat(t["due"]) if t.get("due") else None,
@@ -282,6 +292,23 @@ class ScoringForm(CellForm):
         notify_followers(s, m, cell, score, ctx.now())
         ctx.reply(_("Đã ghi điểm: {total} — {band}.").format(total=fmt_number(score.total),
                                                           band=label(score.rating)))
+
+
+def _when(iso: str) -> datetime:
+    at = datetime.fromisoformat(iso)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+
+
+def _sotay_prompt(ctx: Ctx, data: Data) -> str:
+    m = ctx.session.get(Meeting, data["meeting"])
+    at = fmt_datetime(_when(data["sotay_ask"]["at"]), m.timezone if m else "UTC")
+    return _("Tài liệu buổi họp được bot gửi lúc {at} (trước {h} giờ), nhưng chưa ghi đăng lên "
+             "Sổ tay đảng viên. Đồng chí đã đăng lên Sổ tay lúc đó?").format(
+        at=at, h=data["sotay_ask"]["hours"])
+
+
+def _sotay_choices(ctx: Ctx, data: Data) -> list[Choice]:
+    return [Choice(True, _("Đã đăng lên Sổ tay")), Choice(False, _("Chưa đăng"))]
 
 
 def _parse_fix(ctx: Ctx, data: Data, text: str) -> list[Any]:
@@ -365,6 +392,8 @@ def _start_scoring(ctx: Ctx, meeting_id: str | None) -> None:
             "correction": correction}
     if correction:
         data["manual"] = saved_manual(s, meeting.id or 0, auto)
+    else:
+        data["sotay_ask"] = tap_question(s, meeting, rubric.criteria())
     if not ctx.in_group:
         ctx.reply(_("Chấm điểm {meeting} theo {rubric} ({doc}).").format(
             meeting=meeting_label(meeting), rubric=rubric.title, doc=rubric_source(rubric)))
