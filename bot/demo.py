@@ -171,14 +171,15 @@ class Demo:
         await self.minutes(sec, mid or 0)
         await self.press(sec, f"sc:{mid}", "Chấm điểm")
         # Chi ủy meeting, minutes, vote, Sổ tay: computed from the records, not asked.
-        for answer in ("3 2", "5 14 2 1", "đủ", "1 2 1 1", "27", "1",
+        for answer in ("3 2", "5 14 2 1", "đủ", "1 2 1 1", "27",
                        "Chi bộ thống nhất đẩy nhanh giải ngân vốn đầu tư công quý IV; mỗi "
                        "đảng viên hoàn thành hồ sơ được giao trước 20/12.",
                        "3 | Hoàn thành báo cáo giải ngân quý IV | 20/12",
                        "4 | Rà soát hồ sơ thanh toán tồn đọng | 15/12", "Xong", "1"):
             await self.say(sec, answer)
-        await self.press(mem["Nguyễn Văn An"], f"cf:{mid}", "Xác nhận")
+        # The documents on Sổ tay complete "sent within 2 days": the score updates itself.
         await self.say(sec, "/sotay sau https://sotay.dangcongsan.vn/tai-lieu/nq-01-2026")
+        await self.press(mem["Nguyễn Văn An"], f"cf:{mid}", "Xác nhận")
         await self.run_until(start + timedelta(days=4))
         await self.say(mem["Nguyễn Văn An"], "/tinhhinh")  # the committee's view
         summary = self.summary(mid or 0)

@@ -29,7 +29,7 @@ DUE_ORDER = ["Dương Văn Thành", "Lý Thị Kim Oanh", "Hồ Đức Thắng",
 ROLL = {2: "1-6 c, 7 k", 3: "1-5 c, 6 v công tác, 7 c", 4: "1-5 c, 6 v công tác, 7 c",
         5: "1-5 c, 6 v điều trị, 7 c", 6: "1-5 c, 6 v điều trị, 7 c", 9: "1-6 c, 7 k"}
 FIRST_FEES = "1 50.000; 2 45.000; 3 40k; 4 40 nghìn; 5 30.000; 6 35,000; 7 35k; 8 30k"
-SCORE = ["3 2 2", "5 14 2 1 1 1", "đủ", "1 2 1 1", "27", "2 2 1",
+SCORE = ["3 2 2", "5 14 2 1 1 1", "đủ", "1 2 1 1", "27", "2 2",
          "Chi bộ thống nhất các nhiệm vụ trọng tâm của tháng.", "Xong", "1"]
 
 

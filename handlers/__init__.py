@@ -20,6 +20,7 @@ from handlers.onboarding import group_link
 from handlers.onboarding import profile
 from handlers.onboarding import reachability
 from handlers.year import review
+from handlers.year import approve
 from handlers.scoring import submit
 from handlers.scoring import confirm
 from handlers.records import minutes
@@ -29,6 +30,7 @@ from handlers.meetings import chiuy
 from handlers.records import sotay
 from handlers.records import sotay_reminders
 from handlers.scoring import override
+from handlers.scoring import rubric_choice
 from handlers.records import minutes_book
 from handlers.committee import status
 from handlers.records import tasks

@@ -53,6 +53,10 @@ class Rules(BaseModel):
     issuer: str = ""
     example: bool = False
     excellent_cap: float = Field(ge=0, le=1)
+    # A cell's year is rated only with this many of its 12 regular meetings held.
+    min_held_meetings: int = Field(default=9, ge=1, le=12)
+    # Named in a refusal by a `bot_default` condition: who set that ceiling.
+    default_source: str = "quy định của Đảng ủy Khối"
     targets: Targets
     org_proposal: dict[BandId, LevelId]
     conditions: list[Condition]
@@ -78,6 +82,10 @@ class Rules(BaseModel):
             if c.applies_to == applies_to and c.id in facts:
                 best = at_most(best, c.max_level)
         return best
+
+    def source(self, c: Condition) -> str:
+        """Whose ceiling ``c`` is: its own citation, or the deployment's for a default."""
+        return self.default_source if c.bot_default else c.cites
 
 
 @cache

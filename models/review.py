@@ -7,11 +7,11 @@ decides; handlers/review.py checks the conditions and the 20% cap before writing
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import UniqueConstraint, and_, bindparam, case, func, select
+from sqlalchemy import UniqueConstraint, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel
 
@@ -86,7 +86,9 @@ def _record_stmt() -> Any:
                   func.sum(case((Attendance.status.in_(ATTENDED), 1), else_=0))
                   .label("attended"),
                   func.sum(case((Attendance.status == "unexcused", 1), else_=0))
-                  .label("unexcused"))
+                  .label("unexcused"),
+                  func.sum(case((Attendance.status == "excused", 1), else_=0))
+                  .label("excused"))
            .join(Meeting, Meeting.id == Attendance.meeting_id)
            .where(Meeting.period.in_(months), Meeting.status.in_(("held", "not_held")))
            .group_by(Attendance.member_id).subquery("att"))
@@ -96,11 +98,17 @@ def _record_stmt() -> Any:
                    func.sum(FeePayment.amount).label("paid_amount"))
             .where(FeePayment.period.in_(months))
             .group_by(FeePayment.member_id).subquery("fees"))
+    # A task counts once done or once its deadline (else the year's end) has passed by
+    # ``as_of``: one not yet due is neither done nor failed.
+    day = Task.__table__.c.due_date.type
+    due_by = func.coalesce(Task.due_date, bindparam("year_end", type_=day))
     tasks = (select(Task.assignee_id.label("member_id"),
                     func.count().label("tasks"),
                     func.sum(case((Task.status == "done", 1), else_=0)).label("done"))
              .join(Meeting, Meeting.id == Task.meeting_id)
-             .where(Meeting.period.in_(months), Task.status != "dropped")
+             .where(Meeting.period.in_(months), Task.status != "dropped",
+                    or_(Task.status == "done",
+                        due_by < bindparam("as_of", type_=day)))
              .group_by(Task.assignee_id).subquery("tasks"))
     cell, parent = aliased(Organisation, name="cell"), aliased(Organisation, name="parent")
     rv = aliased(MemberReview, name="rv")
@@ -110,6 +118,7 @@ def _record_stmt() -> Any:
                    func.coalesce(att.c.due, 0).label("due"),
                    func.coalesce(att.c.attended, 0).label("attended"),
                    func.coalesce(att.c.unexcused, 0).label("unexcused"),
+                   func.coalesce(att.c.excused, 0).label("excused"),
                    func.coalesce(fees.c.unpaid, 0).label("unpaid"),
                    func.coalesce(fees.c.paid_amount, 0).label("paid_amount"),
                    func.coalesce(tasks.c.tasks, 0).label("tasks"),
@@ -126,9 +135,12 @@ def _record_stmt() -> Any:
             .order_by(cell.path, Member.id))
 
 
-def year_record(session: Session, root: Organisation, year: int) -> list[dict[str, Any]]:
-    """Per active member of the subtree: the year's attendance, unexcused absences, unpaid
-    months, fees paid, tasks done and their review so far (one statement, GROUP BY parts)."""
-    params = {"prefix": root.path + "%", "year": year,
+def year_record(session: Session, root: Organisation, year: int,
+                as_of: date | None = None) -> list[dict[str, Any]]:
+    """Per active member of the subtree: the year's attendance, excused and unexcused
+    absences, unpaid months, fees paid, tasks due by ``as_of`` (default: after the year)
+    and done, and their review so far (one statement, GROUP BY parts)."""
+    params = {"prefix": root.path + "%", "year": year, "year_end": date(year, 12, 31),
+              "as_of": as_of or date(year + 1, 1, 1),
               "months": [f"{year:04d}-{m:02d}" for m in range(1, 13)]}
     return plain_rows(session.execute(_record_stmt(), params))

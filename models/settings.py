@@ -103,7 +103,8 @@ class CycleSettings(BaseModel):
 class YearSettings(BaseModel):
     """The year of a cell (issue 12): what a year needs before it is rated, and targets."""
 
-    min_held_meetings: int = Field(default=9, ge=1, le=12)  # of the 12 regular meetings
+    # Of the 12 regular meetings; unset, the classification rules' own number (data).
+    min_held_meetings: int | None = Field(default=None, ge=1, le=12)
     attendance_target: float = Field(default=0.85, gt=0, le=1)  # HD 12: above 85%
     fee_max_amount: int = Field(default=10_000_000, ge=1)  # đồng per month; more is refused
     classification_rules: str = "qd366-2025"  # locales/classification/<id>.toml

@@ -18,3 +18,10 @@ async def test_demo_plays_a_whole_year(settings: Settings) -> None:
     assert "Chi bộ Phòng Quản lý ngân sách — Đảng bộ Sở Tài chính: chất lượng sinh hoạt " \
         "Tốt; xếp loại Hoàn thành tốt nhiệm vụ (đã duyệt)" in transcript
     assert "Đảng viên hoàn thành tốt nhiệm vụ trở lên" in result["lines"][-1]  # type: ignore[index]
+    # The cell that never met and the exempted or cell-less members are "not rated", counted
+    # apart, and the percentages leave them out (6 of the 7 rated members: 85,7%).
+    assert "Chi bộ Văn phòng Sở — Đảng bộ Sở Tài chính: Không xếp loại (chưa đủ buổi sinh " \
+        "hoạt thường kỳ: đã họp 0/12, cần ít nhất 9)" in transcript
+    assert "Không xếp loại: 1 chi bộ, 11 đảng viên (không tính vào các tỷ lệ dưới đây)." \
+        in transcript
+    assert "• Đảng viên hoàn thành tốt nhiệm vụ trở lên: 85,7% (chỉ tiêu 85%)" in transcript

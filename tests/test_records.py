@@ -97,7 +97,16 @@ async def test_records_compute_at_least_55_points(driver: Driver, clock: FakeClo
     assert got[-1].attachment is not None
     assert got[-1].attachment.filename == "nghi-quyet-2026-12.docx"
     out = await driver.say(SEC, "/sotay sau đã đăng")
-    assert "đăng lên Sổ tay" in out[-1]
+    assert "đăng lên Sổ tay" in out[0]
+    # "Final documents within 2 days" was 0 at scoring (not typed): now known, the score
+    # updates itself, audited, and the follower above is told.
+    assert "Điểm buổi sinh hoạt tự cập nhật" in out[-1]
+    with Session(driver.app.engine) as s:
+        entry = s.exec(select(AuditEntry).where(AuditEntry.action == "score.auto_updated")).one()
+        assert entry.detail["criteria"] == {"close_share": [0.0, 1.0]}
+        assert entry.detail["total"] == entry.detail["previous"] + 1
+    assert any("tự cập nhật khi văn bản kết luận được gửi: Gửi văn bản kết luận trong 2 ngày: "
+               "0 → 1" in t for t in driver.messenger.texts())
     computed_max, computed = _computed_points(driver, mid)
     assert computed["close_share"][0] == 1 and computed["close_minutes"][0] == 2
     assert computed_max >= 57

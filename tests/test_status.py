@@ -233,8 +233,12 @@ def test_year_report_rates_each_cell_by_its_rubrics_yearly_rule(month: App) -> N
         assert rows[(QLNS[0], 11)][9:] == (pytest.approx((7 * 92 + 3 * 85 + 75) / 11, abs=0.05),
                                            7, 4, 0, 0, "Tốt")
         # Three held meetings are too few to rate a year (default minimum 9 of 12).
-        assert rows[(VP_TC[0], 3)][10:] == (1, 2, 0, 0, "Chưa đủ buổi (3/9)")
-        assert rows[(GDTH[0], 1)][10:] == (0, 0, 0, 0, "Chưa đủ buổi (1/9)")
+        assert rows[(VP_TC[0], 3)][10:] == (
+            1, 2, 0, 0, "Không xếp loại (chưa đủ buổi sinh hoạt thường kỳ: đã họp 3/12, cần ít "
+            "nhất 9)")
+        assert rows[(GDTH[0], 1)][10:] == (
+            0, 0, 0, 0, "Không xếp loại (chưa đủ buổi sinh hoạt thường kỳ: đã họp 1/12, cần ít "
+            "nhất 9)")
         ql.rubric_id = None  # under hd42-2025 the same year goes by its mean, 88.5: Khá
         s.add(ql)
         s.flush()

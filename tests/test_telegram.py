@@ -292,7 +292,7 @@ async def test_roll_call_and_scoring_form_in_private_chat(tg: TG) -> None:
     await tg.push(tg.emu.press(thanh, tg.emu.to(101)[-1], label="Chấm điểm"))
     await tg.push(tg.emu.user_message(thanh, "9 9 9"))
     assert "⚠️" in tg.emu.to(101)[-1].text  # range-checked, asked again
-    for text in ("3 2 2", "5 14 2 1 1 1", "đủ", "1 2 1 1", "27", "2 2 1",
+    for text in ("3 2 2", "5 14 2 1 1 1", "đủ", "1 2 1 1", "27", "2 2",
                  "Kết luận tháng 12."):
         await tg.push(tg.emu.user_message(thanh, text))
     await tg.push(tg.emu.press(thanh, tg.emu.to(101)[-1], label="Xong"))

@@ -77,11 +77,14 @@ async def test_a_year_of_one_cell(sample: App, driver: Driver, clock: FakeClock)
     assert "Đã ghi bản tự kiểm điểm năm 2026: Hoàn thành tốt nhiệm vụ" in out[0]
     out = await driver.say(SEC, "/danhgia")
     listing = out[0]
-    assert f"8. {HANH}: dự 10/12, vắng không lý do 2, chưa đóng đảng phí 1 tháng" in listing
+    assert f"8. {HANH}: dự 10/12 (vắng có lý do 0), vắng không lý do 2, chưa đóng đảng phí " \
+        "1 tháng" in listing
     assert "tự xếp loại: Hoàn thành tốt nhiệm vụ; đề xuất: Hoàn thành nhiệm vụ (tự động" \
         in listing
-    assert "Chi bộ: chất lượng sinh hoạt cả năm Tốt (12/12 buổi); đề xuất xếp loại: Hoàn " \
-        "thành tốt nhiệm vụ" in listing
+    # Tuấn's four absences all had reasons: they do not lower his proposal.
+    assert f"7. {TUAN}: dự 8/12 (vắng có lý do 4)" in listing
+    assert "Chi bộ: chất lượng sinh hoạt cả năm Tốt; xếp loại đề xuất: Hoàn thành tốt nhiệm " \
+        "vụ (tự động từ ghi nhận)" in listing
     # A level above what the conditions allow is refused, naming the condition.
     out = await driver.say(SEC, "/danhgia 2026 8 1")
     assert "Không thể xếp loại “Hoàn thành xuất sắc nhiệm vụ”" in out[0]
@@ -92,9 +95,12 @@ async def test_a_year_of_one_cell(sample: App, driver: Driver, clock: FakeClock)
     # The 20% cap in the cell: 6 rated "tốt" or better, a second "xuất sắc" is too many.
     out = await driver.say(SEC, "/danhgia 2026 4 1")
     assert "Vượt tỷ lệ 20% “hoàn thành xuất sắc”" in out[0] and "2/6" in out[0]
-    out = await driver.say(SEC, "/danhgia 2026 5 kyluat")
-    assert "bị kỷ luật" in out[0]
+    # Hùng is exempted from meetings: no meeting due, so his year is not rated.
     out = await driver.say(SEC, "/danhgia 2026 5 2")
+    assert "Trịnh Văn Hùng không xếp loại năm 2026: không có buổi sinh hoạt phải dự" in out[0]
+    out = await driver.say(SEC, "/danhgia 2026 6 kyluat")
+    assert "bị kỷ luật" in out[0]
+    out = await driver.say(SEC, "/danhgia 2026 6 2")
     assert "Bị kỷ luật trong năm" in out[0] and "Quy định 366-QĐ/TW" in out[0]
     out = await driver.say(SEC, "/danhgia 2026 chibo 1")
     assert "Đã ghi đề xuất xếp loại" in out[0]
@@ -102,13 +108,16 @@ async def test_a_year_of_one_cell(sample: App, driver: Driver, clock: FakeClock)
     assert "không có quyền" in out[0]
     # The base organisation confirms the cell (2nd in its list) at the cell's proposal.
     out = await driver.say(BASE_OFFICER, "/duyet 2026")
-    assert f"2. {QLNS[0]} — {QLNS[1]}: đề xuất Hoàn thành xuất sắc nhiệm vụ" in out[0]
+    assert f"2. {QLNS[0]} — {QLNS[1]}: đề xuất: Hoàn thành xuất sắc nhiệm vụ" in out[0]
+    # A cell that did not meet is not rated, with the reason (the same words as the workbook).
+    assert f"1. Chi bộ Văn phòng Sở — {QLNS[1]}: Không xếp loại (chưa đủ buổi sinh hoạt " \
+        "thường kỳ: đã họp 0/12, cần ít nhất 9)" in out[0]
     # At the base organisation the cap counts cells too: 1 of 1 rated "tốt" or better.
     out = await driver.say(BASE_OFFICER, "/duyet 2026 2")
     assert "Vượt tỷ lệ 20% “hoàn thành xuất sắc” trong Đảng bộ Sở Tài chính: 1/1" in out[0]
     out = await driver.say(BASE_OFFICER, "/duyet 2026 2 tốt")
-    assert "Đã duyệt Chi bộ Phòng Quản lý ngân sách năm 2026: Hoàn thành tốt nhiệm vụ; 8 " \
-        "đảng viên (62,5% hoàn thành tốt trở lên)" in out[0]
+    assert "Đã duyệt Chi bộ Phòng Quản lý ngân sách năm 2026: Hoàn thành tốt nhiệm vụ; 7 " \
+        "đảng viên (71,4% hoàn thành tốt trở lên). 1 đảng viên không xếp loại" in out[0]
     out = await driver.say(SEC, "/duyet 2026 2")
     assert "không có quyền" in out[0]
 
@@ -121,14 +130,19 @@ async def test_a_year_of_one_cell(sample: App, driver: Driver, clock: FakeClock)
     orgs = {r[0]: r for r in wb["Xếp loại tổ chức"].iter_rows(min_row=2, values_only=True)}
     assert orgs[f"{QLNS[0]} — {QLNS[1]}"][1:] == (
         12, round(78 / 84, 4), "Tốt", "Hoàn thành tốt nhiệm vụ", "đã duyệt")
-    assert orgs[f"Chi bộ Văn phòng Sở — {QLNS[1]}"][3] == "Chưa đủ buổi (0/9)"
+    assert orgs[f"Chi bộ Văn phòng Sở — {QLNS[1]}"][3:] == (
+        "Không xếp loại (chưa đủ buổi sinh hoạt thường kỳ: đã họp 0/12, cần ít nhất 9)",
+        "Không xếp loại (chưa đủ buổi sinh hoạt thường kỳ: đã họp 0/12, cần ít nhất 9)",
+        "không xếp loại")
     members = {r[1]: r for r in wb["Xếp loại đảng viên"].iter_rows(min_row=2, values_only=True)
                if r[0].startswith(QLNS[0])}
     assert members[HANH][2:] == (12, 10, round(10 / 12, 4), 2, 1, 0, 0,
                                  "Hoàn thành tốt nhiệm vụ", "Hoàn thành nhiệm vụ", "đã duyệt")
-    assert members[TUAN][4] == round(8 / 12, 4) and members[TUAN][10] == "Hoàn thành nhiệm vụ"
+    assert members[TUAN][4] == round(8 / 12, 4) and members[TUAN][10] == "Hoàn thành tốt nhiệm vụ"
     assert members[THANG][10] == "Hoàn thành xuất sắc nhiệm vụ"
-    assert members["Trịnh Văn Hùng"][10] == "Hoàn thành nhiệm vụ"  # disciplined
+    assert members["Phan Thị Thúy"][10] == "Hoàn thành nhiệm vụ"  # disciplined
+    assert members["Trịnh Văn Hùng"][10:] == (
+        "Không xếp loại (không có buổi sinh hoạt phải dự trong năm)", "không xếp loại")
     targets = {r[0]: r[1:] for r in wb["Chỉ tiêu năm"].iter_rows(min_row=2, values_only=True)}
     goal, got, gap = targets["Đảng viên hoàn thành tốt nhiệm vụ trở lên"]
     assert goal == 0.85 and gap == round(got - goal, 4)

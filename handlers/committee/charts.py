@@ -2,7 +2,8 @@
 meeting ratings for the period.
 
 Months without a meeting are gaps in the trend, not 0%; the rating counts have whole-number
-ticks; the 85% target line is labelled.
+ticks and their values on the bars, with the cells that did not meet as "Không họp"; the
+85% target line is labelled.
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ from models.reports import Period
 TARGET = 85  # % attendance the committee aims for
 BANDS = ("tot", "kha", "trung_binh", "kem")
 COLOURS = ("#2E7D32", "#1565C0", "#F9A825", "#C62828")
+NOT_MET_COLOUR = "#9E9E9E"
+
+
+def not_met(session: Session, root: Organisation, period: Period) -> int:
+    """Regular meetings the subtree's cells did not hold in the period (a cell's months
+    without a held meeting): the "Không họp" bar beside the ratings of those held."""
+    months = len(period.months)
+    return sum(max(0, months - int(r["held"] or 0))
+               for r in reports.cell_rows(session, root, period))
 
 
 def trend_series(session: Session, root: Organisation,
@@ -61,11 +71,14 @@ def chart_figure(session: Session, root: Organisation, period: Period) -> Any:
     if all(math.isnan(y) for y in ys):
         ax1.text(0.5, 0.5, _("Chưa có buổi sinh hoạt nào"), transform=ax1.transAxes,
                  ha="center", va="center", color="grey")
-    counts = [int(rat.get(k, 0)) for k in BANDS]  # whole meetings, never a Decimal
-    ax2.bar([label(k) for k in BANDS], counts, color=COLOURS)
+    # Cells that did not meet are a bar of their own ("không họp"), not left out.
+    counts = [int(rat.get(k, 0)) for k in BANDS] + [not_met(session, root, period)]
+    bars = ax2.bar([label(k) for k in BANDS] + [_("Không họp")], counts,
+                   color=(*COLOURS, NOT_MET_COLOUR))
+    ax2.bar_label(bars)
     ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax2.set_ylim(bottom=0, top=max(1, *counts) * 1.1)
-    ax2.set_ylabel(_("Số buổi"))
+    ax2.set_ylim(bottom=0, top=max(1, *counts) * 1.15)
+    ax2.set_ylabel(_("Số buổi"))  # held meetings by rating, and those not held
     ax2.set_title(_("Xếp loại buổi sinh hoạt — {period}").format(period=period.label))
     fig.suptitle(root.name)
     fig.tight_layout()

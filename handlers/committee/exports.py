@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from handlers.core.cellsafe import safe_row
 from handlers.core.labels import cell_label, label
+from handlers.year import classify as yearclassify
 from handlers.year import marks as yearmarks
 from handlers.year import sheets as yearsheets
 from models import reports
@@ -19,10 +20,10 @@ from models.collation import sort_within
 from models.i18n import _
 from models.org import Organisation
 from models.reports import Period
-from models.rubric import load_rubric
 from models.settings import Settings
 
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+MONTH_FORMAT = "mm/yyyy"
 CSV_STYLES = {"comma": (";", ","), "dot": (",", ".")}  # decimal mark -> (delimiter, mark)
 
 
@@ -31,7 +32,8 @@ def _rate(attended: int, due: int) -> float | None:
 
 
 def _sheet(wb: Any, title: str, headers: list[str], rows: list[list[Any]],
-           percent_cols: tuple[int, ...] = (), date_cols: tuple[int, ...] = ()) -> None:
+           percent_cols: tuple[int, ...] = (), date_cols: tuple[int, ...] = (),
+           month_cols: tuple[int, ...] = ()) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -50,6 +52,10 @@ def _sheet(wb: Any, title: str, headers: list[str], rows: list[list[Any]],
     for col in date_cols:  # Vietnamese dates, not ISO datetimes
         for (c,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
             c.number_format = DATETIME_FORMAT
+    for col in month_cols:  # a month as a date Excel sorts and filters, shown "09/2026"
+        for (c,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+            c.number_format = MONTH_FORMAT
+    ws.auto_filter.ref = ws.dimensions  # every sheet filters and sorts from its header
     for i, h in enumerate(headers, 1):
         values = [len(str(h))] + [len(str(r[i - 1])) for r in rows[:500] if r[i - 1] is not None]
         ws.column_dimensions[get_column_letter(i)].width = min(max(values) + 2, 50)
@@ -74,14 +80,9 @@ def _rating_values(row: Any, period: Period, settings: Settings) -> list[Any]:
 
 
 def yearly_rating(row: Any, settings: Settings) -> str | None:
-    """The cell's meeting-quality year under its rubric, or why it is not rated: a year
-    with fewer held regular meetings than ``year.min_held_meetings`` is not rated."""
-    need = settings.year.min_held_meetings
-    if row["held"] < need:
-        return _("Chưa đủ buổi ({held}/{need})").format(held=row["held"], need=need)
-    rubric = load_rubric(settings.rubrics_dir, row["rubric_id"] or settings.rubric)
-    band = rubric.rate_year({b: row[f"r_{b}"] for b in reports.BANDS}, row["score"])
-    return label(band) if band else None
+    """The cell's meeting-quality year under its rubric, or why it is not rated (one
+    wording with the chat: handlers/year/classify.year_quality)."""
+    return yearclassify.year_quality(row, settings)
 
 
 def workbook(session: Session, root: Organisation, period: Period,
@@ -132,7 +133,7 @@ def workbook(session: Session, root: Organisation, period: Period,
            [_("Chi bộ"), _("Loại"), _("Tháng"), _("Thời gian"), _("Trạng thái"),
             _("Thời lượng (phút)"), _("Lượt phải dự"), _("Lượt có mặt"), _("Tỷ lệ dự họp"),
             _("Vắng không lý do"), _("Điểm chi bộ"), _("Xếp loại"), _("Điểm cấp trên")],
-           [[cell_label(m["cell"], m["parent"]), label(m["kind"]), m["period"],
+           [[cell_label(m["cell"], m["parent"]), label(m["kind"]), month_date(m["period"]),
              _naive(m["scheduled_at"]),
              label(m["status"]),
              round((m["ended_at"] - m["started_at"]).total_seconds() / 60)
@@ -140,7 +141,7 @@ def workbook(session: Session, root: Organisation, period: Period,
              m["due"], m["attended"], _rate(m["attended"], m["due"]), m["unexcused"],
              m["cell_score"], label(m["cell_rating"]) if m["cell_rating"] else None,
              m["confirmed_score"]] for m in meetings],
-           percent_cols=(9,), date_cols=(4,))
+           percent_cols=(9,), date_cols=(4,), month_cols=(3,))
     members = sort_within(reports.member_rows(session, root, period), group="cell")
     _sheet(wb, _("Đảng viên"),
            [_("Chi bộ"), _("Họ và tên"), _("Số buổi phải dự"), _("Có mặt"),
@@ -154,6 +155,11 @@ def workbook(session: Session, root: Organisation, period: Period,
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def month_date(period: str) -> datetime:
+    """"2026-09" -> 01/09/2026 (a real date; the cell shows "09/2026")."""
+    return datetime(int(period[:4]), int(period[5:7]), 1)
 
 
 def _naive(dt: datetime | None) -> datetime | None:

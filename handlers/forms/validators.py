@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, time
 
 from handlers.forms.engine import Invalid
-from models.i18n import _
+from models.i18n import _, fmt_date
 from models.text import fold
 
 
@@ -75,6 +75,27 @@ def parse_date(text: str, today: date) -> date:
         return date(y, mth, d)
     except ValueError:
         raise Invalid(_("Ngày {text} không có trên lịch.").format(text=text.strip())) from None
+
+
+def parse_deadline(text: str, today: date) -> date:
+    """A deadline: dd/mm/yyyy, or dd/mm meaning the next such date from ``today`` (typed
+    "20/01" in December is next January); a date already past is refused."""
+    m = _DATE.match(text)
+    if m and not m.group(3):
+        d, mth = int(m.group(1)), int(m.group(2))
+        for y in range(today.year, today.year + 5):  # 29/02 waits for a leap year
+            try:
+                due = date(y, mth, d)
+            except ValueError:
+                continue
+            if due >= today:
+                return due
+        raise Invalid(_("Ngày {text} không có trên lịch.").format(text=text.strip()))
+    due = parse_date(text, today)
+    if due < today:
+        raise Invalid(_("Hạn {due} đã qua; đồng chí nhập một ngày từ hôm nay ({today}) trở "
+                        "đi.").format(due=fmt_date(due), today=fmt_date(today)))
+    return due
 
 
 _TIME = re.compile(r"^\s*(\d{1,2})\s*(?::|h|g|gio)\s*(\d{2})?\s*(?:phut|p)?\s*$",

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from models.attendance import ATTENDED, Attendance, Presence
-from models.i18n import to_local
+from models.i18n import _, to_local
 from models.meeting import (
     Meeting,
     MeetingKind,
@@ -116,6 +116,26 @@ class CommitteeData:
     absent: list[str]
     content: str
     secretary: str
+    recorder: str = ""  # who wrote the chi ủy's minutes
+
+
+def committee_body(org_name: str) -> str:
+    """The committee that receives for an organisation: "Đảng bộ Sở Tài chính" -> "Đảng
+    ủy Sở Tài chính", "Chi bộ …" -> "Chi ủy …" (the form's "Nơi nhận" names committees)."""
+    for body, committee in (("Đảng bộ", "Đảng ủy"), ("Chi bộ", "Chi ủy")):
+        if org_name.startswith(body):
+            return committee + org_name[len(body):]
+    return org_name
+
+
+def recipients(parent: str, cell: str) -> list[str]:
+    """"Nơi nhận" of a cell's nghị quyết: the upper committee, the agency's leadership, the
+    members, the file (Hướng dẫn 36-HD/VPTW; DOMAIN "The meeting's records")."""
+    agency = cell[len("Chi bộ "):] if cell.startswith("Chi bộ ") else ""
+    return [_("- {committee} (báo cáo),").format(committee=committee_body(parent)),
+            _("- Lãnh đạo {agency},").format(agency=agency) if agency
+            else _("- Lãnh đạo cơ quan,"),
+            _("- Các đảng viên trong chi bộ,"), _("- Lưu chi bộ.")]
 
 
 def heading(s: Session, cell: Organisation, place: str, day: date) -> Heading:
@@ -258,7 +278,8 @@ def resolution_data(s: Session, meeting: Meeting, cell: Organisation, place: str
         last_tasks=_tasks(s, prev.id or 0) if prev else [],
         conclusions=_conclusions(s, meeting), tasks=_tasks(s, meeting.id or 0),
         vote=_vote(record_of(s, meeting.id or 0)),
-        secretary=secretary_name(s, cell.id or 0), parent=head.parent)
+        secretary=secretary_name(s, cell.id or 0), parent=head.parent,
+        recipients=recipients(head.parent, cell.name))
 
 
 def committee_data(s: Session, meeting: Meeting, cell: Organisation,
@@ -275,4 +296,5 @@ def committee_data(s: Session, meeting: Meeting, cell: Organisation,
         year=int(meeting.period[:4]), held=held,
         attendees=[m.full_name for m in leaders if m.id in ids],
         absent=[m.full_name for m in leaders if m.id not in ids],
-        content=cm.content, secretary=secretary_name(s, cell.id or 0))
+        content=cm.content, secretary=secretary_name(s, cell.id or 0),
+        recorder=_name(s, cm.recorded_by))

@@ -5,9 +5,12 @@ from __future__ import annotations
 from handlers.records.data import Heading, MinutesData, ResolutionData, TaskLine
 from handlers.records.documents import (
     absence_text,
+    bullet,
     date_line,
+    draft_mark,
     due_text,
     evaluation_lines,
+    guest_text,
     hhmm,
     minutes_title,
     organise_text,
@@ -27,15 +30,16 @@ def _tasks(tasks: list[TaskLine]) -> list[str]:
 
 
 def minutes_text(d: MinutesData) -> str:
-    lines = [*_head(d.heading), "", _("BIÊN BẢN"), minutes_title(d), ""]
+    mark = draft_mark(d.final)
+    lines = [*_head(d.heading), "", *([mark] if mark else []), _("BIÊN BẢN"),
+             minutes_title(d), ""]
     start = d.started or d.heading.day
     lines.append(_("Thời gian bắt đầu: {hhmm}, ngày {date}.").format(
         hhmm=hhmm(d.started), date=fmt_date(start)))
     lines.append(_("Địa điểm: {place}.").format(place=d.place or _("trụ sở cơ quan")))
     lines.append(_("I. THÀNH PHẦN"))
     for n, t, up in d.guests:
-        lines.append(_("- Khách mời:") + f" {n}{', ' + t if t else ''}"
-                     + (" " + _("(cấp ủy cấp trên dự)") if up else ""))
+        lines.append(_("- Khách mời:") + " " + guest_text(n, t, up) + ".")
     lines.append(_("- Chủ trì:") + " " + _("đồng chí {name}.").format(name=d.chair))
     lines.append(_("- Thư ký:") + " " + _("đồng chí {name}.").format(name=d.minute_taker))
     lines.append(_("- Đảng viên:") + " " + _(
@@ -64,10 +68,11 @@ def resolution_text(d: ResolutionData) -> str:
     lines = [*_head(d.heading), resolution_number(d), "", _("NGHỊ QUYẾT"),
              _("SINH HOẠT CHI BỘ THÁNG {m} NĂM {y}").format(m=d.month, y=d.year), "",
              _("I. ĐÁNH GIÁ KẾT QUẢ THÁNG {m}/{y}").format(m=d.month, y=d.year)]
-    lines += ["- " + x for x in evaluation_lines(d)]
+    lines += [bullet(x) for x in evaluation_lines(d)]
     lines += [(f"- {t}: " if t else "- ") + c for t, c in d.conclusions]
     lines.append(_("II. NHIỆM VỤ THÁNG TỚI"))
     lines += _tasks(d.tasks) or [_("Chi bộ tiếp tục thực hiện các nhiệm vụ thường xuyên.")]
     lines += [_("III. TỔ CHỨC THỰC HIỆN"), organise_text(), "",
-              _("T/M CHI BỘ — BÍ THƯ: {name}").format(name=d.secretary)]
+              _("T/M CHI BỘ — BÍ THƯ: {name}").format(name=d.secretary), "",
+              _("Nơi nhận:"), *d.recipients]
     return "\n".join(lines)

@@ -33,11 +33,14 @@ from handlers.records.data import (
     TaskLine,
     vote_passed,
 )
-from models.i18n import _, fmt_date, fmt_number
+from models.i18n import _, fmt_date, fmt_number, fmt_percent
 from models.text import clean_text
 
 FONT = "Times New Roman"
 BODY_PT = 14
+# Room to sign and stamp between the title of a signature block and the name: about
+# 30 mm (a round seal is 35–42 mm across and overlaps the signature).
+SIGN_SPACE_PT = 85
 
 
 def _new() -> DocxDocument:
@@ -169,7 +172,7 @@ def _signatures(doc: DocxDocument, left: tuple[str, str, str],
         cell.paragraphs[0].add_run(role).bold = True
         if sub:
             _para(cell, sub, bold=True, align="center", after=0)
-        _para(cell, "", after=36)
+        _para(cell, "", after=SIGN_SPACE_PT)
         _para(cell, name, bold=True, align="center")
 
 
@@ -181,6 +184,17 @@ def _bytes(doc: DocxDocument) -> bytes:
 
 def due_text(d: date | None) -> str:
     return fmt_date(d) if d else _("trong tháng")
+
+
+def guest_text(name: str, title: str | None, upper: bool) -> str:
+    """"đồng chí Nguyễn Văn An, Đảng ủy viên, phụ trách chi bộ (cấp ủy cấp trên dự)"."""
+    text = _("đồng chí {name}").format(name=name) + (f", {title}" if title else "")
+    return text + (" " + _("(cấp ủy cấp trên dự)") if upper else "")
+
+
+def draft_mark(final: bool) -> str | None:
+    """"DỰ THẢO" on every unconfirmed revision of the minutes."""
+    return None if final else _("DỰ THẢO")
 
 
 def absence_text(a: Absence) -> str:
@@ -201,6 +215,8 @@ def minutes_title(d: MinutesData) -> str:
 def minutes_docx(d: MinutesData) -> bytes:
     doc = _new()
     _heading(doc, d.heading)
+    if (mark := draft_mark(d.final)) is not None:
+        _para(doc, mark, bold=True, size=BODY_PT, align="center", after=4)
     _title(doc, _("BIÊN BẢN"), minutes_title(d))
     start = d.started or d.heading.day
     _para(doc, _("Thời gian bắt đầu: {hhmm}, ngày {date}.").format(
@@ -212,8 +228,7 @@ def minutes_docx(d: MinutesData) -> bytes:
     _para(doc, _("I. THÀNH PHẦN"), bold=True)
     if d.guests:
         _labelled(doc, _("- Khách mời:"), "; ".join(
-            f"{n}{', ' + t if t else ''}{' ' + _('(cấp ủy cấp trên dự)') if up else ''}"
-            for n, t, up in d.guests) + ".")
+            guest_text(n, t, up) for n, t, up in d.guests) + ".")
     _labelled(doc, _("- Chủ trì:"), _("đồng chí {name}.").format(name=d.chair))
     _labelled(doc, _("- Thư ký:"), _("đồng chí {name}.").format(name=d.minute_taker))
     _labelled(doc, _("- Đảng viên:"), _(
@@ -293,7 +308,7 @@ def resolution_docx(d: ResolutionData) -> bytes:
     _para(doc, _("CHI BỘ QUYẾT NGHỊ"), bold=True, align="center")
     _para(doc, _("I. ĐÁNH GIÁ KẾT QUẢ THÁNG {m}/{y}").format(m=d.month, y=d.year), bold=True)
     for line in evaluation_lines(d):
-        _para(doc, "- " + line, indent=True)
+        _para(doc, bullet(line), indent=True)
     for title, text in d.conclusions:
         if title:
             _labelled(doc, f"- {title}:", text)
@@ -310,9 +325,16 @@ def resolution_docx(d: ResolutionData) -> bytes:
     return _bytes(doc)
 
 
+def bullet(line: str) -> str:
+    """"- " before a point of the evaluation; its sub-items already start with "+ "."""
+    return line if line.startswith("+ ") else "- " + line
+
+
 def evaluation_lines(d: ResolutionData) -> list[str]:
-    lines = [_("Chi bộ có {due} đảng viên phải dự, có mặt {present}, vắng {absent}.").format(
-        due=d.due, present=d.present, absent=len(d.absent))]
+    share = fmt_percent(d.present / d.due) if d.due else "—"
+    lines = [_("Chi bộ có {due} đảng viên phải dự, có mặt {present}/{due} ({share}), vắng "
+               "{absent}.").format(due=d.due, present=d.present, share=share,
+                                   absent=len(d.absent))]
     if d.absent:
         lines.append(_("Vắng: {names}.").format(names="; ".join(absence_text(a) for a in d.absent)))
     if d.score is not None and d.band:
@@ -322,8 +344,9 @@ def evaluation_lines(d: ResolutionData) -> list[str]:
         done = [t for t in d.last_tasks if t.done]
         lines.append(_("Nhiệm vụ tháng trước: hoàn thành {d}/{n}.").format(
             d=len(done), n=len(d.last_tasks)))
-        lines += ["  " + ("✓ " if t.done else "✗ ") + f"{t.text} ({t.who})"
-                  for t in d.last_tasks]
+        lines += ["+ " + (_("{text} (đồng chí {who}): đã hoàn thành.") if t.done else
+                          _("{text} (đồng chí {who}): chưa hoàn thành.")).format(
+                              text=t.text, who=t.who) for t in d.last_tasks]
     if d.vote is not None:
         lines.append(_("Nghị quyết được {a}/{p} đảng viên có mặt tán thành.").format(
             a=d.vote[0], p=d.present))
@@ -344,12 +367,11 @@ def _nq_signature(doc: DocxDocument, d: ResolutionData) -> None:
     p = left.paragraphs[0]
     r = p.add_run(_("Nơi nhận:"))
     r.bold, r.italic, r.underline = True, True, False
-    for line in [_("- {parent} (báo cáo),").format(parent=d.parent),
-                 _("- Các đảng viên trong chi bộ,"), _("- Lưu chi bộ.")]:
+    for line in d.recipients:
         _para(left, line, size=12, align="left", after=0)
     right.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     right.paragraphs[0].add_run(_("T/M CHI BỘ")).bold = True
-    _para(right, _("BÍ THƯ"), bold=True, align="center", after=36)
+    _para(right, _("BÍ THƯ"), bold=True, align="center", after=SIGN_SPACE_PT)
     _para(right, d.secretary, bold=True, align="center")
 
 
@@ -367,8 +389,24 @@ def committee_docx(d: CommitteeData) -> bytes:
     for line in d.content.splitlines():
         if line.strip():
             _para(doc, line.strip(), indent=True)
-    _signatures(doc, (_("THƯ KÝ"), "", ""), (_("BÍ THƯ"), "", d.secretary))
+    if d.recorder and d.recorder != d.secretary:
+        _signatures(doc, (_("THƯ KÝ"), "", d.recorder), (_("BÍ THƯ"), "", d.secretary))
+    else:  # the secretary wrote them: one block, no unnamed "THƯ KÝ"
+        _signature(doc, _("T/M CHI ỦY"), _("BÍ THƯ"), d.secretary)
     return _bytes(doc)
+
+
+def _signature(doc: DocxDocument, role: str, sub: str, name: str) -> None:
+    """One signature block on the right half."""
+    _para(doc, "", after=0)
+    table = doc.add_table(rows=1, cols=2)
+    _no_borders(table)
+    _widths(table, 82, 83)
+    cell = table.rows[0].cells[1]
+    cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    cell.paragraphs[0].add_run(role).bold = True
+    _para(cell, sub, bold=True, align="center", after=SIGN_SPACE_PT)
+    _para(cell, name, bold=True, align="center")
 
 
 def book_docx(cell: str, year: int, parent: str, minutes: list[MinutesData]) -> bytes:

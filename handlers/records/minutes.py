@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
@@ -31,7 +31,7 @@ from handlers.records.documents import vote_failed_text
 from handlers.records.store import correction_open, prefill, save_draft
 from models.attendance import ATTENDED, Attendance
 from models.i18n import N_, _
-from models.meeting import Meeting, MeetingStatus, agenda_of
+from models.meeting import Meeting, MeetingStatus, agenda_of, upcoming
 from models.member import Member, Role, due_members, members_with_role
 from models.org import Organisation
 from models.records import (
@@ -97,6 +97,15 @@ class MinutesForm(Form):
     def _followers(self, ctx: Ctx, data: Data) -> list[Member]:
         return members_with_role(ctx.session, org_id=data["cell_id"],
                                  roles=(Role.FOLLOWER.value,))
+
+    def _follower_title(self, ctx: Ctx, data: Data) -> str:
+        """"Đảng ủy viên, phụ trách chi bộ": a follower sits on the committee above."""
+        cell = ctx.session.get(Organisation, data["cell_id"])
+        parent = ctx.session.get(Organisation, cell.parent_id) if cell and cell.parent_id \
+            else None
+        if parent is not None and parent.name.startswith("Đảng bộ"):
+            return _("Đảng ủy viên, phụ trách chi bộ")
+        return _("cấp ủy viên cấp trên, phụ trách chi bộ")
 
     def _guest_prompt(self, ctx: Ctx, data: Data) -> str:
         lines = [_("Khách mời dự buổi sinh hoạt. Gửi “Họ tên | chức vụ” cho mỗi khách; chọn "
@@ -230,7 +239,7 @@ class MinutesForm(Form):
                 f = ctx.session.get(Member, value[1])
                 if f is not None:
                     data["guests"] = [*data.get("guests", []),
-                                      [f.full_name, _("cấp ủy viên phụ trách chi bộ"), True,
+                                      [f.full_name, self._follower_title(ctx, data), True,
                                        f.id]]
                     raise Again(_("Đã ghi khách mời: {name}.").format(name=f.full_name))
         elif step.name == "opinions":
@@ -376,11 +385,19 @@ def name_taker(ctx: Ctx, args: list[str], rest: str) -> None:
     if not rest:
         ctx.reply(_("Đồng chí ghi tên người ghi biên bản: /thuky TÊN."))
         return
-    found = writable_meetings(s, cell.id or 0, ctx.now() + timedelta(days=3))
+    # A meeting that started within the last day (named at or just after it), else the
+    # next one however far ahead (not last month's, already held), else the latest whose
+    # minutes may still be written.
+    recent = writable_meetings(s, cell.id or 0, ctx.now())
+    since = ctx.now() - timedelta(days=1)
+    found = [m for m in recent  # SQLite hands datetimes back naive (UTC)
+             if (m.scheduled_at.replace(tzinfo=UTC) if m.scheduled_at.tzinfo is None
+                 else m.scheduled_at) >= since] or \
+        upcoming(s, cell_id=cell.id or 0, now=ctx.now(), limit=1) or recent
     if not found:
         ctx.reply(_("Chi bộ chưa có buổi sinh hoạt nào sắp diễn ra hoặc vừa diễn ra."))
         return
-    meeting = found[-1] if found[-1].status == MeetingStatus.PLANNED.value else found[0]
+    meeting = found[0]
     member, candidates = match_member(due_members(s, cell_id=cell.id or 0), rest)
     if member is None:
         ctx.reply(_("Không xác định được đồng chí “{name}”. Có phải: {names}?").format(

@@ -17,6 +17,7 @@ from handlers.records.data import current_score, present_count, resolution_data,
 from handlers.records.doctext import resolution_text
 from handlers.records.documents import resolution_docx, resolution_number
 from handlers.records.store import requested_meetings, send_stored, store_document
+from handlers.scoring.late import refresh_late
 from models.audit import audit
 from models.i18n import N_, _, to_local, use_locale
 from models.meeting import Meeting
@@ -73,6 +74,7 @@ def issue_if_ready(ctx: Ctx, m: Meeting, cell: Organisation) -> bool:
     sent = send_resolution(s, m, cell, filename, docx, caption, text, ctx.now())
     audit(s, "resolution.issued", "meeting", m.id, me, number=rec.resolution_no, year=year,
           recipients=sent)
+    refresh_late(ctx, m, cell)  # "sent within 2 days" is known now
     ctx.reply(_("Đã ban hành nghị quyết {number} và gửi tới {n} nơi nhận.").format(
         number=number, n=sent))
     return True

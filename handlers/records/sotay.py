@@ -5,22 +5,51 @@ there; it keeps when this was recorded, and the hd42 Sổ tay criteria come from
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, select
 
 from handlers.core.context import Ctx
+from handlers.core.labels import label
 from handlers.core.router import Where, Who, command
 from handlers.forms.cellform import led_cell, meeting_label
+from handlers.scoring.late import refresh_late
 from models.audit import audit
-from models.i18n import N_, _
+from models.i18n import N_, _, fmt_number
 from models.meeting import Meeting, MeetingStatus
 from models.records import MeetingRecord, record_of
+from models.rubric import Criterion
 from models.text import fold
 
 BEFORE = {"truoc", "before"}
 AFTER = {"sau", "after"}
 DONE_WORDS = {"da dang", "xong", "done", "posted"}
+
+
+def tap_question(s: Session, m: Meeting, criteria: Iterable[Criterion]) -> dict[str, Any] | None:
+    """What the scoring form asks with one tap instead of giving 0: nothing recorded for
+    Sổ tay before the meeting, but the bot's agenda documents went out at least the
+    criterion's hours ahead. None when there is nothing to ask."""
+    rec = record_of(s, m.id or 0)
+    if (rec is not None and rec.sotay_before_at is not None) or m.docs_posted_at is None:
+        return None
+    for c in criteria:
+        if c.auto == "sotay_ahead" and m.docs_posted_at <= m.scheduled_at - timedelta(
+                hours=c.params.get("hours", 24)):
+            return {"criterion": c.id, "max": c.max, "at": m.docs_posted_at.isoformat(),
+                    "hours": lead_hours(m.docs_posted_at, m)}
+    return None
+
+
+def record_tapped(s: Session, m: Meeting, at: datetime, by: int | None) -> None:
+    """The secretary confirmed with a tap that the documents went up to Sổ tay when the
+    bot sent them: recorded as /sotay truoc would, at that time."""
+    rec = record_of(s, m.id or 0) or MeetingRecord(meeting_id=m.id or 0, cell_id=m.cell_id)
+    rec.sotay_before_at = at
+    s.add(rec)
+    audit(s, "sotay.before", "meeting", m.id, by, link=None, confirmed_in="scoring")
 
 
 def lead_hours(posted: datetime, meeting: Meeting) -> int:
@@ -83,3 +112,9 @@ def sotay(ctx: Ctx, args: list[str], rest: str) -> None:
     s.add(rec)
     audit(s, "sotay.before" if before else "sotay.after", "meeting", m.id, me, link=link)
     ctx.reply(reply)
+    if not before and cell is not None:
+        s.flush()
+        new = refresh_late(ctx, m, cell)  # "final documents within 2 days" is known now
+        if new is not None:
+            ctx.reply(_("Điểm buổi sinh hoạt tự cập nhật: {total} — {band}.").format(
+                total=fmt_number(new.total), band=label(new.rating)))

@@ -81,11 +81,20 @@ def attendance(s: Session, m: Meeting, c: Criterion) -> Auto:
     limit = int(c.params.get("streak_limit", 3))
     bonus = c.params.get("streak_bonus", 0)
     cell = s.get(Organisation, m.cell_id)
-    if bonus and cell is not None and streaks.keeps_bonus(s, cell, int(m.period[:4]),
-                                                          m.scheduled_at, limit):
+    year = int(m.period[:4])
+    runs = streaks.long_runs(s, cell, year, m.scheduled_at, limit) \
+        if bonus and cell is not None else []
+    if bonus and cell is not None and not runs:
         points += bonus
         why.append(_("+{b} vì không đảng viên nào vắng quá {n} buổi liên tiếp").format(
             b=fmt_number(bonus), n=limit))
+    elif runs:
+        # HD 42 says "trong năm": the bot reads it as the calendar year so far, so a run
+        # once longer than the limit costs the bonus until December; the note says so.
+        why.append(_("không +{b}: đồng chí {name} đã vắng {r} buổi liên tiếp (kể cả có lý do) "
+                     "trong năm {y}; bot hiểu “trong năm” là năm dương lịch tính từ 01/01, "
+                     "nên điểm thưởng mất đến hết năm {y}").format(
+            b=fmt_number(bonus), name=runs[0]["name"], r=runs[0]["run"], y=year))
     note = _("có mặt {a}/{d} ({rate}), vắng không lý do {u}").format(
         a=attended, d=due, rate=fmt_percent(rate), u=unexcused)
     return Auto(min(points, c.max), "; ".join([note, *why]))
@@ -206,7 +215,10 @@ def shared_in_time(s: Session, m: Meeting, c: Criterion) -> Auto:
     hours = c.params.get("hours", 48)
     end = m.ended_at or m.scheduled_at
     if rec is None or (rec.sent_at is None and rec.sotay_after_at is None):
-        return Auto(None, _("chưa gửi văn bản kết luận"))
+        # Known only once the conclusion goes out, after the score: 0 for now, and
+        # handlers/scoring/late.py recomputes it then (never typed by the secretary).
+        return Auto(0.0, _("chưa gửi văn bản kết luận; bot tự tính lại khi gửi (trong {h} "
+                           "giờ sau buổi họp)").format(h=int(hours)))
     sent = rec.sent_at is not None and rec.sent_at <= end + timedelta(hours=hours)
     posted = rec.sotay_after_at is not None and \
         rec.sotay_after_at <= end + timedelta(hours=hours)

@@ -11,8 +11,9 @@ are kept.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -23,9 +24,10 @@ from handlers.core.text import as_id, fold
 from handlers.forms import engine as forms
 from handlers.forms.cellform import CellForm, led_cell, meeting_label
 from handlers.forms.engine import SKIP_WORDS, Choice, Invalid, Step
-from handlers.forms.validators import parse_date, parse_number, parse_text
+from handlers.forms.validators import parse_deadline, parse_number, parse_text
 from handlers.records.data import recorded_conclusions
 from handlers.records.resolution import issue_if_ready
+from handlers.records.sotay import record_tapped, tap_question
 from handlers.scoring.autoscore import compute, is_thematic, tasks_share_points
 from handlers.scoring.correction import parse_pick, pick_prompt, saved_manual
 from handlers.scoring.display import (
@@ -46,9 +48,10 @@ from handlers.scoring.store import (
 )
 from handlers.scoring.typed import count_error, read_points, score_tokens
 from models.audit import audit
-from models.i18n import N_, _, fmt_date, fmt_number
+from models.i18n import N_, _, fmt_date, fmt_datetime, fmt_number
 from models.meeting import Meeting, MeetingStatus, Task
 from models.member import Member, cell_members
+from models.org import Organisation
 from models.rubric import Group, Rubric, load_rubric
 from models.score import ScoreKind
 
@@ -124,6 +127,11 @@ class ScoringForm(CellForm):
         return {c.id: p for c, p in zip(crits, points, strict=True)}
 
     def store(self, ctx: Ctx, data: Data, step: Step, value: Any) -> None:
+        ask = data.get("sotay_ask")
+        if step.name == "sotay_tap" and ask:  # one tap instead of a silent 0
+            data["auto"] = {**data["auto"], ask["criterion"]: (
+                [ask["max"], _("bí thư xác nhận đăng Sổ tay trước {h} giờ").format(
+                    h=ask["hours"])] if value else data["auto"][ask["criterion"]])}
         if step.name.startswith("g:"):
             data["manual"] = {**data.get("manual", {}), **value}
         else:
@@ -138,6 +146,8 @@ class ScoringForm(CellForm):
             steps.append(Step(
                 "edit", lambda c, d: pick_prompt(rubric, d, asked, self.points(c, d)),
                 parse=lambda c, d, t: parse_pick(rubric, d, asked, t)))
+        steps.append(Step("sotay_tap", _sotay_prompt, choices=_sotay_choices,
+                          when=lambda c, d: bool(d.get("sotay_ask"))))
         for i, g in enumerate(rubric.groups, 1):
             if g not in asked:
                 continue
@@ -174,7 +184,8 @@ class ScoringForm(CellForm):
         return steps
 
     def _members(self, ctx: Ctx, data: Data) -> list[Member]:
-        return cell_members(ctx.session, cell_id=data["cell_id"])
+        """Members who can be given a task: not those exempted from party work."""
+        return [m for m in cell_members(ctx.session, cell_id=data["cell_id"]) if not m.exempted]
 
     def _tasks_prompt(self, ctx: Ctx, data: Data) -> str:
         n = len(data.get("tasks", [])) + 1
@@ -209,7 +220,9 @@ class ScoringForm(CellForm):
                 raise Invalid(_("Không xác định được đảng viên “{who}” trong chi bộ.").format(
                     who=who[:40]))
             member = hits[0]
-        due = parse_date(parts[2], ctx.now().date()).isoformat() \
+        cell = ctx.session.get(Organisation, data["cell_id"])
+        today = ctx.now().astimezone(ZoneInfo(cell.timezone if cell else ctx.settings.timezone))
+        due = parse_deadline(parts[2], today.date()).isoformat() \
             if len(parts) == 3 and parts[2] else None
         return {"member": member.id, "text": parse_text(parts[1], max_len=500), "due": due}
 
@@ -265,6 +278,8 @@ class ScoringForm(CellForm):
         if not data.get("correction"):
             m.conclusion = data.get("conclusion")
             s.add(m)
+            if data.get("sotay_tap") and data.get("sotay_ask"):
+                record_tapped(s, m, _when(data["sotay_ask"]["at"]), actor_id)
             for t in data.get("tasks", []):
                 s.add(Task(meeting_id=m.id or 0, assignee_id=t["member"], description=t["text"],
                            due_date=date.fromisoformat(t["due"]) if t.get("due") else None,
@@ -272,9 +287,28 @@ class ScoringForm(CellForm):
             s.flush()
             post_conclusion(s, m, cell, ctx.now())
             issue_if_ready(ctx, m, cell)  # the nghị quyết, once the minutes are confirmed
+            # Issuing it may have completed a late criterion (handlers/scoring/late.py).
+            score = current_score(s, m.id or 0) or score
         notify_followers(s, m, cell, score, ctx.now())
-        ctx.reply(_("Đã ghi điểm: {total} — {band}.").format(total=fmt_number(total),
-                                                          band=label(band)))
+        ctx.reply(_("Đã ghi điểm: {total} — {band}.").format(total=fmt_number(score.total),
+                                                          band=label(score.rating)))
+
+
+def _when(iso: str) -> datetime:
+    at = datetime.fromisoformat(iso)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+
+
+def _sotay_prompt(ctx: Ctx, data: Data) -> str:
+    m = ctx.session.get(Meeting, data["meeting"])
+    at = fmt_datetime(_when(data["sotay_ask"]["at"]), m.timezone if m else "UTC")
+    return _("Tài liệu buổi họp được bot gửi lúc {at} (trước {h} giờ), nhưng chưa ghi đăng lên "
+             "Sổ tay đảng viên. Đồng chí đã đăng lên Sổ tay lúc đó?").format(
+        at=at, h=data["sotay_ask"]["hours"])
+
+
+def _sotay_choices(ctx: Ctx, data: Data) -> list[Choice]:
+    return [Choice(True, _("Đã đăng lên Sổ tay")), Choice(False, _("Chưa đăng"))]
 
 
 def _parse_fix(ctx: Ctx, data: Data, text: str) -> list[Any]:
@@ -358,6 +392,8 @@ def _start_scoring(ctx: Ctx, meeting_id: str | None) -> None:
             "correction": correction}
     if correction:
         data["manual"] = saved_manual(s, meeting.id or 0, auto)
+    else:
+        data["sotay_ask"] = tap_question(s, meeting, rubric.criteria())
     if not ctx.in_group:
         ctx.reply(_("Chấm điểm {meeting} theo {rubric} ({doc}).").format(
             meeting=meeting_label(meeting), rubric=rubric.title, doc=rubric_source(rubric)))

@@ -35,16 +35,68 @@ def member_facts(r: dict[str, Any]) -> set[str]:
     return facts
 
 
+def min_held(settings: Settings) -> int:
+    """Regular meetings (of 12) a cell must have held for its year to be rated: the
+    classification rules' number, unless the deployment sets year.min_held_meetings."""
+    return settings.year.min_held_meetings or rules_for(settings).min_held_meetings
+
+
+def not_rated(kind: str, item: Any, settings: Settings) -> str | None:
+    """Why a year is not rated, or None when it is: THE one answer the chat (/danhgia,
+    /duyet), the workbook, the demo summary and the web view give. ``kind`` "cell" takes a
+    row of year_cells (held regular meetings), "member" a row of year_record (meetings
+    due). Not-rated items get no level and are left out of the target percentages."""
+    if kind == "cell":
+        need = min_held(settings)
+        if item["held"] < need:
+            return _("chưa đủ buổi sinh hoạt thường kỳ: đã họp {held}/12, cần ít nhất "
+                     "{need}").format(held=item["held"], need=need)
+        return None
+    if not item["due"]:
+        return _("không có buổi sinh hoạt phải dự trong năm")
+    return None
+
+
+def not_rated_text(reason: str) -> str:
+    """"Không xếp loại (…)": how a not-rated year reads wherever a level would stand."""
+    return _("Không xếp loại ({reason})").format(reason=reason)
+
+
+def year_quality(row: Any, settings: Settings) -> str:
+    """A cell's meeting-quality year as every listing words it: the band, or "Không xếp
+    loại (…)" with the reason."""
+    from handlers.core.labels import label
+
+    reason = not_rated("cell", row, settings)
+    if reason is not None:
+        return not_rated_text(reason)
+    band = cell_year_band(row, settings)
+    return label(band) if band else "—"
+
+
+def attendance_rate(r: dict[str, Any]) -> float | None:
+    """Meetings attended of those not excused: an absence with a reason never counts
+    against a member."""
+    counted = r["due"] - r.get("excused", 0)
+    return r["attended"] / counted if counted > 0 else None
+
+
 def member_proposal(r: dict[str, Any], rules: Rules, settings: Settings) -> str:
-    """Prefilled from the record; "xuất sắc" is never proposed by the bot."""
-    rate_ok = not r["due"] or r["attended"] / r["due"] >= settings.year.attendance_target
+    """Prefilled from the record; "xuất sắc" is never proposed by the bot. Excused
+    absences and tasks not yet due (year_record leaves them out) never lower it."""
+    rate = attendance_rate(r)
+    rate_ok = rate is None or rate >= settings.year.attendance_target
     tasks_ok = not r["tasks"] or r["tasks_done"] / r["tasks"] >= TASKS_GOOD
     base = "httnv" if rate_ok and tasks_ok else "htnv"
     return at_most(base, rules.ceiling("member", member_facts(r)))
 
 
-def member_level(r: dict[str, Any], rules: Rules, settings: Settings) -> tuple[str, str]:
-    """(level, stage): confirmed, else the cell's proposal, else the bot's prefill."""
+def member_level(r: dict[str, Any], rules: Rules,
+                 settings: Settings) -> tuple[str | None, str]:
+    """(level, stage): confirmed, else the cell's proposal, else the bot's prefill; (None,
+    "not_rated") for a member with no meeting due (see not_rated)."""
+    if not_rated("member", r, settings):
+        return None, "not_rated"
     if r.get("confirmed_level"):
         return r["confirmed_level"], "confirmed"
     if r.get("proposed_level"):
@@ -54,7 +106,7 @@ def member_level(r: dict[str, Any], rules: Rules, settings: Settings) -> tuple[s
 
 def cell_year_band(row: Any, settings: Settings) -> str | None:
     """The cell's meeting-quality year (band id), None when too few meetings were held."""
-    if row["held"] < settings.year.min_held_meetings:
+    if not_rated("cell", row, settings):
         return None
     rubric = load_rubric(settings.rubrics_dir, row["rubric_id"] or settings.rubric)
     return rubric.rate_year({b: row[f"r_{b}"] for b in reports.BANDS}, row["score"])
@@ -62,16 +114,17 @@ def cell_year_band(row: Any, settings: Settings) -> str | None:
 
 def cell_facts(row: Any, settings: Settings) -> set[str]:
     facts = set()
-    if row["held"] < settings.year.min_held_meetings:
-        facts.add("year_not_rated")
     if row["due"] and row["attended"] / row["due"] < settings.year.attendance_target:
         facts.add("attendance_below_target")
     return facts
 
 
-def cell_proposal(row: Any, rules: Rules, settings: Settings) -> str:
+def cell_proposal(row: Any, rules: Rules, settings: Settings) -> str | None:
+    """The bot's prefill for a cell's level; None when its year is not rated."""
     band = cell_year_band(row, settings)
-    base = rules.org_proposal.get(band, "htnv") if band else "htnv"  # type: ignore[call-overload]
+    if band is None:
+        return None
+    base = rules.org_proposal.get(band, "htnv")  # type: ignore[call-overload]
     return at_most(base, rules.ceiling("org", cell_facts(row, settings)))
 
 
@@ -85,13 +138,14 @@ def refusal(rules: Rules, applies_to: str, facts: set[str], level: str) -> str |
     if not blocking:
         return None
     c = blocking[0]
-    return _("Không thể xếp loại “{level}”: {cond} — mức cao nhất là “{max}” ({cites}).").format(
-        level=level_name(level), cond=c.title, max=level_name(c.max_level), cites=c.cites)
+    return _("Không thể xếp loại “{level}”: {cond} — mức cao nhất là “{max}” (theo "
+             "{source}).").format(level=level_name(level), cond=c.title,
+                                  max=level_name(c.max_level), source=rules.source(c))
 
 
-def cap_refusal(rules: Rules, levels: list[str], unit: str) -> str | None:
+def cap_refusal(rules: Rules, levels: list[str | None], unit: str) -> str | None:
     excellent = sum(1 for lv in levels if lv == "htxsnv")
-    good = sum(1 for lv in levels if rank(lv) <= rank("httnv"))
+    good = sum(1 for lv in levels if lv and rank(lv) <= rank("httnv"))
     if excellent_allowed(excellent, good, rules.excellent_cap):
         return None
     return _("Vượt tỷ lệ {cap} “hoàn thành xuất sắc” trong {unit}: {x}/{g} được xếp từ hoàn "

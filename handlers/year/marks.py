@@ -10,6 +10,7 @@ from models.reports import Period
 from models.settings import Settings
 
 BELOW = "FFC7CE"  # Excel's "bad" fill
+NOT_MET = "D9D9D9"  # grey: the cell held no meeting in the period
 
 
 def below_target(attended: int, due: int, settings: Settings) -> bool:
@@ -29,21 +30,30 @@ def marks(row: Any, settings: Settings) -> str:
 
 def summary_notes(period: Period, settings: Settings) -> list[list[Any]]:
     notes = [[_("Ô tô đỏ"), _("Tỷ lệ dự họp dưới {t} hoặc có vắng không lý do").format(
-        t=fmt_percent(settings.year.attendance_target))]]
+        t=fmt_percent(settings.year.attendance_target))],
+             [_("Dòng tô xám"), _("Chi bộ không họp trong kỳ")]]
     if period.kind == "year":
+        from handlers.year.classify import min_held
+
         notes.append([_("Xếp loại cả năm"), _(
             "Chỉ xếp loại khi chi bộ đã họp ít nhất {n}/12 buổi thường kỳ").format(
-            n=settings.year.min_held_meetings)])
+            n=min_held(settings))])
     return notes
 
 
 def mark_cells(ws: Any, rows: list[Any], settings: Settings, *, rate_col: int,
                unexcused_col: int) -> None:
-    """Fill the rate cell red under the target, the unexcused cell red when not zero."""
+    """Fill the rate cell red under the target, the unexcused cell red when not zero, and
+    the row of a cell that did not meet grey."""
     from openpyxl.styles import PatternFill
 
     fill = PatternFill("solid", fgColor=BELOW)
+    grey = PatternFill("solid", fgColor=NOT_MET)
     for i, r in enumerate(rows, start=2):
+        if not r["held"]:  # the cell did not meet: the whole row is marked
+            for cell in ws[i]:
+                cell.fill = grey
+            continue
         if below_target(r["attended"], r["due"], settings):
             ws.cell(row=i, column=rate_col).fill = fill
         if r["unexcused"]:

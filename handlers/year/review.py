@@ -1,20 +1,21 @@
 """The yearly review: /tudanhgia (a member's self-assessment, from December), /danhgia
 (the cell's proposal per member, prefilled from the year's record, and the cell's own
-level), /duyet (the base organisation confirms). Every level is checked against the
+level); /duyet, the base organisation's approval, is in handlers/year/approve.py. A level
+already approved is not the secretary's to change. Every level is checked against the
 conditions of the classification rules (data) and the 20% cap on "xuất sắc" per unit."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from handlers.core.access import led_cells, oversees
+from handlers.core.access import led_cells
 from handlers.core.context import Ctx
-from handlers.core.labels import cell_label, label
+from handlers.core.labels import label
 from handlers.core.notify import send_private
 from handlers.core.router import Where, Who, command
 from handlers.forms.amounts import ascii_int
@@ -22,10 +23,10 @@ from handlers.meetings.steps import step_handler
 from handlers.year import classify
 from models.audit import audit
 from models.classification import LEVELS
-from models.i18n import N_, _, fmt_percent, use_locale
+from models.i18n import N_, _, use_locale
 from models.meeting import Meeting
 from models.member import Member, cell_members
-from models.org import CELL_KINDS, Organisation, subtree_cells
+from models.org import Organisation
 from models.review import member_review, org_review, year_record
 from models.schedule import ScheduledStep
 from models.settings import Settings
@@ -53,16 +54,34 @@ def _year_arg(ctx: Ctx, args: list[str], tz: str) -> tuple[int | None, list[str]
     return review_year(ctx, tz)[0], args
 
 
-def _bad_year(ctx: Ctx, command: str, tz: str) -> str:
+def bad_year(ctx: Ctx, command: str, tz: str) -> str:
     y = ctx.now().astimezone(ZoneInfo(tz)).year
     return _("Năm không hợp lệ hoặc chưa đến: chỉ từ năm 2000 đến năm {y}. Ví dụ: /{cmd} "
              "{y}.").format(y=y, cmd=command)
 
 
 def _record_line(r: dict[str, Any]) -> str:
-    return _("dự {a}/{d}, vắng không lý do {u}, chưa đóng đảng phí {p} tháng, nhiệm vụ "
-             "{t}/{n}").format(a=r["attended"], d=r["due"], u=r["unexcused"], p=r["unpaid"],
-                               t=r["tasks_done"], n=r["tasks"])
+    return _("dự {a}/{d} (vắng có lý do {e}), vắng không lý do {u}, chưa đóng đảng phí {p} "
+             "tháng, nhiệm vụ đến hạn {t}/{n}").format(
+        a=r["attended"], d=r["due"], e=r["excused"], u=r["unexcused"], p=r["unpaid"],
+        t=r["tasks_done"], n=r["tasks"])
+
+
+def level_line(level: str | None, stage: str, reason: str | None) -> str:
+    """A level as listings show it, with whether it is approved (one wording for /danhgia
+    and /duyet)."""
+    if level is None:
+        return classify.not_rated_text(reason or "")
+    if stage == "confirmed":
+        return _("đã duyệt: {lv}").format(lv=label(level))
+    if stage == "prefilled":
+        return _("đề xuất: {lv} (tự động từ ghi nhận)").format(lv=label(level))
+    return _("đề xuất: {lv}").format(lv=label(level))
+
+
+def as_of(ctx: Ctx, tz: str) -> date:
+    """Today in the cell's timezone: tasks due after it do not count yet."""
+    return ctx.now().astimezone(ZoneInfo(tz)).date()
 
 
 def _levels_help() -> str:
@@ -100,7 +119,8 @@ def self_review(ctx: Ctx, args: list[str], rest: str) -> None:
         return
     rv = member_review(s, member=me, year=year)
     if not args:
-        mine = next((r for r in year_record(s, cell, year) if r["member_id"] == me.id), None)
+        mine = next((r for r in year_record(s, cell, year, as_of(ctx, cell.timezone))
+                     if r["member_id"] == me.id), None)
         lines = [_("Tự kiểm điểm năm {y} — đồng chí {name}").format(y=year, name=me.full_name)]
         if mine:
             lines.append(_("Ghi nhận cả năm: {rec}.").format(rec=_record_line(mine)))
@@ -136,23 +156,33 @@ def _cell_row(s: Session, cell: Organisation, year: int) -> Any:
 def _cell_listing(ctx: Ctx, cell: Organisation, year: int) -> str:
     s, rules = ctx.session, classify.rules_for(ctx.settings)
     lines = [_("Đánh giá, xếp loại năm {y} — {cell}").format(y=year, cell=cell.name)]
-    for i, r in enumerate(year_record(s, cell, year), 1):
+    for i, r in enumerate(year_record(s, cell, year, as_of(ctx, cell.timezone)), 1):
         level, stage = classify.member_level(r, rules, ctx.settings)
-        lines.append(_("{i}. {name}: {rec}; tự xếp loại: {self}; đề xuất: {lv}{auto}").format(
+        lines.append(_("{i}. {name}: {rec}; tự xếp loại: {self}; {lv}").format(
             i=i, name=r["name"], rec=_record_line(r),
-            self=label(r["self_level"]) if r["self_level"] else "—", lv=label(level),
-            auto=_(" (tự động từ ghi nhận)") if stage == "prefilled" else ""))
+            self=label(r["self_level"]) if r["self_level"] else "—",
+            lv=level_line(level, stage, classify.not_rated("member", r, ctx.settings))))
     row = _cell_row(s, cell, year)
     if row is not None:
-        band = classify.cell_year_band(row, ctx.settings)
-        rv = org_review(s, org_id=cell.id or 0, year=year)
-        lines.append(_("Chi bộ: chất lượng sinh hoạt cả năm {band} ({held}/12 buổi); đề xuất "
-                       "xếp loại: {lv}.").format(
-            band=label(band) if band else _("chưa đủ buổi để xếp loại"), held=row["held"],
-            lv=label(rv.proposed_level or classify.cell_proposal(row, rules, ctx.settings))))
+        lines.append(cell_line(ctx, row, year))
     lines.append(_("Sửa: /danhgia {y} SỐ MỨC (1–4), /danhgia {y} SỐ kyluat, /danhgia {y} "
                    "chibo MỨC.").format(y=year))
     return "\n".join(lines)
+
+
+def cell_line(ctx: Ctx, row: Any, year: int) -> str:
+    """The cell's own year: meeting quality (or why it is not rated) and its level."""
+    rules = classify.rules_for(ctx.settings)
+    reason = classify.not_rated("cell", row, ctx.settings)
+    rv = org_review(ctx.session, org_id=row["cell_id"], year=year)
+    if rv.confirmed_level:
+        level, stage = rv.confirmed_level, "confirmed"
+    elif rv.proposed_level:
+        level, stage = rv.proposed_level, "proposed"
+    else:
+        level, stage = classify.cell_proposal(row, rules, ctx.settings), "prefilled"
+    return _("Chi bộ: chất lượng sinh hoạt cả năm {q}; xếp loại {lv}.").format(
+        q=classify.year_quality(row, ctx.settings), lv=level_line(level, stage, reason))
 
 
 @command("danhgia", "review", who=Who.LINKED, where=Where.PRIVATE,
@@ -166,7 +196,7 @@ def review(ctx: Ctx, args: list[str], rest: str) -> None:
         return
     year, args = _year_arg(ctx, args, cell.timezone)
     if year is None:
-        ctx.reply(_bad_year(ctx, "danhgia", cell.timezone))
+        ctx.reply(bad_year(ctx, "danhgia", cell.timezone))
         return
     if not args:
         ctx.reply(_cell_listing(ctx, cell, year))
@@ -176,7 +206,7 @@ def review(ctx: Ctx, args: list[str], rest: str) -> None:
     if args[0].lower() in ("chibo", "chi_bo", "cell") and len(args) >= 2:
         _propose_cell(ctx, cell, year, " ".join(args[1:]))
         return
-    records = year_record(s, cell, year)
+    records = year_record(s, cell, year, as_of(ctx, cell.timezone))
     n = ascii_int(args[0], 3)
     if len(args) < 2 or n is None or not 1 <= n <= len(records):
         ctx.reply(_("Cú pháp: /danhgia {y} SỐ MỨC, ví dụ /danhgia {y} 3 2 (số thứ tự trong "
@@ -187,18 +217,32 @@ def review(ctx: Ctx, args: list[str], rest: str) -> None:
     assert member is not None
     rv = member_review(s, member=member, year=year)
     choice = " ".join(args[1:])
-    if classify.fold_key(choice) == "kyluat":
-        rv.disciplined, rv.proposed_level, rv.updated_at = True, None, ctx.now()
-        s.add(rv)
-        audit(s, "review.disciplined", "member", member.id, actor_id, year=year)
-        ctx.reply(_("Đã ghi: đồng chí {name} bị kỷ luật trong năm {y}; đề xuất xếp loại được "
-                    "tính lại.").format(name=member.full_name, y=year))
-        return
-    level = classify.parse_level(choice)
-    if level is None:
+    disciplined = classify.fold_key(choice) == "kyluat"
+    level = None if disciplined else classify.parse_level(choice)
+    if not disciplined and level is None:
         ctx.reply(_("Không rõ mức “{x}”. Chọn 1–4:").format(x=choice[:20]) + "\n" +
                   _levels_help())
         return
+    if rv.confirmed_level:  # approved: only the base organisation changes it now
+        log.info("review refused for member %s: already approved", member.id)
+        ctx.reply(_("Xếp loại năm {y} của đồng chí {name} đã được cấp trên duyệt ({lv}); chi "
+                    "bộ không sửa được. Nếu cần, đề nghị cấp ủy cấp trên điều chỉnh.").format(
+            y=year, name=member.full_name, lv=label(rv.confirmed_level)))
+        return
+    if (reason := classify.not_rated("member", r, ctx.settings)) is not None:
+        ctx.reply(_("Đồng chí {name} không xếp loại năm {y}: {reason}.").format(
+            name=member.full_name, y=year, reason=reason))
+        return
+    if disciplined:
+        previous = rv.proposed_level
+        rv.disciplined, rv.proposed_level, rv.updated_at = True, None, ctx.now()
+        s.add(rv)
+        audit(s, "review.disciplined", "member", member.id, actor_id, year=year,
+              previous=previous)
+        ctx.reply(_("Đã ghi: đồng chí {name} bị kỷ luật trong năm {y}; đề xuất xếp loại được "
+                    "tính lại.").format(name=member.full_name, y=year))
+        return
+    assert level is not None
     why = classify.refusal(rules, "member", classify.member_facts(r), level)
     if why is None:
         others = [classify.member_level(o, rules, ctx.settings)[0] for o in records
@@ -208,10 +252,12 @@ def review(ctx: Ctx, args: list[str], rest: str) -> None:
         log.info("review refused for member %s: %s", member.id, why)
         ctx.reply(why)
         return
+    previous = rv.proposed_level
     rv.proposed_level, rv.proposed_by = level, actor_id
     rv.proposed_at = rv.updated_at = ctx.now()
     s.add(rv)
-    audit(s, "review.propose", "member", member.id, actor_id, year=year, level=level)
+    audit(s, "review.propose", "member", member.id, actor_id, year=year, previous=previous,
+          level=level)
     ctx.reply(_("Đã ghi đề xuất của chi bộ: đồng chí {name} — {lv}.").format(
         name=member.full_name, lv=label(level)))
 
@@ -224,103 +270,23 @@ def _propose_cell(ctx: Ctx, cell: Organisation, year: int, text: str) -> None:
         ctx.reply(_("Không rõ mức “{x}”. Chọn 1–4:").format(x=text[:20]) + "\n" +
                   _levels_help())
         return
+    rv = org_review(s, org_id=cell.id or 0, year=year)
     why = classify.refusal(rules, "org", classify.cell_facts(row, ctx.settings), level)
+    if (reason := classify.not_rated("cell", row, ctx.settings)) is not None:
+        why = _("{cell} không xếp loại năm {y}: {reason}.").format(cell=cell.name, y=year,
+                                                                    reason=reason)
+    elif rv.confirmed_level:
+        why = _("Xếp loại năm {y} của {cell} đã được cấp trên duyệt ({lv}); chi bộ không sửa "
+                "được.").format(y=year, cell=cell.name, lv=label(rv.confirmed_level))
     if why is not None:
+        log.info("cell review refused for %s: %s", cell.id, why)
         ctx.reply(why)
         return
-    rv = org_review(s, org_id=cell.id or 0, year=year)
+    previous = rv.proposed_level
     rv.proposed_level, rv.updated_at = level, ctx.now()
     rv.proposed_by = ctx.actor.member.id if ctx.actor.member else None
     s.add(rv)
     audit(s, "review.propose_org", "organisation", cell.id, rv.proposed_by, year=year,
-          level=level)
+          previous=previous, level=level)
     ctx.reply(_("Đã ghi đề xuất xếp loại {cell} năm {y}: {lv}.").format(
         cell=cell.name, y=year, lv=label(level)))
-
-
-# -- /duyet ---------------------------------------------------------------------------------
-def _officer_root(ctx: Ctx) -> Organisation | None:
-    orgs = [ctx.session.get(Organisation, oid) for oid in ctx.actor.officer_orgs()]
-    orgs = [o for o in orgs if o is not None and o.kind not in CELL_KINDS]
-    return min(orgs, key=lambda o: o.path.count("/")) if orgs else None
-
-
-@command("duyet", "confirm", who=Who.LINKED, where=Where.PRIVATE,
-         summary=N_("Tổ chức cơ sở duyệt xếp loại cuối năm: /duyet [năm] [SỐ chi bộ] [MỨC]"))
-def confirm(ctx: Ctx, args: list[str], rest: str) -> None:
-    s = ctx.session
-    root = _officer_root(ctx)
-    if root is None or not oversees(s, ctx.actor, root):
-        ctx.deny("confirm: not an officer")
-        return
-    year, args = _year_arg(ctx, args, root.timezone)
-    if year is None:
-        ctx.reply(_bad_year(ctx, "duyet", root.timezone))
-        return
-    rules = classify.rules_for(ctx.settings)
-    cells = subtree_cells(s, root=root)
-    rows = {r["cell_id"]: r for r in classify.year_cells(s, root, year)}
-    records = year_record(s, root, year)
-    if not args:
-        lines = [_("Duyệt xếp loại năm {y} — {org}").format(y=year, org=root.name)]
-        for i, c in enumerate(cells, 1):
-            rv = org_review(s, org_id=c.id or 0, year=year)
-            row = rows.get(c.id)
-            proposal = rv.proposed_level or (classify.cell_proposal(row, rules, ctx.settings)
-                                             if row else None)
-            lines.append(_("{i}. {cell}: đề xuất {lv}; đã duyệt: {ok}").format(
-                i=i, cell=cell_label(c.name, _parent_name(s, c)), lv=label(proposal),
-                ok=label(rv.confirmed_level) if rv.confirmed_level else "—"))
-        lines.append(_("Duyệt: /duyet {y} SỐ [MỨC] — duyệt mức của chi bộ và đề xuất của chi "
-                       "bộ cho từng đảng viên.").format(y=year))
-        ctx.reply("\n".join(lines))
-        return
-    n = ascii_int(args[0], 4)
-    if n is None or not 1 <= n <= len(cells):
-        ctx.reply(_("Cú pháp: /duyet {y} SỐ [MỨC], số thứ tự chi bộ trong danh sách /duyet "
-                    "{y}.").format(y=year))
-        return
-    cell = cells[n - 1]
-    row = rows.get(cell.id)
-    rv = org_review(s, org_id=cell.id or 0, year=year)
-    level = classify.parse_level(" ".join(args[1:])) if len(args) >= 2 else \
-        (rv.proposed_level or (classify.cell_proposal(row, rules, ctx.settings) if row else None))
-    if level is None or row is None:
-        ctx.reply(_("Không rõ mức. Chọn 1–4:") + "\n" + _levels_help())
-        return
-    why = classify.refusal(rules, "org", classify.cell_facts(row, ctx.settings), level)
-    mine = [r for r in records if r["cell_id"] == cell.id]
-    if why is None:  # the cap at this unit, for members and for cells
-        levels = [classify.member_level(r, rules, ctx.settings)[0] for r in records]
-        why = classify.cap_refusal(rules, levels, root.name)
-    if why is None:
-        org_levels = [org_review(s, org_id=c.id or 0, year=year).confirmed_level
-                      for c in cells if c.id != cell.id]
-        why = classify.cap_refusal(rules, [lv for lv in org_levels if lv] + [level],
-                                   root.name)
-    if why is not None:
-        log.info("confirm refused for cell %s: %s", cell.id, why)
-        ctx.reply(why)
-        return
-    actor_id = ctx.actor.member.id if ctx.actor.member else None
-    for r in mine:
-        member = s.get(Member, r["member_id"])
-        assert member is not None
-        mrv = member_review(s, member=member, year=year)
-        mrv.confirmed_level = classify.member_level(r, rules, ctx.settings)[0]
-        mrv.confirmed_by, mrv.confirmed_at, mrv.updated_at = actor_id, ctx.now(), ctx.now()
-        s.add(mrv)
-    rv.confirmed_level, rv.confirmed_by, rv.updated_at = level, actor_id, ctx.now()
-    s.add(rv)
-    audit(s, "review.confirm", "organisation", cell.id, actor_id, year=year, level=level,
-          members=len(mine))
-    good = sum(1 for r in mine if classify.member_level(r, rules, ctx.settings)[0]
-               in ("htxsnv", "httnv"))
-    ctx.reply(_("Đã duyệt {cell} năm {y}: {lv}; {n} đảng viên ({share} hoàn thành tốt trở "
-                "lên).").format(cell=cell.name, y=year, lv=label(level), n=len(mine),
-                                share=fmt_percent(good / len(mine)) if mine else "—"))
-
-
-def _parent_name(s: Session, org: Organisation) -> str | None:
-    parent = s.get(Organisation, org.parent_id) if org.parent_id else None
-    return parent.name if parent else None

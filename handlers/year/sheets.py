@@ -4,6 +4,7 @@ targets and the distance to them, fee totals, and a chart of the levels."""
 from __future__ import annotations
 
 import io
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session
@@ -11,7 +12,7 @@ from sqlmodel import Session
 from handlers.core.labels import cell_label, label
 from handlers.year import classify
 from models.classification import LEVELS, rank
-from models.i18n import _
+from models.i18n import _, fmt_percent
 from models.org import Organisation
 from models.review import org_review, year_record
 from models.settings import Settings
@@ -20,35 +21,45 @@ from models.yearreport import fee_totals
 
 def _stage(stage: str) -> str:
     return {"confirmed": _("đã duyệt"), "proposed": _("chi bộ đề xuất"),
-            "prefilled": _("tự động từ ghi nhận")}[stage]
+            "prefilled": _("tự động từ ghi nhận"), "not_rated": _("không xếp loại")}[stage]
 
 
 def _rate(a: int, d: int) -> float | None:
     return round(a / d, 4) if d else None
 
 
-def classification(s: Session, root: Organisation, year: int,
-                   settings: Settings) -> dict[str, Any]:
-    """Everything the year sheets and the demo summary show, computed once."""
+def classification(s: Session, root: Organisation, year: int, settings: Settings,
+                   as_of: date | None = None) -> dict[str, Any]:
+    """Everything the year sheets, the chart and the demo summary show, computed once.
+    A cell or member whose year is not rated (classify.not_rated) has level None and its
+    reason in "not_rated", and is left out of the target percentages ("unrated" counts
+    them apart)."""
     rules = classify.rules_for(settings)
     members = []
-    for r in year_record(s, root, year):
+    for r in year_record(s, root, year, as_of):
         level, stage = classify.member_level(r, rules, settings)
-        members.append({**r, "level": level, "stage": stage})
+        members.append({**r, "level": level, "stage": stage,
+                        "not_rated": classify.not_rated("member", r, settings)})
     cells = []
     for row in classify.year_cells(s, root, year):
         rv = org_review(s, org_id=row["cell_id"], year=year)
-        if rv.confirmed_level:
+        reason = classify.not_rated("cell", row, settings)
+        level: str | None
+        if reason is not None:
+            level, stage = None, "not_rated"
+        elif rv.confirmed_level:
             level, stage = rv.confirmed_level, "confirmed"
         elif rv.proposed_level:
             level, stage = rv.proposed_level, "proposed"
         else:
             level, stage = classify.cell_proposal(row, rules, settings), "prefilled"
         cells.append({**dict(row), "band": classify.cell_year_band(row, settings),
-                      "level": level, "stage": stage})
+                      "quality": classify.year_quality(row, settings), "level": level,
+                      "stage": stage, "not_rated": reason})
 
     def share(items: list[dict[str, Any]], best: str) -> float | None:
-        return _rate(sum(1 for i in items if rank(i["level"]) <= rank(best)), len(items))
+        rated = [i for i in items if i["level"]]
+        return _rate(sum(1 for i in rated if rank(i["level"]) <= rank(best)), len(rated))
 
     t = rules.targets
     targets = [
@@ -59,7 +70,14 @@ def classification(s: Session, root: Organisation, year: int,
         (_("Đảng viên hoàn thành tốt nhiệm vụ trở lên"), t.member_good_or_better,
          share(members, "httnv")),
     ]
-    return {"members": members, "cells": cells, "targets": targets, "rules": rules}
+    unrated = {"cells": sum(1 for c in cells if c["level"] is None),
+               "members": sum(1 for m in members if m["level"] is None)}
+    return {"members": members, "cells": cells, "targets": targets, "rules": rules,
+            "unrated": unrated}
+
+
+def _level_cell(x: dict[str, Any]) -> str:
+    return label(x["level"]) if x["level"] else classify.not_rated_text(x["not_rated"])
 
 
 def add_year_sheets(wb: Any, s: Session, root: Organisation, year: int, settings: Settings,
@@ -68,14 +86,17 @@ def add_year_sheets(wb: Any, s: Session, root: Organisation, year: int, settings
     c = classification(s, root, year, settings)
     sheet(wb, _("Chỉ tiêu năm"), [_("Chỉ tiêu"), _("Mục tiêu"), _("Đạt"), _("Khoảng cách")],
           [[name, goal, got, round(got - goal, 4) if got is not None else None]
-           for name, goal, got in c["targets"]], percent_cols=(2, 3, 4))
+           for name, goal, got in c["targets"]] +
+          [[_("Chi bộ không xếp loại (không tính vào tỷ lệ)"), None,
+            str(c["unrated"]["cells"]), None],
+           [_("Đảng viên không xếp loại (không tính vào tỷ lệ)"), None,
+            str(c["unrated"]["members"]), None]], percent_cols=(2, 3, 4))
     sheet(wb, _("Xếp loại tổ chức"),
           [_("Chi bộ"), _("Buổi thường kỳ đã họp"), _("Tỷ lệ dự họp"),
            _("Chất lượng sinh hoạt cả năm"), _("Xếp loại"), _("Giai đoạn")],
           [[cell_label(x["cell"], x["parent"]), x["held"], _rate(x["attended"], x["due"]),
-            label(x["band"]) if x["band"] else _("Chưa đủ buổi ({held}/{need})").format(
-                held=x["held"], need=settings.year.min_held_meetings),
-            label(x["level"]), _stage(x["stage"])] for x in c["cells"]], percent_cols=(3,))
+            x["quality"], _level_cell(x), _stage(x["stage"])] for x in c["cells"]],
+          percent_cols=(3,))
     sheet(wb, _("Xếp loại đảng viên"),
           [_("Chi bộ"), _("Họ và tên"), _("Số buổi phải dự"), _("Có mặt"), _("Tỷ lệ dự họp"),
            _("Vắng không lý do"), _("Tháng chưa đóng đảng phí"), _("Nhiệm vụ được giao"),
@@ -83,7 +104,7 @@ def add_year_sheets(wb: Any, s: Session, root: Organisation, year: int, settings
           [[cell_label(m["cell"], m["parent"]), m["name"], m["due"], m["attended"],
             _rate(m["attended"], m["due"]), m["unexcused"], m["unpaid"], m["tasks"],
             m["tasks_done"], label(m["self_level"]) if m["self_level"] else None,
-            label(m["level"]), _stage(m["stage"])] for m in c["members"]], percent_cols=(5,))
+            _level_cell(m), _stage(m["stage"])] for m in c["members"]], percent_cols=(5,))
     from handlers.year.plan import category_title, plan_categories
     from models.plan import category_mix, link_topics, plan_rows
 
@@ -111,43 +132,63 @@ def level_counts(items: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def levels_chart_png(s: Session, root: Organisation, year: int, settings: Settings) -> bytes:
-    """Two bars: organisations and members per level."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    c = classification(s, root, year, settings)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100)
-    colours = ["#2E7D32", "#1565C0", "#F9A825", "#C62828"]
-    short = ["HTXSNV", "HTTNV", "HTNV", "KHTNV"]
-    for ax, items, title in ((axes[0], c["cells"], _("Tổ chức đảng")),
-                             (axes[1], c["members"], _("Đảng viên"))):
-        counts = level_counts(items)
-        ax.bar(short, [counts[lv] for lv in LEVELS], color=colours)
-        ax.set_title(title)
-    fig.suptitle(_("Xếp loại năm {y} — {org}").format(y=year, org=root.name))
-    fig.tight_layout()
+    fig = levels_chart_figure(s, root, year, settings)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
 
 
+def levels_chart_figure(s: Session, root: Organisation, year: int, settings: Settings) -> Any:
+    """Two bars: organisations and members per level by its Vietnamese name, and those
+    not rated; whole-number ticks and the count on each bar."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    c = classification(s, root, year, settings)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), dpi=100)
+    colours = ["#2E7D32", "#1565C0", "#F9A825", "#C62828", "#9E9E9E"]
+    names = [label(lv).replace(" nhiệm vụ", "\nnhiệm vụ") for lv in LEVELS] + \
+        [_("Không xếp loại")]
+    for ax, items, title, unrated in (
+            (axes[0], c["cells"], _("Tổ chức đảng"), c["unrated"]["cells"]),
+            (axes[1], c["members"], _("Đảng viên"), c["unrated"]["members"])):
+        counts = level_counts(items)
+        bars = ax.bar(names, [counts[lv] for lv in LEVELS] + [unrated], color=colours)
+        ax.bar_label(bars)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.tick_params(axis="x", labelsize=8)
+        ax.set_title(title)
+    fig.suptitle(_("Xếp loại năm {y} — {org}").format(y=year, org=root.name))
+    fig.tight_layout()
+    return fig
+
+
 def summary_lines(s: Session, root: Organisation, year: int, settings: Settings) -> list[str]:
-    """The year's classification summary in a few lines (the end of chibot demo --year)."""
+    """The year's classification summary in a few lines (the end of chibot demo --year):
+    how many cells and members are not rated, and the target percentages without them."""
     c = classification(s, root, year, settings)
     lines = [_("Tổng kết năm {y} — {org}").format(y=year, org=root.name)]
     for x in c["cells"]:
+        cell = cell_label(x["cell"], x["parent"])
+        if x["level"] is None:
+            lines.append(_("• {cell}: {lv}").format(cell=cell, lv=_level_cell(x)))
+            continue
         lines.append(_("• {cell}: chất lượng sinh hoạt {band}; xếp loại {lv} ({stage})").format(
-            cell=cell_label(x["cell"], x["parent"]),
-            band=label(x["band"]) if x["band"] else _("chưa đủ buổi"), lv=label(x["level"]),
-            stage=_stage(x["stage"])))
+            cell=cell, band=x["quality"], lv=label(x["level"]), stage=_stage(x["stage"])))
     counts = level_counts(c["members"])
     lines.append(_("Đảng viên: {a} xuất sắc, {b} tốt, {c} hoàn thành, {d} không hoàn thành.")
                  .format(a=counts["htxsnv"], b=counts["httnv"], c=counts["htnv"],
                          d=counts["khtnv"]))
+    lines.append(_("Không xếp loại: {c} chi bộ, {m} đảng viên (không tính vào các tỷ lệ dưới "
+                   "đây).").format(c=c["unrated"]["cells"], m=c["unrated"]["members"]))
     for name, goal, got in c["targets"]:
         lines.append(_("• {name}: {got} (chỉ tiêu {goal})").format(
-            name=name, got=f"{got:.0%}" if got is not None else "—", goal=f"{goal:.0%}"))
+            name=name, got=fmt_percent(got) if got is not None else "—",
+            goal=fmt_percent(goal)))
     return lines
