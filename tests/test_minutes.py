@@ -251,7 +251,7 @@ async def test_access_and_correction_window(driver: Driver, clock: FakeClock) ->
     assert any("Đã xác nhận biên bản" in t for t in out)
     assert any("chưa được chấm điểm" in t for t in out)  # the resolution waits for the score
     # Another cell's members cannot read them; an officer above can.
-    out = await driver.say(OTHER_SEC, f"/bienban {mid}")
+    out = await driver.press(OTHER_SEC, f"mt:bienban:{mid}")  # a forged meeting button
     assert "không có quyền" in out[-1]
     # A correction within 7 days is a new draft; after 7 days the base organisation reopens.
     clock.advance(days=8)

@@ -69,7 +69,7 @@ def _redeem_member_code(ctx: Ctx, code: str) -> None:
     link.used_at = ctx.now()
     s.add(link)
     audit(s, "identity.linked", "member", member.id, member.id, platform=inc.platform)
-    with use_locale(member.locale or inc.sender.language):
+    with use_locale(member.locale or ctx.settings.locale):
         ctx.reply(_("Đã liên kết tài khoản với hồ sơ của đồng chí {name}. Từ nay đồng chí sẽ "
                     "nhận thông báo sinh hoạt chi bộ tại đây. Gõ /help để xem các lệnh.")
                   .format(name=member.full_name))

@@ -25,6 +25,7 @@ from handlers.core.text import fold
 from handlers.forms import engine as forms
 from handlers.forms.cellform import led_cell, meeting_label
 from handlers.forms.engine import Again, Choice, Form, Invalid, Step
+from handlers.forms.named import choose, meeting_ref
 from handlers.forms.validators import parse_text
 from handlers.records.store import correction_open, prefill, save_draft
 from models.attendance import ATTENDED, Attendance
@@ -319,10 +320,7 @@ class MinutesForm(Form):
 forms.register(MinutesForm())
 
 
-def _meeting_for(ctx: Ctx, args: list[str], cell: Organisation) -> Meeting | None:
-    if args:
-        m = ctx.by_id(Meeting, args[0])
-        return m if m is not None and m.cell_id == cell.id else None
+def _meeting_for(ctx: Ctx, cell: Organisation) -> Meeting | None:
     found = writable_meetings(ctx.session, cell.id or 0, ctx.now())
     return found[0] if len(found) == 1 else None
 
@@ -336,10 +334,12 @@ def capture(ctx: Ctx, args: list[str], rest: str) -> None:
     if cell is None:
         ctx.deny("minutes: no cell")
         return
-    meeting = _meeting_for(ctx, args, cell)
-    if args and meeting is None:
-        ctx.reply(_("Không tìm thấy buổi sinh hoạt số {n} của chi bộ.").format(n=args[0][:20]))
-        return
+    if args:
+        picked = choose(ctx, [cell.id or 0], rest, "ghibienban", cell.timezone,
+                        default=writable_meetings(s, cell.id or 0, ctx.now()))
+        if picked is None:
+            return
+    meeting = picked[0] if args else _meeting_for(ctx, cell)
     if meeting is not None and not may_write(s, ctx, meeting):
         ctx.deny("minutes: not secretary, deputy or minute-taker")
         return
@@ -351,8 +351,8 @@ def capture(ctx: Ctx, args: list[str], rest: str) -> None:
         return
     if meeting is not None and not correction_open(ctx, meeting):
         ctx.reply(_("Biên bản đã xác nhận quá {d} ngày; việc sửa cần cấp ủy cơ sở mở lại "
-                    "(/mobienban {id}).").format(d=ctx.settings.cycle.correction_window_days,
-                                                 id=meeting.id))
+                    "(/mobienban {ref}).").format(d=ctx.settings.cycle.correction_window_days,
+                                                  ref=meeting_ref(meeting)))
         return
     data: Data = {"cell_id": cell.id}
     if meeting is not None:
@@ -386,5 +386,5 @@ def name_taker(ctx: Ctx, args: list[str], rest: str) -> None:
     rec.minute_taker_id = member.id
     s.add(rec)
     ctx.reply(_("Đồng chí {name} ghi biên bản buổi {meeting}; đồng chí ấy dùng /ghibienban "
-                "{id}.").format(name=member.full_name, meeting=meeting_label(meeting),
-                                id=meeting.id))
+                "{ref}.").format(name=member.full_name, meeting=meeting_label(meeting),
+                                 ref=meeting_ref(meeting)))

@@ -89,10 +89,10 @@ def send_resolution(s: Session, m: Meeting, cell: Organisation, filename: str, d
 
 
 @command("nghiquyet", "resolution", who=Who.LINKED, where=Where.PRIVATE,
-         summary=N_("Nghị quyết của buổi sinh hoạt: /nghiquyet [kỳ hoặc số buổi]"))
+         summary=N_("Nghị quyết của buổi sinh hoạt: /nghiquyet [tháng, ví dụ 11/2026]"))
 def resolution_cmd(ctx: Ctx, args: list[str], rest: str) -> None:
     asked = requested_meetings(ctx, args, "resolution",
-                               "/nghiquyet 11/2026 hoặc /nghiquyet SỐ_BUỔI.")
+                               "/nghiquyet 11/2026 hoặc /nghiquyet 11/2026 đột xuất.")
     if asked is None:
         return
     cell, meetings = asked
