@@ -61,6 +61,8 @@ class ConsoleMessenger:
             self.write(f"── {self.describe(out.chat_id)} ──\n[bot {verdict} yêu cầu vào nhóm "
                        f"của {out.join.user_id}]\n")
             return SentRef(str(next(self._ids)))
+        if out.menu is not None:  # Telegram's menus only: nothing to show in a console
+            return SentRef(str(next(self._ids)))
         body = numbered(out.text, out.buttons)
         if out.attachment is not None:
             body += f"\n[{out.attachment.kind}: {out.attachment.filename}, " \
