@@ -12,8 +12,11 @@ import gc
 import logging
 import signal
 
+from sqlmodel import Session
+
 from bot.app import App
 from bot.scheduler import CycleRunner
+from handlers.onboarding.help import refresh_all
 from models.messages import Adapter
 from models.settings import Settings
 
@@ -73,6 +76,18 @@ async def _run_one(adapter: Adapter, stop: asyncio.Event, alive: set[str]) -> No
         stop.set()
 
 
+def _refresh_menus(app: App) -> None:
+    """Queue each Telegram member's own menu where it changed (a worker thread: SQL)."""
+    try:
+        with Session(app.engine) as s:
+            n = refresh_all(s, app.clock())
+            s.commit()
+        if n:
+            log.info("telegram: %d personal command menus queued", n)
+    except Exception:  # menus are a convenience: never stop the bot for them
+        log.exception("telegram: personal menus not refreshed")
+
+
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Serve until stopped; returns the process exit code (1: no platform could run)."""
     app = App(settings)
@@ -87,6 +102,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         log.error("no platform could start")
         app.close()
         return 1
+    if "telegram" in {a.platform for a in started}:
+        await asyncio.to_thread(_refresh_menus, app)
     cycle = CycleRunner(app.engine, settings, app.clock, health=app.health)
     cycle.start()
     freeze_heap()

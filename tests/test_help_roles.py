@@ -4,11 +4,15 @@ first); "/help tất cả" for the rest; short enough for Zalo; menus per person
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlmodel import Session, select
 
 from bot.app import App
+from bot.importer import import_file
 from models.member import Member
 from models.outbox import OutboxMessage
+from tests.conftest import SAMPLE
 from tests.helpers import SEC, Driver
 from tests.test_telegram import TG
 from tests.test_telegram import tg as tg
@@ -102,3 +106,30 @@ def test_menu_queued_once_per_content(sample: App) -> None:
         assert refresh_menu(s, m, sample.clock()) == 0
         rows = s.exec(select(OutboxMessage).where(OutboxMessage.chat_id == "9")).all()
         assert len(rows) == 1 and rows[0].payload["menu"][0][0] == "diemdanh"
+
+
+def test_menu_follows_an_appointment_by_import(sample: App, tmp_path: Path) -> None:
+    """Hồ Đức Thắng appointed deputy in a re-import: his Telegram menu becomes a
+    leader's; refreshing everyone at start queues nothing more."""
+    from handlers.onboarding.help import refresh_all
+    from models.member import Identity
+
+    with Session(sample.engine) as s:
+        m = s.exec(select(Member).where(Member.full_name == MEMBER)).one()
+        s.add(Identity(member_id=m.id or 0, platform="telegram", platform_user_id="7",
+                       private_chat_id="7", linked_at=sample.clock()))
+        assert refresh_all(s, sample.clock()) == 1  # his member's menu
+        s.commit()
+    csv = SAMPLE.read_text(encoding="utf-8").replace(
+        "Hồ Đức Thắng,52000113,Đảng viên", "Hồ Đức Thắng,52000113,Phó Bí thư")
+    path = tmp_path / "bloc.csv"
+    path.write_text(csv, encoding="utf-8")
+    report = import_file(sample.engine, path, bloc_name="Đảng bộ Khối các cơ quan tỉnh",
+                         timezone="Asia/Ho_Chi_Minh")
+    assert report.ok, report.errors
+    with Session(sample.engine) as s:
+        menus = [r.payload["menu"] for r in s.exec(
+            select(OutboxMessage).where(OutboxMessage.chat_id == "7").order_by(OutboxMessage.id))]
+        assert [c[0] for c in menus[0]][:2] == ["lichhop", "comat"]
+        assert [c[0] for c in menus[-1]][:2] == ["diemdanh", "chamdiem"]
+        assert refresh_all(s, sample.clock()) == 0

@@ -146,3 +146,12 @@ def refresh_menu(session: Session, member: Member, now: object) -> int:
                        key=f"menu:{ident.private_chat_id}:{digest}")
         queued += bool(enqueue(session, out, now=now))  # type: ignore[arg-type]
     return queued
+
+
+def refresh_all(session: Session, now: object) -> int:
+    """Every linked Telegram member's menu (at start: people linked before menus were per
+    person, or whose roles changed outside the importer); unchanged ones are skipped."""
+    ids = set(session.exec(select(Identity.member_id).where(
+        Identity.platform == "telegram", Identity.private_chat_id.is_not(None))))
+    members = session.exec(select(Member).where(Member.id.in_(ids), Member.active == True))  # noqa: E712
+    return sum(refresh_menu(session, m, now) for m in members)
