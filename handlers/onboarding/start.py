@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from handlers.core.access import can_manage_cell, led_cells, oversees
 from handlers.core.context import Ctx, column
+from handlers.core.labels import group_of
 from handlers.core.notify import officers_above, send_private
 from handlers.core.router import Where, Who, callback, command, on_event
 from handlers.core.text import fold
@@ -206,9 +207,9 @@ def bot_removed(ctx: Ctx) -> None:
     for officer in officers_above(ctx.session, cell):
         with use_locale(officer.locale):
             send_private(ctx.session, officer,
-                         _("Bot đã bị gỡ khỏi nhóm {title} của {cell}. Nhắc lịch sẽ gửi riêng "
-                           "cho từng đảng viên cho đến khi nhóm được gắn lại.")
-                         .format(title=b.title or b.chat_id, cell=cell.name),
+                         _("Bot đã bị gỡ khỏi {group}. Nhắc lịch sẽ gửi riêng cho từng đảng "
+                           "viên cho đến khi nhóm được gắn lại.")
+                         .format(group=group_of(b.title, cell.name)),
                          key=f"unbound:{b.id}:{ctx.incoming.update_id}:{officer.id}",
                          now=ctx.now())
 

@@ -281,8 +281,8 @@ class MinutesForm(Form):
                           parse=lambda c, d, t: parse_text(t, max_len=2000),
                           optional=bool(items)))
         steps.append(Step("vote", lambda c, d: _(
-            "Biểu quyết thông qua nghị quyết: gửi “tán thành không_tán_thành ý_kiến_khác”, ví "
-            "dụ “{n} 0 0” ({n} đảng viên có mặt).").format(n=self.present(c, d)),
+            "Biểu quyết thông qua nghị quyết: gửi ba số theo thứ tự tán thành, không tán thành, "
+            "ý kiến khác; ví dụ “{n} 0 0” ({n} đảng viên có mặt).").format(n=self.present(c, d)),
             choices=lambda c, d: [Choice([self.present(c, d), 0, 0],
                                          _("Tất cả tán thành"))],
             parse=self._parse_vote))

@@ -86,9 +86,8 @@ def confirm(ctx: Ctx, m: Meeting, revision: str) -> None:
     rev = store_document(s, m, DocType.MINUTES.value, minutes_filename(m, True), docx,
                          final=True, by=me, now=ctx.now())
     audit(s, "minutes.final", "meeting", m.id, me, revision=rev.revision)
-    ctx.reply(_("Đã xác nhận biên bản (bản {rev}); biên bản là bản chính thức, lưu cùng buổi "
-                "sinh hoạt (/bienban {period}).").format(rev=rev.revision,
-                                                        period=m.period))
+    ctx.reply(_("Đã xác nhận biên bản; đây là bản chính thức, lưu cùng buổi sinh hoạt "
+                "(/bienban {ref}).").format(ref=meeting_ref(m)))
     issue_if_ready(ctx, m, cell)
 
 

@@ -13,6 +13,7 @@ from handlers.core.context import Ctx
 from handlers.core.delivery import to_groups, to_member
 from handlers.core.router import Where, Who, command
 from handlers.forms.cellform import meeting_label
+from handlers.forms.named import meeting_ref
 from handlers.records.data import current_score, resolution_data
 from handlers.records.doctext import resolution_text
 from handlers.records.documents import resolution_docx, resolution_number
@@ -32,9 +33,10 @@ def missing(s: Session, m: Meeting) -> list[str]:
     rec = record_of(s, m.id or 0)
     out = []
     if rec is None or rec.status != RecordStatus.FINAL.value:
-        out.append(_("biên bản chưa được xác nhận (/ghibienban)"))
+        out.append(_("biên bản được xác nhận (/ghibienban {ref})").format(ref=meeting_ref(m)))
     if current_score(s, m.id or 0) is None:
-        out.append(_("buổi sinh hoạt chưa được chấm điểm (/chamdiem)"))
+        out.append(_("buổi sinh hoạt được chấm điểm (/chamdiem {ref})").format(
+            ref=meeting_ref(m)))
     return out
 
 

@@ -121,13 +121,21 @@ def save_draft(ctx: Ctx, m: Meeting, data: Data) -> None:
     for leader in leaders:
         with use_locale(leader.locale):
             to_member(s, leader, filename=minutes_filename(m, False), data=docx,
-                      caption=_("Biên bản dự thảo {meeting} (bản {rev}). Đồng chí kiểm tra; "
-                                "chỉ khi xác nhận biên bản mới là bản chính thức.").format(
-                          meeting=meeting_label(m), rev=rev.revision),
+                      caption=_("Biên bản dự thảo {meeting} (dự thảo lần {rev}). Đồng chí "
+                                "kiểm tra; chỉ khi xác nhận biên bản mới là bản chính thức.")
+                      .format(meeting=meeting_label(m), rev=_draft_no(s, m)),
                       text=text, key=f"m{m.id}:minutes:draft:{rev.revision}:{leader.id}",
                       now=ctx.now(), buttons=kb)
-    ctx.reply(_("Đã lưu biên bản dự thảo (bản {rev}) và gửi đồng chí Bí thư kiểm tra, xác "
-                "nhận.").format(rev=rev.revision))
+    ctx.reply(_("Đã lưu biên bản dự thảo (dự thảo lần {rev}) và gửi đồng chí Bí thư kiểm tra, "
+                "xác nhận.").format(rev=_draft_no(s, m)))
+
+
+def _draft_no(s: Session, m: Meeting) -> int:
+    """Drafts counted on their own: the revision number counts the final copies too, so a
+    first draft after a confirmed version was "bản 2"."""
+    return len(list(s.exec(select(DocumentRevision.id).where(
+        DocumentRevision.meeting_id == m.id, DocumentRevision.doc_type == DocType.MINUTES.value,
+        DocumentRevision.final == False))))  # noqa: E712
 
 
 def final_minutes(s: Session, cell_id: int, period: str) -> list[Meeting]:
