@@ -133,3 +133,14 @@ def test_menu_follows_an_appointment_by_import(sample: App, tmp_path: Path) -> N
         assert [c[0] for c in menus[0]][:2] == ["lichhop", "comat"]
         assert [c[0] for c in menus[-1]][:2] == ["diemdanh", "chamdiem"]
         assert refresh_all(s, sample.clock()) == 0
+
+
+async def test_english_telegram_app_gets_vietnamese(tg: TG) -> None:  # noqa: F811
+    """A member whose Telegram app is in English: Vietnamese replies (and reminders) until
+    he chooses /lang en."""
+    user = tg.emu.user(103, MEMBER, lang="en")
+    code = tg.code("member", member_id=tg.member(MEMBER).id or 0)
+    await tg.push(tg.emu.user_message(user, f"/start {code}"))
+    assert tg.emu.to(103)[-1].text.startswith("Đã liên kết tài khoản với hồ sơ của đồng chí")
+    await tg.push(tg.emu.user_message(user, "/lichhop"))
+    assert tg.emu.to(103)[-1].text.startswith("Lịch sinh hoạt của Chi bộ")

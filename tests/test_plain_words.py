@@ -139,3 +139,38 @@ async def test_english_app_gets_vietnamese_until_lang_en(driver: Driver) -> None
     assert out[-1].startswith("Meetings of")
     with Session(driver.app.engine) as s:
         assert s.exec(select(Member).where(Member.full_name == MEMBER)).one().locale == "en"
+
+
+async def test_named_in_english_after_lang_en(driver: Driver, clock: FakeClock) -> None:
+    reg, extra = await _two_held(driver, clock)
+    await driver.say(SEC, "/lang en")
+    out = await driver.say(SEC, "/diemdanh")
+    assert "/chamdiem 12/2026 extraordinary" in out[-1]
+    out = await driver.say(SEC, "/chamdiem 12/2026 extraordinary")
+    assert out[0].startswith("Scoring Extraordinary meeting — 07:30 08/12/2026")
+    await driver.say(SEC, "/huy")
+    out = await driver.say(SEC, "/chamdiem 12/2026 đột xuất")  # Vietnamese words still work
+    assert out[0].startswith("Scoring Extraordinary meeting — 07:30 08/12/2026")
+    _no_ids(driver.messenger.texts(), reg, extra)
+
+
+def test_references_people_type() -> None:
+    from datetime import UTC, datetime
+
+    from handlers.forms.named import parse
+
+    now = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+    tz = "Asia/Ho_Chi_Minh"
+    assert parse("12/2026 Trùng lịch", now, tz) == ({"period": "2026-12"}, "Trùng lịch",
+                                                    "12/2026")
+    assert parse("12/26", now, tz)[0] == {"period": "2026-12"}  # type: ignore[index]
+    assert parse("Tháng 12 đột xuất", now, tz)[0] == {  # type: ignore[index]
+        "period": "2026-12", "kind": "extraordinary"}
+    assert parse("tháng 3", now, tz)[0] == {"period": "2026-03"}  # type: ignore[index]
+    assert parse("thang 12 nam 2025", now, tz)[0] == {"period": "2025-12"}  # type: ignore[index]
+    assert parse("chuyên đề 11/2026", now, tz)[0] == {  # type: ignore[index]
+        "kind": "thematic", "period": "2026-11"}
+    assert parse("hop chi uy 15/12/2026", now, tz)[0] == {  # type: ignore[index]
+        "kind": "committee", "day": (2026, 12, 15)}
+    assert parse("Trùng lịch công tác", now, tz) is None
+    assert parse("9" * 5000, now, tz) is None  # never an int() of a huge number

@@ -48,7 +48,7 @@ _KIND_REF = {MeetingKind.THEMATIC.value: N_("chuyên đề"),
              MeetingKind.EXTRAORDINARY.value: N_("đột xuất"),
              MeetingKind.COMMITTEE.value: N_("chi ủy"),
              MeetingKind.FORUM.value: N_("diễn đàn")}
-_MONTH = re.compile(r"t?(\d{1,2})[/.-](\d{4})")
+_MONTH = re.compile(r"t?(\d{1,2})[/.-](\d{4}|\d{2})")  # "12/2026", "12/26"
 _ISO_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 _DAY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 RECENT = 6  # buttons offered when no meeting is named
@@ -130,7 +130,8 @@ def parse(text: str, now: datetime, tz: str) -> tuple[dict[str, object], str, st
         if (d := _DAY.fullmatch(w)) is not None:
             ref["day"], i = (int(d[3]), int(d[2]), int(d[1])), i + 1
         elif (mo := _MONTH.fullmatch(w)) is not None and 1 <= int(mo[1]) <= 12:
-            ref["period"], i = f"{mo[2]}-{int(mo[1]):02d}", i + 1
+            year = mo[2] if len(mo[2]) == 4 else f"20{mo[2]}"
+            ref["period"], i = f"{year}-{int(mo[1]):02d}", i + 1
         elif (iso := _ISO_MONTH.fullmatch(w)) is not None and 1 <= int(iso[2]) <= 12:
             ref["period"], i = f"{iso[1]}-{int(iso[2]):02d}", i + 1
         elif w.isascii() and w.isdigit() and len(w) < 10:
