@@ -135,7 +135,7 @@ def test_menu_follows_an_appointment_by_import(sample: App, tmp_path: Path) -> N
         assert refresh_all(s, sample.clock()) == 0
 
 
-async def test_english_telegram_app_gets_vietnamese(tg: TG) -> None:  # noqa: F811
+async def test_english_telegram_app_gets_vietnamese(tg: TG) -> None:
     """A member whose Telegram app is in English: Vietnamese replies (and reminders) until
     he chooses /lang en."""
     user = tg.emu.user(103, MEMBER, lang="en")
