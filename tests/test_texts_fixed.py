@@ -85,3 +85,10 @@ async def test_quarter_named_without_q(month, driver: Driver) -> None:  # type: 
     out = await driver.say(OFFICER, "/canhbao")
     assert "quý Q" not in out[0]
     assert "Chi bộ chưa có sinh hoạt chuyên đề trong quý 4/2026:" in out[0]
+
+
+def test_who_may_names_only_real_commands_and_buttons() -> None:
+    from handlers.core.access import WHO_MAY
+    from handlers.core.router import CALLBACKS, COMMANDS
+
+    assert set(WHO_MAY) <= set(COMMANDS) | set(CALLBACKS)

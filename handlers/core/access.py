@@ -114,7 +114,7 @@ WHO_MAY: dict[str, str] = {
                      "danhgia", "review", "kehoach", "plan", "bb", "jr"), _LEADERS),
     **dict.fromkeys(("mochamdiem", "reopen", "mobienban", "reopenminutes", "duyet", "confirm",
                      "chuahop", "missing", "ms", "rl"), _OFFICERS),
-    **dict.fromkeys(("code", "ma"), _LEADERS_OFFICERS),
+    **dict.fromkeys(("code", "ma", "canhbao", "flags", "baocao", "report"), _LEADERS_OFFICERS),
     **dict.fromkeys(("cf", "ca"), _FOLLOWER),
     **dict.fromkeys(("bienban", "getminutes", "nghiquyet", "resolution", "sobienban",
                      "minutesbook", "lichhop", "schedule", "chibo", "cell", "st", "sm"), _READERS),
