@@ -174,3 +174,22 @@ def test_references_people_type() -> None:
         "kind": "committee", "day": (2026, 12, 15)}
     assert parse("Trùng lịch công tác", now, tz) is None
     assert parse("9" * 5000, now, tz) is None  # never an int() of a huge number
+
+
+async def test_officer_names_a_cell_meeting_by_month_and_cell(driver: Driver,
+                                                              clock: FakeClock) -> None:
+    reg, extra = await _two_held(driver, clock)
+    officer = "Đỗ Mạnh Cường"
+    out = await driver.say(officer, "/mochamdiem 12/2026")  # every cell he follows met
+    assert out[-1] == "Đồng chí chọn buổi sinh hoạt:"
+    labels = [label for label, _d in driver.last_buttons()]
+    assert len(labels) > 1 and all(label.startswith("Chi bộ ") for label in labels)
+    assert "Chi bộ Phòng Quản lý ngân sách — Sinh hoạt thường kỳ — 07:30 03/12/2026" in labels
+    out = await driver.say(officer, "/mochamdiem 12/2026 thuong ky quan ly ngan sach")
+    assert out[-1] == "Đã mở lại việc sửa điểm cho Chi bộ Phòng Quản lý ngân sách."
+    sec = driver.messenger.texts(f"dm-{driver.member(SEC).id}")
+    assert any(t.endswith("/chamdiem 12/2026") for t in sec)  # told in words, no id
+    with Session(driver.app.engine) as s:
+        assert s.get(Meeting, reg).score_reopened_at is not None  # type: ignore[union-attr]
+        assert s.get(Meeting, extra).score_reopened_at is None  # type: ignore[union-attr]
+    _no_ids(driver.messenger.texts(), reg, extra)

@@ -203,10 +203,11 @@ def offer(ctx: Ctx, meetings: Sequence[Meeting], command: str, question: str = "
             select(Organisation).where(Organisation.id.in_(list(cells))))}
 
     def label(m: Meeting) -> str:
-        return f"{meeting_name(m)} — {names[m.cell_id]}" if names else meeting_name(m)
+        # The cell first when there are several: a phone cuts the end of a long button.
+        return f"{names[m.cell_id]} — {meeting_name(m)}" if names else meeting_name(m)
 
     ctx.reply(question or _("Đồng chí chọn buổi sinh hoạt:"),
-              column([(label(m)[:60], f"mt:{command}:{m.id}") for m in meetings]))
+              column([(label(m)[:90], f"mt:{command}:{m.id}") for m in meetings]))
 
 
 def choose(ctx: Ctx, cell_ids: Sequence[int], text: str, command: str, tz: str, *,
