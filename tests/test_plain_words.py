@@ -174,6 +174,8 @@ def test_references_people_type() -> None:
         "kind": "committee", "day": (2026, 12, 15)}
     assert parse("Trùng lịch công tác", now, tz) is None
     assert parse("9" * 5000, now, tz) is None  # never an int() of a huge number
+    assert parse("tháng " + "9" * 5000, now, tz) is None
+    assert parse("tháng ² năm 2026", now, tz) is None  # a digit int() refuses
 
 
 async def test_officer_names_a_cell_meeting_by_month_and_cell(driver: Driver,

@@ -79,7 +79,7 @@ def meeting_label(m: Meeting) -> str:
 
 
 def meeting_name(m: Meeting) -> str:
-    """A button's label: kind and local date, "Sinh hoạt thường kỳ — 03/12/2026 08:00"."""
+    """A button's label: kind and local time, "Sinh hoạt thường kỳ — 07:30 03/12/2026"."""
     return meeting_label(m)
 
 
@@ -114,10 +114,12 @@ def parse(text: str, now: datetime, tz: str) -> tuple[dict[str, object], str, st
             continue
         if any(k in ref for k in ("period", "day", "ident")):
             break
-        if w in ("thang", "t") and i + 1 < len(words) and words[i + 1].isdigit():
+        if w in ("thang", "t") and i + 1 < len(words) and words[i + 1].isascii() \
+                and words[i + 1].isdigit() and len(words[i + 1]) <= 2:
             nxt = words[i + 1]
             year = words[i + 3] if i + 3 < len(words) and words[i + 2] == "nam" else None
-            if year is not None and year.isdigit() and len(year) == 4 and 1 <= int(nxt) <= 12:
+            if year is not None and year.isascii() and year.isdigit() and len(year) == 4 \
+                    and 1 <= int(nxt) <= 12:
                 ref["period"], i = f"{year}-{int(nxt):02d}", i + 4
             elif (p := _month_year(int(nxt), now, tz)) is not None:
                 ref["period"], i = p, i + 2
