@@ -81,6 +81,8 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
         except RehearsalError as exc:
             print(exc, file=sys.stderr)
             return 2
+    # Under the configured data dir, also with --fresh (its own data dir is thrown away).
+    out_dir = Path(args.out) if args.out else Path(settings.data_dir) / "console-files"
     with tempfile.TemporaryDirectory(prefix="chibot-console-") as tmp:
         if args.fresh:  # a throw-away database: the rehearsal leaves nothing behind
             settings = settings.model_copy(update={
@@ -95,7 +97,7 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
                 import_file(app.engine, SAMPLE_SHEET, bloc_name=settings.bloc_name,
                             timezone=settings.timezone)
             rehearsal = Rehearsal(app, rehearsal_clock) if rehearsal_clock else None
-            asyncio.run(run_console(app, args.as_name, args.group, rehearsal))
+            asyncio.run(run_console(app, args.as_name, args.group, rehearsal, out_dir))
         finally:
             app.close()
     return 0
@@ -105,7 +107,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     if args.year:
         from bot.demo_year import run_year_demo
 
-        result = asyncio.run(run_year_demo(settings))
+        result = asyncio.run(run_year_demo(settings, keep=args.keep, out_dir=Path(args.out)))
         return 0 if result.get("total") else 1
     from bot.demo import run_demo
 
@@ -356,13 +358,16 @@ def build_parser() -> argparse.ArgumentParser:
                                   "(\"2026-11-17 08:00\"); :tua 3d moves it and runs the cycle")
     con.add_argument("--fresh", action="store_true",
                      help="a throw-away database seeded with the sample bloc")
+    con.add_argument("--out", help="folder for the files the bot sends (default: "
+                                   "DATA_DIR/console-files)")
     demo = sub.add_parser("demo", help="play one simulated month of one cell (fresh database)")
     demo.add_argument("--keep", action="store_true",
                       help="use the configured database instead of a throw-away one")
     demo.add_argument("--year", action="store_true",
                       help="play a whole year at speed, ending with the year's classification")
     demo.add_argument("--out", default="chibot-demo",
-                      help="folder for the transcript and the month's biên bản and nghị quyết")
+                      help="folder for the transcript and the month's biên bản and nghị quyết "
+                           "(with --year: every file the bot sends in the year)")
     code = sub.add_parser("code", help="print a one-time link code")
     g = code.add_mutually_exclusive_group(required=True)
     g.add_argument("--member", help="member's full name")

@@ -11,7 +11,8 @@ from sqlalchemy import Engine
 import handlers  # noqa: F401  (registers every story)
 from bot.intake import UpdateIntake
 from bot.sender import OutboxSender
-from handlers.core.router import Router, command_menu
+from handlers.core.router import Router
+from handlers.onboarding.help import default_menu
 from models import i18n
 from models.base import utcnow
 from models.db import make_engine, migrate
@@ -41,7 +42,7 @@ class App:
         self.router = Router(self.engine, settings, clock)
         self.health = DbHealth()  # one log line per outage, whoever notices it
         self.intake = UpdateIntake(self.router, self.health)
-        self.menu = command_menu()  # handed to adapters as data (they never import handlers)
+        self.menu = default_menu()  # handed to adapters as data (they never import handlers)
         self.messengers: dict[str, Messenger] = {}
         self.sender = OutboxSender(self.engine, {}, settings.outbox, clock, health=self.health)
         for m in messengers or []:

@@ -1,11 +1,13 @@
 """Extract, update and compile the gettext catalogues (``chibot i18n`` / CI step).
 
 Message ids are Vietnamese: the vi catalogue maps each id to itself, the en catalogue
-translates it. ``check`` lists ids that have no English translation yet.
+translates it. ``check`` lists ids that have no English translation yet, and Vietnamese
+texts with an English word of the project's vocabulary left in them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -81,6 +83,33 @@ def untranslated(locale: str = "en", locales_dir: Path = ROOT / "locales") -> li
     return missing
 
 
+# English words that must not be left in a Vietnamese text ("Đồng chí đang minutes dở"):
+# a small list of the project's own vocabulary, matched as whole words outside {fields},
+# /commands and links.
+ENGLISH_WORDS = ("minutes", "minute", "form", "forms", "score", "scoring", "rubric", "meeting",
+                 "meetings", "draft", "agenda", "rollcall", "roll call", "override", "criterion",
+                 "status", "report", "deadline", "task", "tasks", "resolution", "secretary",
+                 "deputy", "officer", "follower", "member", "members", "fee", "fees", "cell")
+_SKIP = re.compile(r"\{[^{}]*\}|/[a-z_]+|https?://\S+")
+_WORDS = re.compile(r"\b(" + "|".join(sorted(ENGLISH_WORDS, key=len, reverse=True))
+                    + r")\b", re.IGNORECASE)
+_JOINED = re.compile(r"(\w+_\w+)")  # "không_tán_thành": a code, not Vietnamese
+
+
+def english_left() -> list[tuple[str, str]]:
+    """(msgid, word) for each Vietnamese text holding an English word of ENGLISH_WORDS or
+    words joined by underscores."""
+    found = []
+    for msg in extract():
+        ids = [msg.id] if isinstance(msg.id, str) else list(msg.id or ())
+        for text in ids:
+            plain = _SKIP.sub(" ", text or "")
+            hit = _WORDS.search(plain) or _JOINED.search(plain)
+            if hit:
+                found.append((text, hit.group(1)))
+    return found
+
+
 def main(args: Iterable[str]) -> int:
     args = list(args)
     if "update" in args:
@@ -89,7 +118,10 @@ def main(args: Iterable[str]) -> int:
         missing = untranslated()
         for m in missing:
             print("untranslated:", m)
-        if missing:
+        english = english_left()
+        for text, word in english:
+            print(f"English word “{word}” in a Vietnamese text:", text)
+        if missing or english:
             return 1
     for mo in compile_all():
         print("compiled", mo.relative_to(ROOT))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -75,20 +76,23 @@ def prepare_user(app: App, name: str, in_group: bool = False,
 
 
 async def run_console(app: App, as_name: str, in_group: bool,
-                      rehearsal: Rehearsal | None = None) -> None:
-    """Chat as ``as_name``; with ``rehearsal`` the clock is simulated and ``:tua`` moves it."""
+                      rehearsal: Rehearsal | None = None, out_dir: Path | None = None) -> None:
+    """Chat as ``as_name``; with ``rehearsal`` the clock is simulated and ``:tua`` moves it.
+    Files the bot sends are saved in ``out_dir`` and their path printed."""
     describe = chat_namer(app)
     tz = app.settings.timezone
     if rehearsal is not None:
         def where(chat_id: str) -> str:
             return f"{fmt_datetime(app.clock(), tz)} · {describe(chat_id)}"
-        app.add_messenger(ConsoleMessenger(where))
+        app.add_messenger(ConsoleMessenger(where, out_dir=out_dir))
     else:
-        app.add_messenger(ConsoleMessenger(describe))
+        app.add_messenger(ConsoleMessenger(describe, out_dir=out_dir))
     updates = itertools.count(1)
     user = prepare_user(app, as_name, in_group, updates)
     run_id = uuid.uuid4().hex[:8]
     print(HELP)
+    if out_dir is not None:
+        print(f"Tệp bot gửi (biên bản, nghị quyết, Excel…) được lưu vào {out_dir.resolve()}/")
     if rehearsal is not None:
         cast(app, _member(app, user))
         print(f"Diễn tập: đồng hồ mô phỏng đặt lúc {fmt_datetime(app.clock(), tz)}.")

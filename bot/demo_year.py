@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import Session, select
 
 from bot.demo import CELL, Demo
+from bot.platforms.console import ConsoleMessenger
 from models.meeting import Meeting
 from models.member import Member
 from models.org import Organisation, subtree_cells
@@ -34,8 +36,12 @@ SCORE = ["3 2 2", "5 14 2 1 1 1", "đủ", "1 2 1 1", "27", "2 2",
 
 
 class YearDemo(Demo):
-    def __init__(self, settings: Settings, write: Callable[[str], None] = print) -> None:
-        super().__init__(settings, write)
+    def __init__(self, settings: Settings, write: Callable[[str], None] = print,
+                 out_dir: Path | None = None) -> None:
+        super().__init__(settings, write, out_dir)
+        for messenger in self.app.messengers.values():  # every file the bot sends, kept
+            if isinstance(messenger, ConsoleMessenger):
+                messenger.out_dir = self.out_dir
         self.clock.now = datetime(YEAR, 1, 1, 1, 0, tzinfo=UTC)
         self.transcript: list[str] = []
 
@@ -99,6 +105,11 @@ class YearDemo(Demo):
         self.write("\n=== Tổng kết năm: xếp loại ===")
         for line in lines:
             self.write(line)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        (self.out_dir / "transcript.txt").write_text("\n".join(self.lines) + "\n",
+                                                     encoding="utf-8")
+        self.write(f"\nBản ghi (transcript.txt) và các tệp bot đã gửi trong năm ở "
+                   f"{self.out_dir.resolve()}/")
         return {"total": len(lines), "lines": lines}
 
     def _month_line(self, meeting_id: int, month: int, texts: list[str]) -> str:
@@ -111,16 +122,23 @@ class YearDemo(Demo):
             "".join(f"\n    {n}" for n in notes)
 
 
-async def run_year_demo(settings: Settings, write: Callable[[str], None] = print) \
-        -> dict[str, object]:
+async def run_year_demo(settings: Settings, write: Callable[[str], None] = print, *,
+                        keep: bool = False, out_dir: Path | None = None) -> dict[str, object]:
+    """The year in a throw-away database, or with ``keep`` in the configured one; the
+    transcript and every file the bot sent go to ``out_dir`` (default ./chibot-demo)."""
     import tempfile
-    from pathlib import Path
 
+    if keep:
+        demo = YearDemo(settings, write, out_dir)
+        try:
+            return await demo.play()
+        finally:
+            demo.app.close()
     with tempfile.TemporaryDirectory(prefix="chibot-demo-") as tmp:
         fresh = settings.model_copy(update={
             "data_dir": Path(tmp),
             "database": settings.database.model_copy(update={"url": f"sqlite:///{tmp}/d.db"})})
-        demo = YearDemo(fresh, write)
+        demo = YearDemo(fresh, write, out_dir)
         try:
             return await demo.play()
         finally:

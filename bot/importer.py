@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.sheet_reader import SheetError, read_rows
+from handlers.onboarding.help import refresh_menu
 from models.base import utcnow
 from models.member import Member, Membership, Role, RoleAssignment
 from models.org import Organisation, OrgKind, add_org
@@ -361,6 +362,9 @@ def _upsert(s: Session, tree: _Tree, r: _Row, base: Organisation, cell: Organisa
     for org_id, role in wanted - set(have):
         s.add(RoleAssignment(member_id=m.id or 0, org_id=org_id, role=role))
         changed = True
+    if wanted != set(have) and not created:  # a secretary appointed, a role ended
+        s.flush()
+        refresh_menu(s, m, utcnow())
     if created:
         report.created += 1
     elif changed:

@@ -15,11 +15,13 @@ import sys
 
 from aiohttp import web
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.app import App
 from bot.health import HealthProbe, add_health_routes, probe_engine
 from bot.platforms import webhook
 from bot.scheduler import CycleRunner
+from handlers.onboarding.help import refresh_all
 from models.db import make_engine, migrate
 from models.dberrors import backoff, describe, is_transient
 from models.messages import Adapter, PlatformGone
@@ -146,6 +148,16 @@ async def start_web(settings: Settings, probe: HealthProbe) -> web.AppRunner | N
         return None
     log.info("web server on %s (GET /healthz)", ", ".join(map(str, runner.addresses)))
     return runner
+def _refresh_menus(app: App) -> None:
+    """Queue each Telegram member's own menu where it changed (a worker thread: SQL)."""
+    try:
+        with Session(app.engine) as s:
+            n = refresh_all(s, app.clock())
+            s.commit()
+        if n:
+            log.info("telegram: %d personal command menus queued", n)
+    except Exception:  # menus are a convenience: never stop the bot for them
+        log.exception("telegram: personal menus not refreshed")
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
@@ -178,6 +190,8 @@ async def _serve_app(app: App, settings: Settings, stop: asyncio.Event) -> int:
         log.error("no platform could start")
         app.close()
         return 1
+    if "telegram" in {a.platform for a in started}:
+        await asyncio.to_thread(_refresh_menus, app)
     cycle = CycleRunner(app.engine, settings, app.clock, health=app.health)
     cycle.start()
     freeze_heap()

@@ -15,6 +15,7 @@ from handlers.onboarding import joinrequests
 from handlers.core import menus
 from handlers.meetings import notheld
 from handlers.onboarding import start
+from handlers.onboarding import help
 from handlers.year import plan
 from handlers.onboarding import group_link
 from handlers.onboarding import profile

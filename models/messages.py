@@ -116,6 +116,8 @@ class Outgoing:
     answer_callback: str | None = None
     toast: bool = False
     join: JoinDecision | None = None  # an action instead of a message (``text`` unused)
+    # Also an action: this private chat's own command menu (Telegram), in its language.
+    menu: tuple[MenuCommand, ...] | None = None
 
     @property
     def answer_only(self) -> bool:

@@ -22,6 +22,7 @@ from models.messages import (
     Attachment,
     Button,
     JoinDecision,
+    MenuCommand,
     Outgoing,
 )
 from models.outbox import OutboxMessage, OutboxStatus
@@ -44,6 +45,8 @@ def to_payload(out: Outgoing, is_group: bool) -> dict[str, Any]:
         payload["toast"] = True
     if out.join:
         payload["join"] = [out.join.user_id, out.join.approve]
+    if out.menu is not None:
+        payload["menu"] = [[c.name, c.summary] for c in out.menu]
     if out.attachment:
         payload["attachment"] = {"filename": out.attachment.filename,
                                  "kind": out.attachment.kind}
@@ -77,6 +80,8 @@ def to_outgoing(row: OutboxMessage,
         answer_callback=p.get("answer_callback"),
         toast=bool(p.get("toast")),
         join=JoinDecision(str(p["join"][0]), bool(p["join"][1])) if "join" in p else None,
+        menu=tuple(MenuCommand(n, d, True, False) for n, d in p["menu"]) if "menu" in p
+        else None,
     )
 
 

@@ -1,13 +1,15 @@
 """`chibot demo --year`: a year of one cell at speed, through the bot, ending with the
 year's classification summary."""
 
+from pathlib import Path
+
 from bot.demo_year import run_year_demo
 from models.settings import Settings
 
 
-async def test_demo_plays_a_whole_year(settings: Settings) -> None:
+async def test_demo_plays_a_whole_year(settings: Settings, tmp_path: Path) -> None:
     lines: list[str] = []
-    result = await run_year_demo(settings, write=lines.append)
+    result = await run_year_demo(settings, write=lines.append, out_dir=tmp_path / "year")
     transcript = "\n".join(lines)
     months = [ln for ln in lines if ln.startswith("Tháng ")]
     assert len(months) == 12 and all("Điểm chi bộ chấm" in m for m in months)
@@ -25,3 +27,7 @@ async def test_demo_plays_a_whole_year(settings: Settings) -> None:
     assert "Không xếp loại: 1 chi bộ, 11 đảng viên (không tính vào các tỷ lệ dưới đây)." \
         in transcript
     assert "• Đảng viên hoàn thành tốt nhiệm vụ trở lên: 85,7% (chỉ tiêu 85%)" in transcript
+    # --out: the transcript and every file the bot sent in the year (issue 23).
+    assert "transcript.txt" in {p.name for p in (tmp_path / "year").iterdir()}
+    assert f"các tệp bot đã gửi trong năm ở {(tmp_path / 'year').resolve()}/" in transcript
+    assert "Tổng kết năm" in (tmp_path / "year" / "transcript.txt").read_text(encoding="utf-8")

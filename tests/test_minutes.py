@@ -169,7 +169,7 @@ async def test_one_month_minutes_and_resolution(driver: Driver, clock: FakeClock
     with Session(driver.app.engine) as s:  # nothing written before the confirmation
         assert not list(s.exec(select(Opinion).where(Opinion.meeting_id == mid)))
     out = await driver.say(SEC, "1")
-    assert any("Đã lưu biên bản dự thảo (bản 1)" in t for t in out)
+    assert any("Đã lưu biên bản dự thảo (dự thảo lần 1)" in t for t in out)
     draft = [o for o in driver.messenger.sent if o.attachment is not None
              and o.attachment.filename.endswith("du-thao.docx")]
     assert draft
@@ -179,7 +179,7 @@ async def test_one_month_minutes_and_resolution(driver: Driver, clock: FakeClock
     assert "Chưa có biên bản chính thức" in out[-1]
     # The deputy may not confirm a stale revision; the secretary confirms revision 1.
     out = await driver.press(SEC, f"bb:ok:{mid}:1")
-    assert any("Đã xác nhận biên bản (bản 2)" in t for t in out)
+    assert any("Đã xác nhận biên bản; đây là bản chính thức" in t for t in out)
     assert any("Đã ban hành nghị quyết Số 01-NQ/CB" in t for t in out)
     with Session(driver.app.engine) as s:
         rec = s.exec(select(MeetingRecord).where(MeetingRecord.meeting_id == mid)).one()
@@ -249,9 +249,11 @@ async def test_access_and_correction_window(driver: Driver, clock: FakeClock) ->
     assert "không có quyền" in out[-1]
     out = await driver.press(SEC, f"bb:ok:{mid}:1")
     assert any("Đã xác nhận biên bản" in t for t in out)
-    assert any("chưa được chấm điểm" in t for t in out)  # the resolution waits for the score
+    # The resolution waits for the score, and says so the right way round.
+    assert "Nghị quyết sẽ được ban hành khi: buổi sinh hoạt được chấm điểm (/chamdiem 12/2026)." \
+        in out
     # Another cell's members cannot read them; an officer above can.
-    out = await driver.say(OTHER_SEC, f"/bienban {mid}")
+    out = await driver.press(OTHER_SEC, f"mt:bienban:{mid}")  # a forged meeting button
     assert "không có quyền" in out[-1]
     # A correction within 7 days is a new draft; after 7 days the base organisation reopens.
     clock.advance(days=8)

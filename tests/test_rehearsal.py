@@ -38,7 +38,7 @@ def test_a_month_rehearsed_through_stdin(monkeypatch: pytest.MonkeyPatch,
                                          tmp_path: Path) -> None:
     out = _console(monkeypatch, capsys, tmp_path, MONTH, "--at", "2026-11-25 08:00")
     assert "Diễn tập: đồng hồ mô phỏng đặt lúc 08:00 25/11/2026." in out
-    assert "[3] Sinh hoạt thường kỳ — 07:30 03/12/2026" in out
+    assert "• Sinh hoạt thường kỳ — 07:30 03/12/2026" in out and "[3]" not in out
     # Each cycle step arrives at its simulated time, in the chat of who receives it.
     for stamp in ("── 08:00 28/11/2026 · riêng → Dương Văn Thành ──\nĐề nghị chi ủy họp",
                   "── 08:00 30/11/2026 · nhóm Chi bộ Phòng Quản lý ngân sách ──\n📢 THÔNG BÁO",

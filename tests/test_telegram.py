@@ -94,19 +94,7 @@ async def tg(sample: App) -> AsyncIterator[TG]:
         yield TG(emu, sample, adapter)
 
 
-async def test_command_menus_are_registered_per_scope_and_language(tg: TG) -> None:
-    calls = [p for m, p in tg.emu.calls if m == "setMyCommands"]
-    assert sorted((c["scope"]["type"], c["language_code"]) for c in calls) == sorted(
-        (scope, lang) for lang in ("vi", "en")
-        for scope in ("all_private_chats", "all_group_chats", "all_chat_administrators"))
-    private_vi = next(c for c in calls if c["scope"]["type"] == "all_private_chats"
-                      and c["language_code"] == "vi")
-    names = {c["command"] for c in private_vi["commands"]}
-    assert {"start", "chamdiem", "diemdanh", "lichhop"} <= names and "link" not in names
-    en = next(c for c in calls if c["scope"]["type"] == "all_private_chats"
-              and c["language_code"] == "en")
-    assert any(c["description"] == "Score a meeting (secretary, deputy)"
-               for c in en["commands"])
+# The command menus (default and per person): tests/test_help_roles.py.
 
 
 async def test_linking_members_and_the_group(tg: TG) -> None:

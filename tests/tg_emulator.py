@@ -244,6 +244,9 @@ class TelegramEmulator:
     async def m_setMyCommands(self, p: dict[str, Any], f: dict[str, Any]) -> bool:
         return True
 
+    async def m_deleteMyCommands(self, p: dict[str, Any], f: dict[str, Any]) -> bool:
+        return True
+
     def _conflict(self, description: str) -> _ApiError:
         self.conflicts_sent += 1
         return _ApiError(409, description)

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -40,6 +41,20 @@ def group_chat_id(cell_id: int) -> str:
     return f"group-{cell_id}"
 
 
+def save_file(out_dir: Path, filename: str, data: bytes) -> Path:
+    """``data`` under ``out_dir`` by its own name (no folders from the name); the same bytes
+    sent again (to each member) reuse the file, other bytes get "-2", "-3" …"""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = Path(filename.replace("\\", "/")).name or "tep"
+    path, n = out_dir / name, 1
+    while path.exists() and path.read_bytes() != data:
+        n += 1
+        path = out_dir / f"{Path(name).stem}-{n}{Path(name).suffix}"
+    if not path.exists():
+        path.write_bytes(data)
+    return path.resolve()
+
+
 class ConsoleMessenger:
     """Prints what the bot sends; ``describe`` names the chat a message goes to."""
 
@@ -48,11 +63,15 @@ class ConsoleMessenger:
                                 group_per_minute=1_000_000, private_per_second=10_000)
 
     def __init__(self, describe: Callable[[str], str],
-                 write: Callable[[str], None] = print) -> None:
+                 write: Callable[[str], None] = print, out_dir: Path | None = None) -> None:
         self.describe = describe
         self.write = write
+        self.out_dir = out_dir  # where the files the bot sends are saved (trainers open them)
         self._ids = itertools.count(1)
         self.sent: list[Outgoing] = []
+
+    def save(self, filename: str, data: bytes) -> Path | None:
+        return save_file(self.out_dir, filename, data) if self.out_dir is not None else None
 
     async def send(self, out: Outgoing) -> SentRef:
         self.sent.append(out)
@@ -61,10 +80,14 @@ class ConsoleMessenger:
             self.write(f"── {self.describe(out.chat_id)} ──\n[bot {verdict} yêu cầu vào nhóm "
                        f"của {out.join.user_id}]\n")
             return SentRef(str(next(self._ids)))
+        if out.menu is not None:  # Telegram's menus only: nothing to show in a console
+            return SentRef(str(next(self._ids)))
         body = numbered(out.text, out.buttons)
         if out.attachment is not None:
+            saved = await asyncio.to_thread(self.save, out.attachment.filename,
+                                            out.attachment.data)
             body += f"\n[{out.attachment.kind}: {out.attachment.filename}, " \
-                    f"{len(out.attachment.data)} bytes]"
+                    f"{len(out.attachment.data)} bytes" + (f" → {saved}]" if saved else "]")
         self.write(f"── {self.describe(out.chat_id)} ──\n{body}\n")
         return SentRef(str(next(self._ids)))
 

@@ -31,6 +31,7 @@ from telegram import (
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -139,20 +140,21 @@ class TelegramAdapter:
         await self.application.shutdown()
 
     async def set_commands(self) -> None:
-        from models.i18n import _, use_locale
-
+        """The default menus, in Vietnamese for every app language (Vietnamese is the
+        default until a member chooses /lang en; their own menu then comes per chat, as an
+        ``Outgoing.menu``). Menus per app language set by earlier versions are removed:
+        Telegram would prefer them to the default."""
         def menu(private: bool) -> list[BotCommand]:
-            return [BotCommand(c.name, _(c.summary)[:256]) for c in self.menu
+            return [BotCommand(c.name, c.summary[:256]) for c in self.menu
                     if (c.private if private else c.group)]
 
         scopes = [(BotCommandScopeAllPrivateChats(), True),
                   (BotCommandScopeAllGroupChats(), False),
                   (BotCommandScopeAllChatAdministrators(), False)]
-        for lang in ("vi", "en"):
-            with use_locale(lang):
-                for scope, private in scopes:
-                    await self.bot.set_my_commands(menu(private), scope=scope,
-                                                   language_code=lang)
+        for scope, private in scopes:
+            await self.bot.set_my_commands(menu(private), scope=scope)
+            for lang in ("vi", "en"):
+                await self.bot.delete_my_commands(scope=scope, language_code=lang)
 
     # -- receiving ----------------------------------------------------------------------
     async def poll(self, stop: asyncio.Event) -> None:
@@ -337,6 +339,11 @@ class TelegramAdapter:
             else:
                 await self.bot.decline_chat_join_request(chat_id, int(out.join.user_id))
             return SentRef("join")
+        if out.menu is not None:  # this person's own menu (their roles, their language)
+            await self.bot.set_my_commands(
+                [BotCommand(c.name, c.summary[:256]) for c in out.menu],
+                scope=BotCommandScopeChat(chat_id))
+            return SentRef("menu")
         if out.answer_callback:  # rows queued before answers went on their own
             await self._answer(out)
         if out.attachment is not None:

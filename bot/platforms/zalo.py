@@ -384,6 +384,8 @@ class ZaloAdapter:
     async def _send(self, out: Outgoing) -> SentRef:
         if out.join is not None:  # never queued for Zalo: its groups have no join requests
             raise SendError("zalo has no join requests", transient=False)
+        if out.menu is not None:  # never queued for Zalo: it has no command menus
+            return SentRef("menu")
         text = numbered(out.text, out.buttons)
         att = out.attachment
         if att is not None:

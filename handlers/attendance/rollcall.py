@@ -16,6 +16,7 @@ from handlers.core.router import Where, Who, callback, command
 from handlers.forms import engine as forms
 from handlers.forms.cellform import CellForm, led_cell, meeting_label
 from handlers.forms.engine import Again, Choice, Invalid, Step
+from handlers.forms.named import choose, meeting_ref, recent
 from handlers.forms.validators import parse_number, parse_time
 from handlers.year import flags as yearflags
 from models.attendance import ATTENDED, Attendance, Presence, Rsvp
@@ -290,34 +291,48 @@ def absence_warnings(s: Session, meeting: Meeting, marks: dict[str, list[str | N
 forms.register(RollCallForm())
 
 
-def _start_rollcall(ctx: Ctx, meeting_id: str | None) -> None:
+def _start_rollcall(ctx: Ctx, named: str) -> None:
+    """Roll call of the meeting ``named`` ("12/2026", a button's id), or of the one due."""
     cell = led_cell(ctx)
     if cell is None:
         ctx.deny("not a cell leader")
         return
     data: Data = {"cell_id": cell.id}
-    if meeting_id is not None:
-        m = ctx.by_id(Meeting, meeting_id)
-        if m is None or m.cell_id != cell.id:
-            ctx.deny(f"roll call of meeting {meeting_id}")
+    due = rollcall_candidates(ctx.session, cell.id or 0, ctx.now())
+    if named.strip():
+        picked = choose(ctx, [cell.id or 0], named, "diemdanh", cell.timezone, default=due)
+        if picked is None:
             return
+        m = picked[0]
         if m.status != MeetingStatus.PLANNED.value:
-            ctx.reply(_("Buổi sinh hoạt này đã được điểm danh trước đó."))
+            _already(ctx, m)
             return
         data.update(meeting=m.id, meeting_fixed=True,
                     marks=RollCallForm().prefill(ctx, m))
-    elif not rollcall_candidates(ctx.session, cell.id or 0, ctx.now()):
-        ctx.reply(_("Chưa có buổi sinh hoạt nào đến giờ để điểm danh."))
+    elif not due:
+        done = recent(ctx, [cell.id or 0], days_back=14, days_ahead=0,
+                      statuses=(MeetingStatus.HELD.value, MeetingStatus.NOT_HELD.value))
+        if done:
+            _already(ctx, done[0])
+        else:
+            ctx.reply(_("Chưa có buổi sinh hoạt nào đến giờ để điểm danh."))
         return
     forms.start_private(ctx, "rollcall", data)
+
+
+def _already(ctx: Ctx, m: Meeting) -> None:
+    """The meeting was roll-called: say so, and what comes next (not "none has started")."""
+    ctx.reply(_("{meeting} đã được điểm danh. Việc tiếp theo: chấm điểm (/chamdiem {ref}) "
+                "hoặc ghi biên bản (/ghibienban).").format(meeting=meeting_label(m),
+                                                           ref=meeting_ref(m)))
 
 
 @command("diemdanh", "rollcall", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Ghi giờ họp và điểm danh sau buổi sinh hoạt (Bí thư)"))
 def rollcall(ctx: Ctx, args: list[str], rest: str) -> None:
-    _start_rollcall(ctx, args[0] if args else None)
+    _start_rollcall(ctx, rest)
 
 
 @callback("rc", who=Who.LINKED)
 def rollcall_button(ctx: Ctx, parts: list[str]) -> None:
-    _start_rollcall(ctx, parts[0] if parts else "")
+    _start_rollcall(ctx, f"#{parts[0]}" if len(parts) == 1 and parts[0].isdigit() else "#0")

@@ -302,7 +302,8 @@ def flags(ctx: Ctx, args: list[str], rest: str) -> None:
     lines = [_("⚠️ Cảnh báo — {org}").format(org=root.name), *yearflags.dieu8_lines(
         ctx.session, root, f"{today.year:04d}-{today.month:02d}"),
         *yearflags.streak_lines(ctx.session, root, today.year, ctx.now())]
-    lines.append(_("Chi bộ chưa có sinh hoạt chuyên đề trong quý {q}:").format(q=q.label))
+    lines.append(_("Chi bộ chưa có sinh hoạt chuyên đề trong quý {q}:").format(
+        q=q.label.removeprefix("Q")))  # "quý 3/2026", not "quý Q3/2026"
     lines += [f"• {cell_label(c['cell'], c.get('parent'))}" for c in no_thematic] \
         or [_("• Không có.")]
     ctx.reply("\n".join(lines))

@@ -8,8 +8,11 @@ from functools import cache
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from models.i18n import N_
 from models.member import Identity, Member, Role, RoleAssignment
+from models.messages import Incoming
 from models.org import Organisation
+from models.text import parse_command
 
 CELL_LEADERS = (Role.SECRETARY.value, Role.DEPUTY.value)
 
@@ -92,3 +95,42 @@ def can_manage_cell(session: Session, actor: Actor, cell: Organisation) -> bool:
 
 def led_cells(actor: Actor) -> list[int]:
     return sorted({r.org_id for r in actor.roles if r.role in CELL_LEADERS})
+
+
+# Who may use a command (or press a button), as a refusal says it: data, not code. The
+# handlers decide; this only words the refusal (deny by default stays in the handlers).
+_LEADERS = N_("Bí thư hoặc Phó Bí thư của chi bộ")
+_OFFICERS = N_("cán bộ theo dõi của cấp ủy cấp trên")
+_LEADERS_OFFICERS = N_("Bí thư, Phó Bí thư của chi bộ hoặc cán bộ theo dõi cấp trên")
+_FOLLOWER = N_("cấp ủy viên cấp trên được phân công phụ trách chi bộ")
+_READERS = N_("đảng viên của chi bộ, cấp ủy viên phụ trách và cán bộ theo dõi cấp trên")
+_TAKER = N_("Bí thư, Phó Bí thư hoặc đồng chí được giao ghi biên bản")
+WHO_MAY: dict[str, str] = {
+    **dict.fromkeys(("chamdiem", "score", "sc", "diemdanh", "rollcall", "rc", "lydo", "reason",
+                     "hopchiuy", "committee", "dieuchinh", "override", "chuongtrinh", "agenda",
+                     "ag", "doilich", "reschedule", "huyhop", "cancelmeeting", "themhop",
+                     "addmeeting", "quytac", "rule", "dangphi", "fees", "fe", "sodangphi",
+                     "feebook", "mien", "exempt", "thuky", "minutetaker", "sotay", "handbook",
+                     "danhgia", "review", "kehoach", "plan", "bb", "jr"), _LEADERS),
+    **dict.fromkeys(("mochamdiem", "reopen", "mobienban", "reopenminutes", "duyet", "confirm",
+                     "chuahop", "missing", "ms", "rl"), _OFFICERS),
+    **dict.fromkeys(("code", "ma", "canhbao", "flags", "baocao", "report"), _LEADERS_OFFICERS),
+    **dict.fromkeys(("cf", "ca"), _FOLLOWER),
+    **dict.fromkeys(("bienban", "getminutes", "nghiquyet", "resolution", "sobienban",
+                     "minutesbook", "lichhop", "schedule", "chibo", "cell", "st", "sm"), _READERS),
+    **dict.fromkeys(("ghibienban", "minutes"), _TAKER),
+}
+
+
+def who_may(inc: Incoming) -> tuple[str, str] | None:
+    """(the untranslated "who may" words, the command) for the update being refused: the
+    command typed, or the command a button belongs to; None when neither is known."""
+    if inc.callback_data:
+        parts = inc.callback_data.split(":")
+        key = parts[1] if parts[0] == "mt" and len(parts) > 1 else parts[0]
+        cmd = parts[1] if parts[0] == "mt" and len(parts) > 1 else ""
+    else:
+        parsed = parse_command(inc.text or "")
+        key = cmd = parsed[0] if parsed else ""
+    who = WHO_MAY.get(key)
+    return (who, cmd) if who else None

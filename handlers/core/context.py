@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session
 
-from handlers.core.access import Actor
+from handlers.core.access import Actor, who_may
 from handlers.core.text import as_id
 from models.messages import Attachment, Button, Incoming, Keyboard, Outgoing
 from models.org import ChatBinding, Organisation, binding_for
@@ -90,12 +90,21 @@ class Ctx:
         return enqueue(self.session, out, now=self.now(), is_group=is_group)
 
     def deny(self, reason: str | None = None) -> None:
+        """Refuse, saying who may (``access.WHO_MAY``) where the command is known."""
         from models.i18n import _
 
         log.info("denied %s from %s:%s (%s)", self.incoming.text or self.incoming.callback_data,
                  self.platform, self.incoming.sender.id, reason or "no rule grants it")
         self.refused = True
-        self.reply(_("Xin lỗi, đồng chí không có quyền thực hiện việc này."))
+        may = who_may(self.incoming)
+        if may is None:
+            self.reply(_("Xin lỗi, đồng chí không có quyền thực hiện việc này."))
+        elif may[1]:
+            self.reply(_("Xin lỗi, đồng chí không có quyền dùng lệnh /{cmd}: chỉ {who} mới "
+                         "được dùng.").format(cmd=may[1], who=_(may[0])))
+        else:
+            self.reply(_("Xin lỗi, đồng chí không có quyền thực hiện việc này: chỉ {who} mới "
+                         "được làm.").format(who=_(may[0])))
 
     def refuse(self, text: str) -> None:
         """A press that changes nothing (an old or forged button): say so in a notice."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.i18n import N_, _
+from models.text import fold
 
 _LABELS: dict[str, str] = {
     # roles
@@ -69,6 +70,14 @@ def cell_label(name: str, parent: str | None) -> str:
     """A cell with its parent, so same-name cells can be told apart:
     "Chi bộ Văn phòng Sở — Đảng bộ Sở Nội vụ"."""
     return f"{name} — {parent}" if parent else name
+
+
+def group_of(title: str | None, cell: str) -> str:
+    """"nhóm Zalo CB Văn phòng của Chi bộ Văn phòng", but never "nhóm Chi bộ X của Chi bộ
+    X": a group named after its cell is just the cell's group."""
+    if not title or fold(cell) in fold(title) or fold(title) in fold(cell):
+        return _("nhóm của {cell}").format(cell=cell)
+    return _("nhóm {title} của {cell}").format(title=title, cell=cell)
 
 
 def rubric_source(rubric: Any) -> str:

@@ -181,8 +181,9 @@ class Router:
             log.info("duplicate update %s:%s ignored", inc.platform, inc.update_id)
             return False
         ctx = self._context(session, inc)
-        locale = (ctx.actor.member.locale if ctx.actor.member else None) \
-            or inc.sender.language or self.settings.locale
+        # Vietnamese (the deployment's locale) until the member chooses with /lang: the app's
+        # language is not a choice, and reminders (sent without an update) could not follow it.
+        locale = (ctx.actor.member.locale if ctx.actor.member else None) or self.settings.locale
         with use_locale(locale):
             self._dispatch(ctx)
         if inc.callback_data is not None and not ctx.refused:

@@ -6,11 +6,11 @@ from typing import Any
 
 from handlers.core.access import can_manage_cell, led_cells
 from handlers.core.context import Ctx
-from handlers.core.labels import meeting_kind_label
 from handlers.forms import engine as forms
 from handlers.forms.engine import Choice, Form, Step
+from handlers.forms.named import choose, meeting_label
 from handlers.forms.validators import parse_text
-from models.i18n import _, fmt_datetime
+from models.i18n import _
 from models.meeting import Meeting, upcoming
 from models.org import Organisation
 
@@ -28,10 +28,6 @@ def actor_cell(ctx: Ctx) -> Organisation | None:
 def led_cell(ctx: Ctx) -> Organisation | None:
     cells = led_cells(ctx.actor)
     return ctx.session.get(Organisation, cells[0]) if cells else None
-
-
-def meeting_label(m: Meeting) -> str:
-    return f"{meeting_kind_label(m.kind)} — {fmt_datetime(m.scheduled_at, m.timezone)}"
 
 
 class CellForm(Form):
@@ -69,22 +65,27 @@ class CellForm(Form):
                 data.update(self.saved_answers(ctx, m))
 
 
-def start_for_meeting(ctx: Ctx, kind: str, args: list[str], extra: Data | None = None) -> None:
+def start_for_meeting(ctx: Ctx, kind: str, args: list[str], extra: Data | None = None,
+                      command: str = "") -> None:
+    """Start form ``kind`` on the meeting the words ``args`` name ("12/2026"), or let its
+    meeting step ask. ``command`` is what the meeting buttons re-run."""
     cell = led_cell(ctx)
     if cell is None:
         ctx.deny("not a cell leader")
         return
     data: Data = {"cell_id": cell.id, **(extra or {})}
+    coming = upcoming(ctx.session, cell_id=cell.id or 0, now=ctx.now())
     if args:
-        m = ctx.by_id(Meeting, args[0])
-        if m is None or m.cell_id != cell.id:
-            ctx.reply(_("Không tìm thấy buổi sinh hoạt số {n} của chi bộ.").format(n=args[0]))
+        picked = choose(ctx, [cell.id or 0], " ".join(args), command or kind, cell.timezone,
+                        default=coming)
+        if picked is None:
             return
+        m = picked[0]
         data.update(meeting=m.id, meeting_fixed=True)
         form = forms.FORMS[kind]
         if isinstance(form, CellForm):
             data.update(form.saved_answers(ctx, m))
-    elif not upcoming(ctx.session, cell_id=cell.id or 0, now=ctx.now()):
+    elif not coming:
         ctx.reply(_("Chi bộ chưa có buổi sinh hoạt nào sắp tới."))
         return
     forms.start(ctx, kind, data)

@@ -33,11 +33,14 @@ TITLES = {
     "meeting_rule": N_("đặt lịch sinh hoạt thường kỳ"),
     "absence": N_("báo vắng"),
     "exempt": N_("miễn sinh hoạt"),
+    "minutes": N_("ghi biên bản"),
+    "committee": N_("ghi kết quả họp chi ủy"),
 }
 
 
 def title(kind: str) -> str:
-    return _(TITLES[kind]) if kind in TITLES else kind
+    """What the member was doing, in words (never the form's code name)."""
+    return _(TITLES.get(kind, N_("nhập liệu")))
 
 
 def where_it_stands(ctx: Ctx, state: FormState) -> str:

@@ -173,11 +173,12 @@ forms.register(AgendaForm())
 @command("chuongtrinh", "agenda", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Nhập/sửa chương trình buổi sinh hoạt (Bí thư)"))
 def agenda(ctx: Ctx, args: list[str], rest: str) -> None:
-    start_for_meeting(ctx, "agenda", args)
+    start_for_meeting(ctx, "agenda", args, command="chuongtrinh")
 
 
 @callback("ag", who=Who.LINKED)
 def agenda_button(ctx: Ctx, parts: list[str]) -> None:
-    start_for_meeting(ctx, "agenda", parts[:1])
+    start_for_meeting(ctx, "agenda", [f"#{parts[0]}" if parts and parts[0].isdigit() else "#0"],
+                      command="chuongtrinh")
 
 

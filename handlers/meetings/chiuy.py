@@ -14,6 +14,7 @@ from handlers.core.router import Where, Who, command
 from handlers.forms import engine as forms
 from handlers.forms.cellform import led_cell, meeting_label
 from handlers.forms.engine import Choice, Form, Invalid, Step
+from handlers.forms.named import choose
 from handlers.forms.validators import parse_datetime, parse_text
 from handlers.records.data import committee_data
 from handlers.records.documents import committee_docx
@@ -156,11 +157,11 @@ def committee_cmd(ctx: Ctx, args: list[str], rest: str) -> None:
         return
     data: Data = {"cell_id": cell.id}
     if args:
-        m = ctx.by_id(Meeting, args[0])
-        if m is None or m.cell_id != cell.id:
-            ctx.reply(_("Không tìm thấy buổi sinh hoạt số {n} của chi bộ.").format(n=args[0][:20]))
+        picked = choose(ctx, [cell.id or 0], rest, "hopchiuy", cell.timezone,
+                        default=preparable(ctx, cell.id or 0))
+        if picked is None:
             return
-        data.update(meeting=m.id, meeting_fixed=True)
+        data.update(meeting=picked[0].id, meeting_fixed=True)
     elif not preparable(ctx, cell.id or 0):
         ctx.reply(_("Chi bộ chưa có buổi sinh hoạt nào sắp tới."))
         return

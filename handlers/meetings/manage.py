@@ -106,7 +106,7 @@ forms.register(RescheduleForm())
 @command("doilich", "reschedule", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Đổi lịch một buổi sinh hoạt (Bí thư)"))
 def reschedule(ctx: Ctx, args: list[str], rest: str) -> None:
-    start_for_meeting(ctx, "reschedule", args)
+    start_for_meeting(ctx, "reschedule", args, command="doilich")
 
 
 # -- cancel ----------------------------------------------------------------------------
@@ -155,7 +155,7 @@ forms.register(CancelForm())
 @command("huyhop", "cancelmeeting", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Hủy một buổi sinh hoạt, có lý do (Bí thư)"))
 def cancel_meeting(ctx: Ctx, args: list[str], rest: str) -> None:
-    start_for_meeting(ctx, "cancel_meeting", args)
+    start_for_meeting(ctx, "cancel_meeting", args, command="huyhop")
 
 
 # -- add a thematic / extraordinary / committee meeting -------------------------------------

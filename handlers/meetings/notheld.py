@@ -3,7 +3,7 @@
 Three days after a meeting's time (the escalation step), a meeting still "planned" did
 not take place as far as the store knows. It is recorded as not held (instead of staying
 planned for ever), the secretary and deputy are asked for the reason privately
-(``/lydo [số buổi] LÝ DO``), and the officers above are told; the reason, once given, is
+(``/lydo [12/2026] LÝ DO``), and the officers above are told; the reason, once given, is
 passed up to them too.
 """
 
@@ -13,11 +13,12 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from handlers.core.access import leads_cell, led_cells
+from handlers.core.access import led_cells
 from handlers.core.context import Ctx
 from handlers.core.labels import cell_label
 from handlers.core.notify import officers_above, send_private
 from handlers.core.router import Where, Who, command
+from handlers.forms.named import choose, lookup, meeting_ref
 from handlers.meetings.agenda import starts_at
 from models.audit import audit
 from models.i18n import N_, _, use_locale
@@ -46,8 +47,8 @@ def mark_not_held(s: Session, meeting: Meeting, cell: Organisation, now: datetim
         with use_locale(m.locale):
             text = _("Buổi sinh hoạt {when} của {cell} chưa được điểm danh sau {days} ngày nên "
                      "được ghi là KHÔNG TỔ CHỨC. Đề nghị đồng chí cho biết lý do bằng lệnh "
-                     "/lydo {id} LÝ DO (ví dụ: /lydo {id} Trùng lịch công tác đột xuất).").format(
-                when=starts_at(meeting), cell=cell.name, days=days, id=meeting.id)
+                     "/lydo {ref} LÝ DO (ví dụ: /lydo {ref} Trùng lịch công tác đột xuất).").format(
+                when=starts_at(meeting), cell=cell.name, days=days, ref=meeting_ref(meeting))
         send_private(s, m, text, f"m{meeting.id}:notheld:{m.id}", now=now)
     for m in officers_above(s, cell):  # this is the escalation step's message to them
         with use_locale(m.locale):
@@ -66,7 +67,7 @@ def _unexplained(s: Session, cell_ids: list[int]) -> list[Meeting]:
 
 
 @command("lydo", "reason", who=Who.LINKED, where=Where.PRIVATE,
-         summary=N_("Báo lý do buổi sinh hoạt không tổ chức: /lydo [số buổi] LÝ DO (Bí thư)"))
+         summary=N_("Báo lý do buổi sinh hoạt không tổ chức: /lydo [tháng] LÝ DO (Bí thư)"))
 def reason(ctx: Ctx, args: list[str], rest: str) -> None:
     s = ctx.session
     cells = led_cells(ctx.actor)
@@ -75,22 +76,26 @@ def reason(ctx: Ctx, args: list[str], rest: str) -> None:
         return
     text = rest.strip()
     meeting: Meeting | None = None
-    if args and args[0].isascii() and args[0].isdigit():
-        meeting = ctx.by_id(Meeting, args[0])
-        if meeting is None or not leads_cell(ctx.actor, meeting.cell_id):
-            ctx.deny(f"reason for meeting {args[0]}")
-            return
-        text = rest.strip()[len(args[0]):].strip()
+    open_ = _unexplained(s, cells)
+    tz = s.get(Organisation, cells[0]).timezone  # type: ignore[union-attr]
+    look = lookup(ctx, cells, text, tz)
+    if look.foreign:
+        ctx.deny(f"reason for meeting {args[0]}")
+        return
+    if look.named and len(look.found) != 1:
+        choose(ctx, cells, text, "lydo", tz, default=open_)  # asks which, or says none fits
+        return
+    if look.named:
+        meeting, text = look.found[0], look.rest
     else:
-        open_ = _unexplained(s, cells)
         meeting = open_[0] if open_ else None
     if meeting is None or meeting.status != MeetingStatus.NOT_HELD.value \
             or meeting.started_at is not None:
         ctx.reply(_("Không có buổi sinh hoạt nào đang chờ báo lý do không tổ chức."))
         return
     if len(text) < 3 or len(text) > 300:
-        ctx.reply(_("Đề nghị đồng chí ghi lý do (3–300 ký tự), ví dụ: /lydo {id} Trùng lịch "
-                    "công tác đột xuất.").format(id=meeting.id))
+        ctx.reply(_("Đề nghị đồng chí ghi lý do (3–300 ký tự), ví dụ: /lydo {ref} Trùng lịch "
+                    "công tác đột xuất.").format(ref=meeting_ref(meeting)))
         return
     meeting.cancel_reason = text
     meeting.updated_at = ctx.now()

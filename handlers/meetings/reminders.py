@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from handlers.core.context import buttons
 from handlers.core.notify import group_targets, officers_above, send_group, send_private
+from handlers.forms.named import meeting_ref
 from handlers.meetings import notheld
 from handlers.meetings.agenda import agenda_text, reminder_text, rsvp_buttons, starts_at, title_line
 from handlers.meetings.schedule_rules import quarter_months
@@ -56,8 +57,8 @@ def committee(s: Session, meeting: Meeting, cell: Organisation, step: ScheduledS
     members = members_with_role(s, org_id=cell.id or 0, roles=COMMITTEE)
     missed = _to_members(s, members, meeting, step, now, lambda: _(
         "Đề nghị chi ủy họp thống nhất nội dung sinh hoạt: {title}, dự kiến {when}. Sau khi "
-        "thống nhất, đồng chí Bí thư ghi kết quả họp chi ủy (/hopchiuy {id}) và nhập chương "
-        "trình bằng lệnh /chuongtrinh.").format(id=meeting.id,
+        "thống nhất, đồng chí Bí thư ghi kết quả họp chi ủy (/hopchiuy {ref}) và nhập chương "
+        "trình bằng lệnh /chuongtrinh.").format(ref=meeting_ref(meeting),
         title=title_line(meeting, cell), when=starts_at(meeting)))
     for m in missed:
         log.info("committee reminder: %s has no private chat with the bot", m.full_name)

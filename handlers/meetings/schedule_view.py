@@ -26,7 +26,7 @@ def schedule(ctx: Ctx, args: list[str], rest: str) -> None:
     meetings = upcoming(ctx.session, cell_id=cell.id or 0, now=ctx.now())
     lines = [_("Lịch sinh hoạt của {cell}:").format(cell=cell.name)]
     for m in meetings:
-        lines.append(f"• [{m.id}] {meeting_label(m)} ({label(m.status)})")
+        lines.append(f"• {meeting_label(m)} ({label(m.status)})")
         lines += ["   " + x for x in when_where(m)[1:]]
         if m.topic:
             lines.append("   " + _("Chuyên đề: {topic}").format(topic=m.topic))

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from handlers.core.labels import group_of
 from handlers.core.notify import officers_above, send_private
 from models.i18n import _, use_locale
 from models.meeting import Meeting
@@ -66,9 +67,9 @@ def group_lost(s: Session, settled: Settled, now: datetime) -> None:
     for officer in officers_above(s, cell):
         with use_locale(officer.locale):
             send_private(s, officer,
-                         _("Bot đã bị gỡ khỏi nhóm {title} của {cell}. Nhắc lịch sẽ gửi riêng "
-                           "cho từng đảng viên cho đến khi nhóm được gắn lại.")
-                         .format(title=b.title or b.chat_id, cell=cell.name),
+                         _("Bot đã bị gỡ khỏi {group}. Nhắc lịch sẽ gửi riêng cho từng đảng "
+                           "viên cho đến khi nhóm được gắn lại.")
+                         .format(group=group_of(b.title, cell.name)),
                          key=f"unbound:{b.id}:{now:%Y%m%d%H%M%S}:{officer.id}", now=now)
 
 

@@ -8,10 +8,12 @@ from sqlmodel import select
 
 from handlers.core.access import can_manage_cell, led_cells, oversees
 from handlers.core.context import Ctx, column
+from handlers.core.labels import group_of
 from handlers.core.notify import officers_above, send_private
-from handlers.core.router import COMMANDS, Where, Who, callback, command, on_event
+from handlers.core.router import Where, Who, callback, command, on_event
 from handlers.core.text import fold
 from handlers.onboarding.code_guard import code_hint, code_locked, wrong_code
+from handlers.onboarding.help import refresh_menu
 from handlers.onboarding.identity_notice import tell_replaced
 from models.audit import audit
 from models.i18n import N_, _, fmt_datetime, use_locale
@@ -70,25 +72,12 @@ def _redeem_member_code(ctx: Ctx, code: str) -> None:
     link.used_at = ctx.now()
     s.add(link)
     audit(s, "identity.linked", "member", member.id, member.id, platform=inc.platform)
-    with use_locale(member.locale or inc.sender.language):
+    s.flush()
+    refresh_menu(s, member, ctx.now())  # a secretary's menu is a secretary's from the start
+    with use_locale(member.locale or ctx.settings.locale):
         ctx.reply(_("Đã liên kết tài khoản với hồ sơ của đồng chí {name}. Từ nay đồng chí sẽ "
                     "nhận thông báo sinh hoạt chi bộ tại đây. Gõ /help để xem các lệnh.")
                   .format(name=member.full_name))
-
-
-@command("help", "trogiup", who=Who.ANYONE, where=Where.ANY, summary=N_("Danh sách lệnh"))
-def help_(ctx: Ctx, args: list[str], rest: str) -> None:
-    kind = ctx.incoming.chat.kind
-    lines = [_("Các lệnh đồng chí có thể dùng:")]
-    for spec in COMMANDS.values():
-        if not spec.menu or not spec.summary:
-            continue
-        if spec.who is Who.LINKED and not ctx.actor.linked:
-            continue
-        if spec.where.value not in (kind, "any"):
-            continue
-        lines.append(f"/{spec.name} — {_(spec.summary)}")
-    ctx.reply("\n".join(lines))
 
 
 @command("lang", "ngonngu", who=Who.LINKED, where=Where.ANY,
@@ -113,6 +102,8 @@ def _set_lang(ctx: Ctx, code: str) -> None:
     assert member is not None
     member.locale = code
     ctx.session.add(member)
+    ctx.session.flush()
+    refresh_menu(ctx.session, member, ctx.now())  # the menu follows the chosen language
     with use_locale(code):
         ctx.reply(_("Đã chuyển sang tiếng Việt."))
 
@@ -217,9 +208,9 @@ def bot_removed(ctx: Ctx) -> None:
     for officer in officers_above(ctx.session, cell):
         with use_locale(officer.locale):
             send_private(ctx.session, officer,
-                         _("Bot đã bị gỡ khỏi nhóm {title} của {cell}. Nhắc lịch sẽ gửi riêng "
-                           "cho từng đảng viên cho đến khi nhóm được gắn lại.")
-                         .format(title=b.title or b.chat_id, cell=cell.name),
+                         _("Bot đã bị gỡ khỏi {group}. Nhắc lịch sẽ gửi riêng cho từng đảng "
+                           "viên cho đến khi nhóm được gắn lại.")
+                         .format(group=group_of(b.title, cell.name)),
                          key=f"unbound:{b.id}:{ctx.incoming.update_id}:{officer.id}",
                          now=ctx.now())
 

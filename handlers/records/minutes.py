@@ -25,6 +25,7 @@ from handlers.core.text import fold
 from handlers.forms import engine as forms
 from handlers.forms.cellform import led_cell, meeting_label
 from handlers.forms.engine import Again, Choice, Form, Invalid, Step
+from handlers.forms.named import choose, meeting_ref
 from handlers.forms.validators import parse_text
 from handlers.records.data import vote_passed
 from handlers.records.documents import vote_failed_text
@@ -291,8 +292,8 @@ class MinutesForm(Form):
                           parse=lambda c, d, t: parse_text(t, max_len=2000),
                           optional=bool(items)))
         steps.append(Step("vote", lambda c, d: _(
-            "Biểu quyết thông qua nghị quyết: gửi “tán thành không_tán_thành ý_kiến_khác”, ví "
-            "dụ “{n} 0 0” ({n} đảng viên có mặt).").format(n=self.present(c, d)),
+            "Biểu quyết thông qua nghị quyết: gửi ba số theo thứ tự tán thành, không tán thành, "
+            "ý kiến khác; ví dụ “{n} 0 0” ({n} đảng viên có mặt).").format(n=self.present(c, d)),
             choices=lambda c, d: [Choice([self.present(c, d), 0, 0],
                                          _("Tất cả tán thành"))],
             parse=self._parse_vote))
@@ -333,10 +334,7 @@ class MinutesForm(Form):
 forms.register(MinutesForm())
 
 
-def _meeting_for(ctx: Ctx, args: list[str], cell: Organisation) -> Meeting | None:
-    if args:
-        m = ctx.by_id(Meeting, args[0])
-        return m if m is not None and m.cell_id == cell.id else None
+def _meeting_for(ctx: Ctx, cell: Organisation) -> Meeting | None:
     found = writable_meetings(ctx.session, cell.id or 0, ctx.now())
     return found[0] if len(found) == 1 else None
 
@@ -350,10 +348,12 @@ def capture(ctx: Ctx, args: list[str], rest: str) -> None:
     if cell is None:
         ctx.deny("minutes: no cell")
         return
-    meeting = _meeting_for(ctx, args, cell)
-    if args and meeting is None:
-        ctx.reply(_("Không tìm thấy buổi sinh hoạt số {n} của chi bộ.").format(n=args[0][:20]))
-        return
+    if args:
+        picked = choose(ctx, [cell.id or 0], rest, "ghibienban", cell.timezone,
+                        default=writable_meetings(s, cell.id or 0, ctx.now()))
+        if picked is None:
+            return
+    meeting = picked[0] if args else _meeting_for(ctx, cell)
     if meeting is not None and not may_write(s, ctx, meeting):
         ctx.deny("minutes: not secretary, deputy or minute-taker")
         return
@@ -365,8 +365,8 @@ def capture(ctx: Ctx, args: list[str], rest: str) -> None:
         return
     if meeting is not None and not correction_open(ctx, meeting):
         ctx.reply(_("Biên bản đã xác nhận quá {d} ngày; việc sửa cần cấp ủy cơ sở mở lại "
-                    "(/mobienban {id}).").format(d=ctx.settings.cycle.correction_window_days,
-                                                 id=meeting.id))
+                    "(/mobienban {ref}).").format(d=ctx.settings.cycle.correction_window_days,
+                                                  ref=meeting_ref(meeting)))
         return
     data: Data = {"cell_id": cell.id}
     if meeting is not None:
@@ -408,5 +408,5 @@ def name_taker(ctx: Ctx, args: list[str], rest: str) -> None:
     rec.minute_taker_id = member.id
     s.add(rec)
     ctx.reply(_("Đồng chí {name} ghi biên bản buổi {meeting}; đồng chí ấy dùng /ghibienban "
-                "{id}.").format(name=member.full_name, meeting=meeting_label(meeting),
-                                id=meeting.id))
+                "{ref}.").format(name=member.full_name, meeting=meeting_label(meeting),
+                                 ref=meeting_ref(meeting)))

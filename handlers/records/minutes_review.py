@@ -16,6 +16,7 @@ from handlers.core.context import Ctx
 from handlers.core.router import Where, Who, callback, command
 from handlers.forms import engine as forms
 from handlers.forms.cellform import meeting_label
+from handlers.forms.named import meeting_ref
 from handlers.records.resolution import issue_if_ready
 from handlers.records.store import (
     correction_open,
@@ -56,8 +57,8 @@ def review_button(ctx: Ctx, parts: list[str]) -> None:
     if parts[0] == "edit":
         if not correction_open(ctx, m):
             ctx.reply(_("Biên bản đã xác nhận quá {d} ngày; việc sửa cần cấp ủy cơ sở mở lại "
-                        "(/mobienban {id}).").format(
-                d=ctx.settings.cycle.correction_window_days, id=m.id))
+                        "(/mobienban {ref}).").format(
+                d=ctx.settings.cycle.correction_window_days, ref=meeting_ref(m)))
             return
         forms.start_private(ctx, "minutes", {"cell_id": m.cell_id, "meeting": m.id,
                                              "meeting_fixed": True, **prefill(ctx.session, m)})
@@ -84,17 +85,16 @@ def confirm(ctx: Ctx, m: Meeting, revision: str) -> None:
     rev = store_document(s, m, DocType.MINUTES.value, minutes_filename(m, True), docx,
                          final=True, by=me, now=ctx.now())
     audit(s, "minutes.final", "meeting", m.id, me, revision=rev.revision)
-    ctx.reply(_("Đã xác nhận biên bản (bản {rev}); biên bản là bản chính thức, lưu cùng buổi "
-                "sinh hoạt (/bienban {period}).").format(rev=rev.revision,
-                                                        period=m.period))
+    ctx.reply(_("Đã xác nhận biên bản; đây là bản chính thức, lưu cùng buổi sinh hoạt "
+                "(/bienban {ref}).").format(ref=meeting_ref(m)))
     issue_if_ready(ctx, m, cell)
 
 
 @command("bienban", "getminutes", who=Who.LINKED, where=Where.PRIVATE,
-         summary=N_("Lấy biên bản chính thức của buổi sinh hoạt: /bienban [kỳ hoặc số buổi]"))
+         summary=N_("Lấy biên bản chính thức của buổi sinh hoạt: /bienban [tháng, ví dụ 11/2026]"))
 def fetch(ctx: Ctx, args: list[str], rest: str) -> None:
     asked = requested_meetings(ctx, args, "minutes",
-                               "/bienban 11/2026 hoặc /bienban SỐ_BUỔI.")
+                               "/bienban 11/2026 hoặc /bienban 11/2026 đột xuất.")
     if asked is None:
         return
     found = [m for m in asked[1] if record_of(ctx.session, m.id or 0)]
@@ -109,7 +109,7 @@ def fetch(ctx: Ctx, args: list[str], rest: str) -> None:
 @command("mobienban", "reopenminutes", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Mở lại việc sửa biên bản đã quá hạn (cấp ủy cơ sở)"))
 def reopen(ctx: Ctx, args: list[str], rest: str) -> None:
-    found = overseen_meeting(ctx, args, "reopen minutes")
+    found = overseen_meeting(ctx, args, "reopen minutes", "mobienban")
     if found is None:
         return
     m, cell = found
@@ -121,6 +121,7 @@ def reopen(ctx: Ctx, args: list[str], rest: str) -> None:
     ctx.session.add(rec)
     reopened(ctx, m, cell, "minutes.reopened", "reopen-minutes", lambda: _(
         "Cấp ủy đã mở lại việc sửa biên bản buổi {meeting} trong {d} ngày: "
-        "/ghibienban {id}").format(meeting=meeting_label(m),
-                                   d=ctx.settings.cycle.correction_window_days, id=m.id))
+        "/ghibienban {ref}").format(meeting=meeting_label(m),
+                                    d=ctx.settings.cycle.correction_window_days,
+                                    ref=meeting_ref(m)))
     ctx.reply(_("Đã mở lại việc sửa biên bản cho {cell}.").format(cell=cell.name))

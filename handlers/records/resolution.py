@@ -13,6 +13,7 @@ from handlers.core.context import Ctx
 from handlers.core.delivery import to_groups, to_member
 from handlers.core.router import Where, Who, command
 from handlers.forms.cellform import meeting_label
+from handlers.forms.named import meeting_ref
 from handlers.records.data import current_score, present_count, resolution_data, vote_passed
 from handlers.records.doctext import resolution_text
 from handlers.records.documents import resolution_docx, resolution_number
@@ -33,9 +34,10 @@ def missing(s: Session, m: Meeting) -> list[str]:
     rec = record_of(s, m.id or 0)
     out = []
     if rec is None or rec.status != RecordStatus.FINAL.value:
-        out.append(_("biên bản chưa được xác nhận (/ghibienban)"))
+        out.append(_("biên bản được xác nhận (/ghibienban {ref})").format(ref=meeting_ref(m)))
     if current_score(s, m.id or 0) is None:
-        out.append(_("buổi sinh hoạt chưa được chấm điểm (/chamdiem)"))
+        out.append(_("buổi sinh hoạt được chấm điểm (/chamdiem {ref})").format(
+            ref=meeting_ref(m)))
     return out
 
 
@@ -110,10 +112,10 @@ def send_resolution(s: Session, m: Meeting, cell: Organisation, filename: str, d
 
 
 @command("nghiquyet", "resolution", who=Who.LINKED, where=Where.PRIVATE,
-         summary=N_("Nghị quyết của buổi sinh hoạt: /nghiquyet [kỳ hoặc số buổi]"))
+         summary=N_("Nghị quyết của buổi sinh hoạt: /nghiquyet [tháng, ví dụ 11/2026]"))
 def resolution_cmd(ctx: Ctx, args: list[str], rest: str) -> None:
     asked = requested_meetings(ctx, args, "resolution",
-                               "/nghiquyet 11/2026 hoặc /nghiquyet SỐ_BUỔI.")
+                               "/nghiquyet 11/2026 hoặc /nghiquyet 11/2026 đột xuất.")
     if asked is None:
         return
     cell, meetings = asked

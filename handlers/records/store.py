@@ -13,6 +13,7 @@ from handlers.core.access import can_read_cell
 from handlers.core.context import Ctx, buttons
 from handlers.core.delivery import to_member
 from handlers.forms.cellform import actor_cell, meeting_label
+from handlers.forms.named import lookup
 from handlers.meetings.schedule_rules import period_of
 from handlers.records.data import minutes_data
 from handlers.records.doctext import minutes_text
@@ -120,13 +121,21 @@ def save_draft(ctx: Ctx, m: Meeting, data: Data) -> None:
     for leader in leaders:
         with use_locale(leader.locale):
             to_member(s, leader, filename=minutes_filename(m, False), data=docx,
-                      caption=_("Biên bản dự thảo {meeting} (bản {rev}). Đồng chí kiểm tra; "
-                                "chỉ khi xác nhận biên bản mới là bản chính thức.").format(
-                          meeting=meeting_label(m), rev=rev.revision),
+                      caption=_("Biên bản dự thảo {meeting} (dự thảo lần {rev}). Đồng chí "
+                                "kiểm tra; chỉ khi xác nhận biên bản mới là bản chính thức.")
+                      .format(meeting=meeting_label(m), rev=_draft_no(s, m)),
                       text=text, key=f"m{m.id}:minutes:draft:{rev.revision}:{leader.id}",
                       now=ctx.now(), buttons=kb)
-    ctx.reply(_("Đã lưu biên bản dự thảo (bản {rev}) và gửi đồng chí Bí thư kiểm tra, xác "
-                "nhận.").format(rev=rev.revision))
+    ctx.reply(_("Đã lưu biên bản dự thảo (dự thảo lần {rev}) và gửi đồng chí Bí thư kiểm tra, "
+                "xác nhận.").format(rev=_draft_no(s, m)))
+
+
+def _draft_no(s: Session, m: Meeting) -> int:
+    """Drafts counted on their own: the revision number counts the final copies too, so a
+    first draft after a confirmed version was "bản 2"."""
+    return len(list(s.exec(select(DocumentRevision.id).where(
+        DocumentRevision.meeting_id == m.id, DocumentRevision.doc_type == DocType.MINUTES.value,
+        DocumentRevision.final == False))))  # noqa: E712
 
 
 def final_minutes(s: Session, cell_id: int, period: str) -> list[Meeting]:
@@ -149,21 +158,30 @@ def send_stored(ctx: Ctx, m: Meeting, doc_type: str, caption: str) -> bool:
 
 def requested_meetings(ctx: Ctx, args: list[str], what: str,
                        example: str) -> tuple[Organisation, list[Meeting]] | None:
-    """The meetings a document request names: one by its number, or the cell's meetings
-    with final minutes in a period (default this month). None once refused or answered."""
+    """The meetings a document request names: "12/2026 đột xuất" (or an id), or the cell's
+    meetings with final minutes in a period (default this month). None once refused or
+    answered."""
     s = ctx.session
-    if len(args) == 1 and args[0].isascii() and args[0].isdigit() and len(args[0]) < 7:
-        m = ctx.by_id(Meeting, args[0])
-        cell = s.get(Organisation, m.cell_id) if m else None
-        if m is None or cell is None or not can_read_cell(s, ctx.actor, cell):
+    cell = actor_cell(ctx)
+    look = lookup(ctx, [cell.id or 0] if cell else [], " ".join(args),
+                  cell.timezone if cell else ctx.settings.timezone)
+    if look.foreign:  # an id of another cell: readable by its followers and officers
+        m = ctx.by_id(Meeting, args[0].lstrip("#"))
+        other = s.get(Organisation, m.cell_id) if m else None
+        if m is None or other is None or not can_read_cell(s, ctx.actor, other):
             ctx.deny(f"{what} of another cell")
             return None
-        return cell, [m]
-    cell = actor_cell(ctx)
+        return other, [m]
     if cell is None or not can_read_cell(s, ctx.actor, cell):
         ctx.deny(f"{what}: no cell")
         return None
-    period = period_arg(ctx, args, cell.timezone)
+    period = period_arg(ctx, args, cell.timezone) if len(args) <= 1 else None
+    if period is None and look.named:
+        if look.found:
+            return cell, look.found  # "11/2026 đột xuất", "15/11/2026", an id
+        ctx.reply(_("Không tìm thấy buổi sinh hoạt “{said}”. Ví dụ: {example}").format(
+            said=look.said[:40], example=example))
+        return None
     if period is None:
         ctx.reply(_("Kỳ không hợp lệ. Ví dụ: {example}").format(example=example))
         return None

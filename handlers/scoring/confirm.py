@@ -14,6 +14,7 @@ from handlers.core.router import Where, Who, callback, command
 from handlers.forms import engine as forms
 from handlers.forms.cellform import CellForm
 from handlers.forms.engine import Invalid, Step
+from handlers.forms.named import meeting_ref
 from handlers.forms.validators import parse_text
 from handlers.scoring.autoscore import is_thematic
 from handlers.scoring.reopen import overseen_meeting, reopened
@@ -32,7 +33,7 @@ Data = dict[str, Any]
 @command("mochamdiem", "reopen", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Mở lại việc sửa điểm đã quá hạn (cấp ủy cơ sở)"))
 def reopen(ctx: Ctx, args: list[str], rest: str) -> None:
-    found = overseen_meeting(ctx, args, "reopen scoring")
+    found = overseen_meeting(ctx, args, "reopen scoring", "mochamdiem")
     if found is None:
         return
     meeting, cell = found
@@ -40,9 +41,9 @@ def reopen(ctx: Ctx, args: list[str], rest: str) -> None:
     ctx.session.add(meeting)
     reopened(ctx, meeting, cell, "score.reopened", "reopen", lambda: _(
         "Cấp ủy đã mở lại việc sửa điểm buổi sinh hoạt {when} trong {d} ngày: "
-        "/chamdiem {id}").format(when=fmt_datetime(meeting.scheduled_at, meeting.timezone),
-                                 d=ctx.settings.cycle.correction_window_days,
-                                 id=meeting.id))
+        "/chamdiem {ref}").format(when=fmt_datetime(meeting.scheduled_at, meeting.timezone),
+                                  d=ctx.settings.cycle.correction_window_days,
+                                  ref=meeting_ref(meeting)))
     ctx.reply(_("Đã mở lại việc sửa điểm cho {cell}.").format(cell=cell.name))
 
 

@@ -8,24 +8,44 @@ from collections.abc import Callable
 from handlers.core.access import oversees
 from handlers.core.context import Ctx
 from handlers.core.notify import send_private
+from handlers.core.text import fold
+from handlers.forms.named import RECENT, lookup, offer
 from models.audit import audit
-from models.i18n import use_locale
+from models.i18n import _, use_locale
 from models.meeting import Meeting
 from models.member import Role, members_with_role
-from models.org import Organisation
+from models.org import Organisation, subtree_cells
 
 
-def overseen_meeting(ctx: Ctx, args: list[str],
-                     what: str) -> tuple[Meeting, Organisation] | None:
-    """The meeting ``args`` names and its cell, when the sender oversees that cell;
+def overseen_meeting(ctx: Ctx, args: list[str], what: str,
+                     command: str = "") -> tuple[Meeting, Organisation] | None:
+    """The meeting ``args`` names ("12/2026 Chi bộ Văn phòng", a button's id) and its cell,
+    when the sender oversees that cell; a choice of buttons when the words fit several;
     otherwise denied (logged as ``what``) and None."""
     s = ctx.session
-    meeting = ctx.by_id(Meeting, args[0] if args else None)
-    cell = s.get(Organisation, meeting.cell_id) if meeting else None
-    if meeting is None or cell is None or not oversees(s, ctx.actor, cell):
+    cells: dict[int, Organisation] = {}
+    for oid in ctx.actor.officer_orgs():
+        root = s.get(Organisation, oid)
+        if root is not None and oversees(s, ctx.actor, root):
+            cells.update({c.id or 0: c for c in subtree_cells(s, root=root)})
+    text = " ".join(args)
+    look = lookup(ctx, list(cells), text, ctx.settings.timezone) if cells else None
+    if look is None or look.foreign or not look.named:
         ctx.deny(what)
         return None
-    return meeting, cell
+    found = look.found
+    if len(found) > 1 and look.rest:  # the cell's name after the month narrows it
+        needle = fold(look.rest)
+        found = [m for m in found if needle in fold(cells[m.cell_id].name)] or found
+    if len(found) == 1:
+        return found[0], cells[found[0].cell_id]
+    if found and command:
+        offer(ctx, found[:RECENT], command)
+    else:
+        ctx.reply(_("Không tìm thấy buổi sinh hoạt “{said}” ở các chi bộ đồng chí theo dõi. "
+                    "Ví dụ: /{cmd} 11/2026 TÊN CHI BỘ.").format(said=look.said[:40],
+                                                            cmd=command or "mochamdiem"))
+    return None
 
 
 def reopened(ctx: Ctx, meeting: Meeting, cell: Organisation, event: str, key: str,

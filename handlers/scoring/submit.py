@@ -24,6 +24,7 @@ from handlers.core.text import as_id, fold
 from handlers.forms import engine as forms
 from handlers.forms.cellform import CellForm, led_cell, meeting_label
 from handlers.forms.engine import SKIP_WORDS, Choice, Invalid, Step
+from handlers.forms.named import choose, meeting_ref
 from handlers.forms.validators import parse_deadline, parse_number, parse_text
 from handlers.records.data import recorded_conclusions
 from handlers.records.resolution import issue_if_ready
@@ -354,25 +355,21 @@ def _conclusion_choices(ctx: Ctx, data: forms.Data) -> list[Choice]:
     return [Choice(recorded, _("Dùng kết luận trong biên bản"))] if recorded else []
 
 
-def _start_scoring(ctx: Ctx, meeting_id: str | None) -> None:
+def _start_scoring(ctx: Ctx, named: str) -> None:
+    """Score the meeting ``named`` ("12/2026", a button's id), or the only one waiting."""
     cell = led_cell(ctx)
     if cell is None:
         ctx.deny("not a cell leader")
         return
     s = ctx.session
-    if meeting_id is None:
-        candidates = [m for m in scorable(s, cell.id or 0, ctx.now())
-                      if current_score(s, m.id or 0) is None]
-        if not candidates:
-            ctx.reply(_("Không có buổi sinh hoạt nào đang chờ chấm điểm. Để sửa điểm đã chấm: "
-                        "/chamdiem SỐ_BUỔI."))
-            return
-        meeting: Meeting | None = candidates[0]
-    else:
-        meeting = ctx.by_id(Meeting, meeting_id)
-    if meeting is None or meeting.cell_id != cell.id:
-        ctx.deny(f"scoring meeting {meeting_id}")
+    held = scorable(s, cell.id or 0, ctx.now())
+    waiting = [m for m in held if current_score(s, m.id or 0) is None]
+    picked = choose(ctx, [cell.id or 0], named, "chamdiem", cell.timezone,
+                    default=waiting or held, single=bool(waiting), none_text=_(
+                        "Không có buổi sinh hoạt nào đang chờ chấm điểm."))
+    if picked is None:
         return
+    meeting = picked[0]
     if meeting.status == MeetingStatus.PLANNED.value:
         ctx.reply(_("Buổi sinh hoạt chưa được điểm danh; đồng chí điểm danh trước (/diemdanh)."))
         return
@@ -382,8 +379,8 @@ def _start_scoring(ctx: Ctx, meeting_id: str | None) -> None:
     correction = current_score(s, meeting.id or 0) is not None
     if correction and not correction_open(ctx, meeting):
         ctx.reply(_("Đã quá {d} ngày kể từ khi chấm; chỉ cấp ủy cơ sở có thể mở lại việc sửa "
-                    "điểm (/mochamdiem {id}).").format(
-            d=ctx.settings.cycle.correction_window_days, id=meeting.id))
+                    "điểm (/mochamdiem {ref}).").format(
+            d=ctx.settings.cycle.correction_window_days, ref=meeting_ref(meeting)))
         return
     rubric = rubric_for(ctx, cell)
     auto = {cid: [a.points, a.note] for cid, a in compute(s, rubric, meeting).items()}
@@ -403,10 +400,13 @@ def _start_scoring(ctx: Ctx, meeting_id: str | None) -> None:
 @command("chamdiem", "score", who=Who.LINKED, where=Where.PRIVATE,
          summary=N_("Chấm điểm chất lượng buổi sinh hoạt (Bí thư, Phó Bí thư)"))
 def score_cmd(ctx: Ctx, args: list[str], rest: str) -> None:
-    _start_scoring(ctx, args[0] if args else None)
+    _start_scoring(ctx, rest)
 
 
 @callback("sc", who=Who.LINKED)
 def score_button(ctx: Ctx, parts: list[str]) -> None:
-    _start_scoring(ctx, parts[0] if parts else "")
+    if len(parts) != 1 or not parts[0].isdigit():
+        ctx.reply(_("Nút này không còn hiệu lực."), toast=True)
+        return
+    _start_scoring(ctx, f"#{parts[0]}")
 

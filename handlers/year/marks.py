@@ -29,7 +29,7 @@ def marks(row: Any, settings: Settings) -> str:
 
 
 def summary_notes(period: Period, settings: Settings) -> list[list[Any]]:
-    notes = [[_("Ô tô đỏ"), _("Tỷ lệ dự họp dưới {t} hoặc có vắng không lý do").format(
+    notes = [[_("Ô màu đỏ"), _("Tỷ lệ dự họp dưới {t} hoặc có vắng không lý do").format(
         t=fmt_percent(settings.year.attendance_target))],
              [_("Dòng tô xám"), _("Chi bộ không họp trong kỳ")]]
     if period.kind == "year":
