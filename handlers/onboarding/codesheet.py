@@ -88,8 +88,7 @@ def sheet_docx(sheet: CodeSheet) -> bytes:
                     bot=sheet.bot_username)
     else:
         how = _("Mỗi đồng chí nhận phiếu mang tên mình và gửi /start MÃ cho bot chi bộ trên "
-                "Telegram hoặc Zalo. Mã QR trên phiếu chỉ chứa mã (chưa đặt tên bot "
-                "telegram.bot_username trong cấu hình).")
+                "Telegram hoặc Zalo. Mã QR trên phiếu chỉ chứa mã.")
     _para(doc, how, size=12)
     _para(doc, _("Mỗi mã chỉ dùng một lần và hết hạn lúc {until}. Không đưa mã của mình cho "
                  "người khác.").format(until=sheet.expires), size=12)

@@ -74,7 +74,7 @@ def confirm(ctx: Ctx, args: list[str], rest: str) -> None:
                 lv=level_line(level, stage, classify.not_rated("cell", row, ctx.settings))))
         lines.append(_("Duyệt: /duyet {y} SỐ [MỨC] — duyệt mức của chi bộ và đề xuất của chi "
                        "bộ cho từng đảng viên. Từng đảng viên: /duyet {y} SỐ dv (danh sách), "
-                       "/duyet {y} SỐ dv SỐ_ĐV MỨC LÝ DO.").format(y=year))
+                       "/duyet {y} SỐ dv STT MỨC LÝ DO (STT: số thứ tự đảng viên).").format(y=year))
         ctx.reply("\n".join(lines))
         return
     n = ascii_int(args[0], 4)
