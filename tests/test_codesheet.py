@@ -103,7 +103,8 @@ def test_sheet_without_bot_username_holds_the_code_and_says_so(
     assert "telegram.bot_username" in printed
     sheet = tmp_path / "ma-lien-ket-chi-bo-phong-quan-ly-ngan-sach.docx"
     intro, cards = _cards(sheet)
-    assert "telegram.bot_username" in intro
+    # the deployer is told the config key; the members' sheet only says what the QR holds
+    assert "Mã QR trên phiếu chỉ chứa mã." in intro and "bot_username" not in intro
     assert cards and all(blob == _qr_png(code).getvalue() for _n, code, blob in cards)
 
 

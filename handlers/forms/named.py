@@ -20,7 +20,7 @@ from sqlmodel import select
 from handlers.core.context import Ctx, column
 from handlers.core.labels import meeting_kind_label
 from handlers.core.router import COMMANDS, Where, Who, callback
-from handlers.core.text import fold
+from handlers.core.text import as_id, fold
 from models.i18n import N_, _, fmt_datetime, to_local
 from models.meeting import Meeting, MeetingKind, MeetingStatus
 from models.org import Organisation
@@ -136,10 +136,11 @@ def parse(text: str, now: datetime, tz: str) -> tuple[dict[str, object], str, st
             ref["period"], i = f"{year}-{int(mo[1]):02d}", i + 1
         elif (iso := _ISO_MONTH.fullmatch(w)) is not None and 1 <= int(iso[2]) <= 12:
             ref["period"], i = f"{iso[1]}-{int(iso[2]):02d}", i + 1
-        elif w.isascii() and w.isdigit() and len(w) < 10:
-            ref["ident"], i = int(w), i + 1
-        elif w.startswith("#") and w[1:].isascii() and w[1:].isdigit() and len(w) < 11:
-            ref["ident"], ref["strict"], i = int(w[1:]), True, i + 1  # a button's id
+        elif w.isascii() and w.isdigit():
+            # past the id columns' range: no meeting of ours, refused before SQL (0 is none)
+            ref["ident"], i = as_id(w) or 0, i + 1
+        elif w.startswith("#") and w[1:].isascii() and w[1:].isdigit():
+            ref["ident"], ref["strict"], i = as_id(w[1:]) or 0, True, i + 1  # a button's id
         else:
             break
     if not ref:
