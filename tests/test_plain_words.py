@@ -182,6 +182,8 @@ async def test_officer_names_a_cell_meeting_by_month_and_cell(driver: Driver,
                                                               clock: FakeClock) -> None:
     reg, extra = await _two_held(driver, clock)
     officer = "Đỗ Mạnh Cường"
+    out = await driver.say(officer, "/mochamdiem")
+    assert out[-1] == "Đồng chí ghi tháng và tên chi bộ, ví dụ: /mochamdiem 11/2026 TÊN CHI BỘ."
     out = await driver.say(officer, "/mochamdiem 12/2026")  # every cell he follows met
     assert out[-1] == "Đồng chí chọn buổi sinh hoạt:"
     labels = [label for label, _d in driver.last_buttons()]
