@@ -58,6 +58,11 @@ async def test_meetings_named_by_month_kind_or_button(driver: Driver, clock: Fak
     out = await driver.press(SEC, f"mt:chamdiem:{reg}")
     assert "Chấm điểm Sinh hoạt thường kỳ — 07:30 03/12/2026" in out[0]
     await driver.say(SEC, "/huy")
+    # Without buttons (Zalo, the console) the choice is answered by its number.
+    await driver.say(SEC, "/chamdiem")
+    out = await driver.say(SEC, "2")
+    assert "Chấm điểm Sinh hoạt thường kỳ — 07:30 03/12/2026" in out[0]
+    await driver.say(SEC, "/huy")
     out = await driver.say(SEC, "/chamdiem 12/2026")
     assert "Chấm điểm Sinh hoạt thường kỳ — 07:30 03/12/2026" in out[0]
     await driver.say(SEC, "/huy")
