@@ -58,6 +58,11 @@ async def test_meetings_named_by_month_kind_or_button(driver: Driver, clock: Fak
     out = await driver.press(SEC, f"mt:chamdiem:{reg}")
     assert "Chấm điểm Sinh hoạt thường kỳ — 07:30 03/12/2026" in out[0]
     await driver.say(SEC, "/huy")
+    # Without buttons (Zalo, the console) the choice is answered by its number.
+    await driver.say(SEC, "/chamdiem")
+    out = await driver.say(SEC, "2")
+    assert "Chấm điểm Sinh hoạt thường kỳ — 07:30 03/12/2026" in out[0]
+    await driver.say(SEC, "/huy")
     out = await driver.say(SEC, "/chamdiem 12/2026")
     assert "Chấm điểm Sinh hoạt thường kỳ — 07:30 03/12/2026" in out[0]
     await driver.say(SEC, "/huy")
@@ -183,6 +188,8 @@ async def test_officer_names_a_cell_meeting_by_month_and_cell(driver: Driver,
                                                               clock: FakeClock) -> None:
     reg, extra = await _two_held(driver, clock)
     officer = "Đỗ Mạnh Cường"
+    out = await driver.say(officer, "/mochamdiem")
+    assert out[-1] == "Đồng chí ghi tháng và tên chi bộ, ví dụ: /mochamdiem 11/2026 TÊN CHI BỘ."
     out = await driver.say(officer, "/mochamdiem 12/2026")  # every cell he follows met
     assert out[-1] == "Đồng chí chọn buổi sinh hoạt:"
     labels = [label for label, _d in driver.last_buttons()]

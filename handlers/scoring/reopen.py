@@ -30,8 +30,12 @@ def overseen_meeting(ctx: Ctx, args: list[str], what: str,
             cells.update({c.id or 0: c for c in subtree_cells(s, root=root)})
     text = " ".join(args)
     look = lookup(ctx, list(cells), text, ctx.settings.timezone) if cells else None
-    if look is None or look.foreign or not look.named:
+    if look is None or look.foreign:
         ctx.deny(what)
+        return None
+    if not look.named:  # an officer who named no meeting is told how to name one
+        ctx.reply(_("Đồng chí ghi tháng và tên chi bộ, ví dụ: /{cmd} 11/2026 TÊN CHI BỘ.")
+                  .format(cmd=command or "mochamdiem"))
         return None
     found = look.found
     if len(found) > 1 and look.rest:  # the cell's name after the month narrows it
