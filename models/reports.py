@@ -82,7 +82,8 @@ def plain(value: Any) -> Any:
     float. Decimal * float raises, so no Decimal leaves a query: a whole NUMERIC (a sum of
     counts) becomes int, a fractional one (an average) float."""
     if isinstance(value, Decimal):
-        return int(value) if value.as_tuple().exponent >= 0 else float(value)  # type: ignore[operator]
+        exponent = value.as_tuple().exponent  # a letter for NaN/Infinity, never from a sum
+        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
     return value
 
 

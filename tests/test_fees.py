@@ -190,3 +190,7 @@ async def test_years_not_yet_come_are_not_reviewed(driver: Driver) -> None:
         assert "chưa đến" in out[0] and "2026" in out[0], (text, out)
     out = await driver.say(SEC, "/danhgia 2026")
     assert "chưa đến" not in out[0]
+    out = await driver.say(SEC, "/kehoach 2099 Quý 1 | 1 | Chủ đề")  # a plan: next year at most
+    assert "Năm không hợp lệ" in out[0]
+    out = await driver.say(SEC, "/kehoach 2027")
+    assert "Năm không hợp lệ" not in out[0]

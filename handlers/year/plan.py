@@ -85,8 +85,8 @@ def plan(ctx: Ctx, args: list[str], rest: str) -> None:
     year = ctx.now().astimezone(ZoneInfo(cell.timezone)).year
     text = rest.strip()
     if m := re.match(r"([0-9]{4})\b\s*", text):
-        year, text = int(m.group(1)), text[m.end():]
-        if not 2000 <= year <= 2100:
+        this_year, (year, text) = year, (int(m.group(1)), text[m.end():])
+        if not 2000 <= year <= this_year + 1:  # next year's plan is made this December
             ctx.reply(_("Năm không hợp lệ. Ví dụ: /kehoach 2026."))
             return
     cats = plan_categories(ctx)
