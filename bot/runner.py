@@ -106,7 +106,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         await asyncio.gather(app.sender.run(stop),
                              *(_run_one(app, a, stop, alive) for a in started))
     finally:
-        cycle.shutdown()
+        await cycle.stop()
         for a in started:
             if a.platform in alive:  # a gone one was stopped already
                 with contextlib.suppress(Exception):
