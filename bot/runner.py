@@ -63,7 +63,7 @@ async def _run_one(app: App, adapter: Adapter, stop: asyncio.Event, alive: set[s
     except PlatformGone as gone:
         # One line in plain words, no traceback: the cause is outside the process.
         alive.discard(adapter.platform)
-        app.sender.drop_messenger(adapter.platform)  # its messages wait in the outbox
+        await app.sender.drop_messenger(adapter.platform)  # its messages wait in the outbox
         with contextlib.suppress(Exception):
             await adapter.stop()
         if alive:

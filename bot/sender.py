@@ -90,14 +90,14 @@ class OutboxSender:
         # On PostgreSQL, the platforms this process sends for (bot/leader.py); set by run().
         self.lease: SenderLease | None = None
 
-    def drop_messenger(self, platform: str) -> None:
+    async def drop_messenger(self, platform: str) -> None:
         """Stop sending for a platform whose adapter is gone: its rows stay pending in
         the outbox (sent after a restart, or by another process) instead of failing
         against a refused token."""
         self.messengers.pop(platform, None)
         self._candidates = [r for r in self._candidates if r.platform != platform]
-        if self.lease is not None:
-            self.lease.release(platform)
+        if self.lease is not None:  # another process with a working token may send
+            await asyncio.to_thread(self.lease.release, platform)
 
     def _platforms(self) -> list[str]:
         """The platforms this process sends for now."""
