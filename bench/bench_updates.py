@@ -5,6 +5,11 @@ per update, and the longest event-loop block.
 
     python bench/bench_updates.py [--users 200] [--per-user 10] [--rate 100]
                                   [--arrivals poisson|ticks] [--sheet FILE]
+    python bench/bench_updates.py --processes 1,2 --database-url postgresql+psycopg://…
+
+With ``--processes``: that many `chibot run` processes in webhook mode on one PostgreSQL
+(the database given is emptied), behind one webhook address (bench/multiproc.py), for
+updates/s with each count, the ratio, and that every update was recorded once.
 
 Members: the sample bloc (39) or ``--sheet FILE`` imported; when ``--users`` is larger,
 a generated bloc (``chibot bench-seed`` without history). Phases:
@@ -280,6 +285,49 @@ async def run_echo(users: int, per_user: int) -> tuple[float, int]:
         proc.wait()
 
 
+async def run_processes(args: argparse.Namespace) -> int:
+    from bench import multiproc as mp
+
+    counts = [int(x) for x in args.processes.split(",")]
+    rates: dict[int, float] = {}
+    rng = random.Random(7)
+    for n in counts:
+        mp.fresh_database(args.database_url, args.users)
+        proc, base, _control = mp.emulator()
+        bots = [mp.Bot(args.database_url, base) for _ in range(n)]
+        try:
+            for b in bots:
+                b.start()
+            for b in bots:
+                await b.ready()
+            warm = [mp.update(i, 1000 + i % args.users, "xin chào") for i in range(1, 201)]
+            await mp.deliver(bots, warm, redeliver_every=0)
+            first = 1001
+            work = [mp.update(first + k, 1000 + rng.randrange(args.users),
+                              TEXTS[rng.randrange(len(TEXTS))])
+                    for k in range(args.users * args.per_user)]
+            elapsed, statuses = await mp.deliver(bots, work)
+            recorded, distinct, replies = await asyncio.to_thread(
+                mp.handled, args.database_url, first, first + len(work) - 1)
+        finally:
+            for b in bots:
+                b.stop()
+            proc.terminate()
+            proc.wait()
+        rates[n] = len(work) / elapsed
+        print(f"{n} process(es) behind one webhook address, PostgreSQL: {len(work)} updates "
+              f"in {elapsed:.2f}s = {rates[n]:.0f} updates/s; HTTP answers {statuses} "
+              f"(every 50th update delivered twice, to the other process); recorded "
+              f"{distinct} of {len(work)} (lost {len(work) - distinct}), recorded twice "
+              f"{recorded - distinct}; {replies} of them with their reply queued once")
+    if len(counts) > 1:
+        base_rate = rates[counts[0]]
+        for n in counts[1:]:
+            print(f"ratio {n} / {counts[0]} processes: {rates[n] / base_rate:.2f} "
+                  f"(target >= 1.6 for 2 on a 2-core machine)")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=39)
@@ -292,7 +340,14 @@ def main() -> int:
                          "update/s per user if less: below Telegram's 30 messages/s and "
                          "1 message/s per chat)")
     ap.add_argument("--sheet", help="import this member sheet instead of the sample bloc")
+    ap.add_argument("--processes", help="e.g. 1,2: chibot run processes on PostgreSQL "
+                    "behind one webhook address (needs --database-url, which is emptied)")
+    ap.add_argument("--database-url", help="PostgreSQL for --processes (emptied first)")
     args = ap.parse_args()
+    if args.processes:
+        if not (args.database_url or "").startswith("postgresql"):
+            raise SystemExit("--processes needs --database-url postgresql+psycopg://…")
+        return asyncio.run(run_processes(args))
     if args.sent_rate is None:
         args.sent_rate = min(20.0, args.users * 0.5)
     r = asyncio.run(run_chibot(args))

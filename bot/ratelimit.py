@@ -20,6 +20,7 @@ class PlatformPacer:
     def __init__(self, caps: Capabilities, clock=time.monotonic) -> None:  # type: ignore[no-untyped-def]
         self._global_gap = 1.0 / caps.global_per_second
         self._burst = max(int(caps.global_per_second * 0.02), 0)
+        self.group_per_minute = caps.group_per_minute
         self._group_gap = 60.0 / caps.group_per_minute
         self._private_gap = 1.0 / caps.private_per_second
         self._clock = clock

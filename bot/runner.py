@@ -75,7 +75,7 @@ async def _run_one(app: App, adapter: Adapter, stop: asyncio.Event, alive: set[s
     except PlatformGone as gone:
         # One line in plain words, no traceback: the cause is outside the process.
         alive.discard(adapter.platform)
-        app.sender.drop_messenger(adapter.platform)  # its messages wait in the outbox
+        await app.sender.drop_messenger(adapter.platform)  # its messages wait in the outbox
         with contextlib.suppress(Exception):
             await adapter.stop()
         if alive:
@@ -200,7 +200,7 @@ async def _serve_app(app: App, settings: Settings, stop: asyncio.Event) -> int:
         await asyncio.gather(app.sender.run(stop),
                              *(_run_one(app, a, stop, alive) for a in started))
     finally:
-        cycle.shutdown()
+        await cycle.stop()
         for a in started:
             if a.platform in alive:  # a gone one was stopped already
                 with contextlib.suppress(Exception):

@@ -34,6 +34,7 @@ class CycleRunner:
         self._last_materialise: datetime | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._busy = False
+        self._running: asyncio.Task[None] | None = None  # the tick in progress
 
     def tick(self) -> SweepResult:
         """Materialise coming meetings (hourly), then sweep due steps into the outbox."""
@@ -60,6 +61,7 @@ class CycleRunner:
         if self._busy:  # a tick waiting for a locked database: this one is not needed
             return
         self._busy = True
+        self._running = asyncio.current_task()  # type: ignore[assignment]
         try:
             await self._tick_logged()
         except asyncio.CancelledError:
@@ -69,6 +71,8 @@ class CycleRunner:
             log.debug("cycle sweep cancelled at shutdown")
         finally:
             self._busy = False
+            self._running = None
+        self._running: asyncio.Task[None] | None = None  # the tick in progress
 
     async def _tick_logged(self) -> None:
         """The tick runs in a worker thread; a database error never ends the process: a
@@ -97,3 +101,11 @@ class CycleRunner:
     def shutdown(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
+
+    async def stop(self, timeout: float = 2.0) -> None:
+        """No more ticks; the one in progress may finish (at most ``timeout`` s, so that
+        a stop stays quick), instead of being cancelled mid-way at the loop's end."""
+        self.shutdown()
+        task = self._running
+        if task is not None and not task.done():
+            await asyncio.wait({task}, timeout=timeout)

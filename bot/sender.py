@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from bot import delivery
 from bot import sender_sql as sql
+from bot.leader import TRY_EVERY_S, SenderLease, inherit, lease_for
 from bot.pglisten import start_pg_listener
 from bot.ratelimit import PlatformPacer
 from models.base import utcnow
@@ -86,12 +87,46 @@ class OutboxSender:
         self._fetched_at = -float("inf")
         self._stale = False
         self._complete = False  # the last read returned every head there was
+        # On PostgreSQL, the platforms this process sends for (bot/leader.py); set by run().
+        self.lease: SenderLease | None = None
 
-    def drop_messenger(self, platform: str) -> None:
+    async def drop_messenger(self, platform: str) -> None:
         """Stop sending for a platform whose adapter is gone: its rows stay pending in
-        the outbox (sent after a restart) instead of failing against a refused token."""
+        the outbox (sent after a restart, or by another process) instead of failing
+        against a refused token."""
         self.messengers.pop(platform, None)
         self._candidates = [r for r in self._candidates if r.platform != platform]
+        if self.lease is not None:  # another process with a working token may send
+            await asyncio.to_thread(self.lease.release, platform)
+
+    def _platforms(self) -> list[str]:
+        """The platforms this process sends for now."""
+        if self.lease is None:
+            return list(self.messengers)
+        return [p for p in self.messengers if p in self.lease.held]
+
+    def _keep_lease(self) -> None:
+        """Check the lease and try for what is not held (blocking); a platform taken over
+        first gets what its previous sender left behind."""
+        assert self.lease is not None
+        lost, gained = self.lease.maintain(set(self.messengers))
+        if lost:
+            self._candidates = []
+        if gained:
+            self._took_over(gained)
+            self._fetched_at = -float("inf")  # read the heads again, with these platforms
+
+    def _took_over(self, platforms: set[str]) -> None:
+        """This process now sends for ``platforms``: take over what the previous sender
+        left (bot/leader.py), and keep its pacing of the chats it just sent to."""
+        horizon = max(60.0 / self.pacers[p].group_per_minute for p in platforms)
+        requeued, recent = inherit(self.engine, platforms, self.clock(), horizon)
+        for platform, chat_id, age in recent:
+            pacer = self.pacers[platform]
+            pacer.delay_chat(chat_id, 60.0 / pacer.group_per_minute - age)
+        log.warning("outbox: this process now sends for %s (%d rows re-queued from the "
+                    "previous sender, %d chats paced on)", ", ".join(sorted(platforms)),
+                    requeued, len(recent))
 
     # -- claiming ---------------------------------------------------------------
     def recover_stale(self) -> int:
@@ -112,7 +147,10 @@ class OutboxSender:
     def fetch_heads(self, limit: int) -> list[OutboxMessage]:
         """The oldest due row of each chat whose earlier rows are all delivered, oldest
         first (blocking)."""
-        params = {"now": self.clock(), "platforms": list(self.messengers), "limit": limit}
+        platforms = self._platforms()
+        if not platforms:
+            return []
+        params = {"now": self.clock(), "platforms": platforms, "limit": limit}
         with Session(self.engine) as s:
             heads = list(s.scalars(sql.heads_stmt(), params))
             s.expunge_all()  # plain objects, kept beyond this session
@@ -145,6 +183,9 @@ class OutboxSender:
         """Write the outcomes so far, read the heads again if asked, and claim those the
         pacer lets through now (blocking: one trip to a worker thread does all three)."""
         self.flush()
+        if self.lease is not None:
+            self._keep_lease()
+            refetch = refetch or self._fetched_at == -float("inf")
         if refetch:
             want = max(limit * 4, FETCH_HEADS)
             self._candidates = self.fetch_heads(want)
@@ -319,8 +360,11 @@ class OutboxSender:
 
     def next_due_in(self) -> float | None:
         """Seconds until the earliest pending row is due (blocking); None if none."""
+        platforms = self._platforms()
+        if not platforms:
+            return None
         with self.engine.connect() as conn:
-            when = conn.execute(sql.next_due_stmt(), {"platforms": list(self.messengers)}
+            when = conn.execute(sql.next_due_stmt(), {"platforms": platforms}
                                 ).scalar_one_or_none()
         if when is None:
             return None
@@ -345,6 +389,8 @@ class OutboxSender:
 
         add_wake_listener(poke)
         listener = start_pg_listener(self.engine, poke)
+        if self.lease is None:
+            self.lease = lease_for(self.engine)
         last_recovery = -float("inf")
         outage = 0
         try:
@@ -374,6 +420,8 @@ class OutboxSender:
                 timeout = self.settings.poll_seconds
                 if idle is not None:
                     timeout = min(timeout, max(idle, 0.01))
+                if self.lease is not None and set(self.messengers) - self.lease.held:
+                    timeout = min(timeout, TRY_EVERY_S)  # another process's may be freed
                 self.idle = True
                 await _wait_either(stop, wake, timeout)
                 self.idle = False
@@ -382,6 +430,8 @@ class OutboxSender:
             remove_wake_listener(poke)
             if listener is not None:
                 listener.close()
+            if self.lease is not None:
+                await asyncio.to_thread(self.lease.close)  # another process takes over
             with contextlib.suppress(Exception):
                 await self._flush()
 

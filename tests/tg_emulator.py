@@ -578,12 +578,18 @@ async def _serve(args: Any) -> None:
     async def pushed(request: web.Request) -> web.Response:
         return web.json_response(emu.pushed_at)
 
+    async def sent(request: web.Request) -> web.Response:
+        """[[text, wall-clock time it arrived], …] sent to ?chat=ID, in order."""
+        chat, shift = int(request.query["chat"]), time.time() - time.monotonic()
+        return web.json_response([[m.text, m.at + shift] for m in emu.to(chat)])
+
     assert emu.runner is not None
     # A second small app on another port: the control endpoints.
     app = web.Application(client_max_size=50 * 1024 * 1024)
     app.router.add_get("/stats", stats)
     app.router.add_post("/push", push)
     app.router.add_get("/pushed", pushed)
+    app.router.add_get("/sent", sent)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
