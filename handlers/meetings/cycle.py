@@ -30,6 +30,7 @@ from handlers.meetings.schedule_rules import (
 )
 from handlers.meetings.steps import STEP_HANDLERS as STEP_HANDLERS
 from handlers.meetings.steps import handler_for
+from models.db import insert_once
 from models.dberrors import is_transient
 from models.meeting import Meeting, MeetingKind, MeetingStatus
 from models.org import CELL_KINDS, Organisation
@@ -153,6 +154,7 @@ def materialise(session: Session, settings: Settings, now: datetime,
     have = {(cell_id, period)
             for cell_id, period in session.execute(_existing_stmt(by_cell), params)}
     created = 0
+    dialect = session.get_bind().dialect.name
     for cell in cells:
         local = now.astimezone(ZoneInfo(cell.timezone))
         for k in range(cycle.months_ahead + 1):
@@ -163,14 +165,29 @@ def materialise(session: Session, settings: Settings, now: datetime,
             when = regular_time(cell, cycle, y, m)
             if when <= now:
                 continue
-            meeting = Meeting(cell_id=cell.id or 0, kind=MeetingKind.REGULAR.value, seq=0,
-                              period=period, scheduled_at=when, timezone=cell.timezone,
-                              created_at=now, updated_at=now)
-            session.add(meeting)
-            session.flush()
+            # ON CONFLICT DO NOTHING: an update and the sweep may materialise the same month
+            # at once (PostgreSQL); the one that loses skips it instead of failing its batch.
+            row = Meeting(cell_id=cell.id or 0, kind=MeetingKind.REGULAR.value, seq=0,
+                          period=period, scheduled_at=when, timezone=cell.timezone,
+                          created_at=now, updated_at=now)  # the model's defaults, as a row
+            new_id = session.execute(_insert_meeting_stmt(dialect), {
+                c: getattr(row, c) for c in _MEETING_COLUMNS}).scalar()
+            if new_id is None:
+                continue
+            meeting = session.get(Meeting, new_id)
+            assert meeting is not None
             plan_steps(session, meeting, cycle)
             created += 1
     return created
+
+
+_MEETING_COLUMNS = [c.name for c in Meeting.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
+
+
+@cache
+def _insert_meeting_stmt(dialect: str) -> Any:
+    table = Meeting.__table__  # type: ignore[attr-defined]
+    return insert_once(table, ["cell_id", "period", "kind", "seq"], table.c.id, dialect)
 
 
 @dataclass
