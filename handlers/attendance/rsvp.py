@@ -76,6 +76,16 @@ def rsvp_button(ctx: Ctx, parts: list[str]) -> None:
     if meeting is None:
         return
     name = ctx.actor.member.full_name if ctx.actor.member else ""
+    current = attendance_row(ctx.session, meeting.id or 0, ctx.actor.member.id or 0) \
+        if ctx.actor.member else None
+    if current is not None and parts[1] == "y" and current.rsvp == Rsvp.YES.value:
+        ctx.reply(_("Đồng chí đã báo có mặt rồi; không có gì thay đổi."), toast=True)
+        return
+    if current is not None and parts[1] == "n" and current.rsvp == Rsvp.NO.value \
+            and current.rsvp_reason:
+        ctx.reply(_("Đồng chí đã báo vắng rồi (lý do: {reason}); không có gì thay đổi. Đổi lý "
+                    "do: /vang LÝ DO.").format(reason=current.rsvp_reason), toast=True)
+        return
     if parts[1] == "y":
         record_rsvp(ctx, meeting, True)
         ctx.reply(_("Đã ghi nhận đồng chí {name} sẽ có mặt.").format(name=name),

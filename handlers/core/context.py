@@ -76,6 +76,19 @@ class Ctx:
                 return
         self.send(self.incoming.chat.id, text, buttons, is_group=self.in_group)
 
+    def answer_press(self, text: str = "") -> None:
+        """Answer the button press, once: a handler that only sent elsewhere (a form moved
+        to the private chat, a keyboard edited in place) leaves it to the router, which
+        calls this so the member's button never keeps spinning."""
+        if self.incoming.callback_id and not self._answered:
+            self._answered = True
+            self.send(f"cb:{self.incoming.callback_id}"[:64], text,
+                      answer_callback=self.incoming.callback_id, toast=True)
+
+    @property
+    def press_answered(self) -> bool:
+        return self._answered
+
     def send(
         self, chat_id: str, text: str, buttons: Keyboard = (), *, is_group: bool = False,
         platform: str | None = None, key: str | None = None, answer_callback: str | None = None,

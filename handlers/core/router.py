@@ -250,6 +250,7 @@ class Router:
             return
         if inc.callback_data is not None:
             dispatch_callback(ctx, inc.callback_data)
+            ctx.answer_press()  # every press is answered exactly once (a no-op if it was)
             return
         text = (inc.text or "").strip()
         if not text and inc.chat.kind != "private":

@@ -1,0 +1,86 @@
+"""Issue 23, quiet groups: every button press is answered exactly once, a press that
+changes nothing says so, RSVPs in the group update one tally message, typed answers in
+the group are understood while the RSVP is open and otherwise ignored quietly."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from handlers.meetings.cycle import materialise
+from tests import test_telegram
+from tests.helpers import tick
+from tests.test_cycle import DEC_MEETING
+from tests.test_telegram import GROUP, TG, _bound_group
+
+tg = test_telegram.tg  # the fixture: the real adapter against the Bot API emulator
+
+
+def _answers(tg: TG) -> Counter[str]:
+    return Counter(str(p.get("callback_query_id")) for m, p in tg.emu.calls
+                   if m == "answerCallbackQuery")
+
+
+async def test_every_button_press_of_a_month_is_answered_exactly_once(tg: TG) -> None:
+    tg.emu.enforce_limits = False  # the simulated clock stands still: no 429 waits
+    thanh = await _bound_group(tg)
+    thang = await tg.link("Hồ Đức Thắng", 102)
+    oanh = await tg.link("Lý Thị Kim Oanh", 103)
+    with Session(tg.app.engine) as s:
+        materialise(s, tg.app.settings, tg.app.clock())
+        s.commit()
+    pressed: list[str] = []
+
+    async def press(user: dict, chat: int, label: str) -> None:  # type: ignore[type-arg]
+        post = next(m for m in reversed(tg.emu.to(chat)) if any(
+            label in b["text"] for row in (m.reply_markup or {}).get("inline_keyboard", [])
+            for b in row))
+        update = tg.emu.press(user, post, label=label)
+        pressed.append(f"cq{len(pressed) + 1}")
+        await tg.push(update)
+
+    async def say(user: dict, text: str) -> None:  # type: ignore[type-arg]
+        await tg.push(tg.emu.user_message(user, text))
+
+    # The agenda, mostly by buttons.
+    await say(thanh, "/chuongtrinh")
+    await press(thanh, 101, "03/12/2026")
+    await press(thanh, 101, "Không")
+    await say(thanh, "Phòng họp tầng 3")
+    await say(thanh, "Quán triệt Nghị quyết | Đ/c Thành")
+    await press(thanh, 101, "Xong")
+    await press(thanh, 101, "Xác nhận")
+    tg.app.clock.set(DEC_MEETING - timedelta(hours=72))  # type: ignore[attr-defined]
+    await tick(tg.app)
+    # RSVPs in the group, one pressed twice; an absence asked privately.
+    await press(thang, GROUP, "Có mặt")
+    await press(thang, GROUP, "Có mặt")
+    await press(oanh, GROUP, "Vắng")
+    await press(oanh, 103, "Đi công tác")
+    # The private reminder's "Vắng" (it used to spin forever).
+    tg.app.clock.set(DEC_MEETING - timedelta(hours=24))  # type: ignore[attr-defined]
+    await tick(tg.app)
+    await press(thang, 102, "Vắng")
+    await press(thang, 102, "Việc gia đình")
+    # Roll call and the buttons after it.
+    tg.app.clock.set(DEC_MEETING)  # type: ignore[attr-defined]
+    await tick(tg.app)
+    tg.app.clock.set(DEC_MEETING + timedelta(hours=2))  # type: ignore[attr-defined]
+    await press(thanh, 101, "Điểm danh")
+    await press(thanh, 101, "Đúng giờ")
+    await say(thanh, "09:40")
+    await say(thanh, "tất cả có mặt")
+    await press(thanh, 101, "Đúng")
+    await say(thanh, "3")
+    await press(thanh, 101, "Xác nhận")
+    await press(thanh, 101, "Ghi đảng phí")
+    await press(thanh, 101, "Chấm điểm")
+    answers = _answers(tg)
+    assert len(pressed) == 16
+    assert {cid: answers[cid] for cid in pressed} == {cid: 1 for cid in pressed}
+    assert not tg.emu.callbacks  # none left unanswered
+    # The second "Có mặt" changed nothing, and says so in a short notice.
+    texts = {cid: text for cid, text, _delay in tg.emu.answers}
+    assert texts[pressed[5]] == "Đồng chí đã báo có mặt rồi; không có gì thay đổi."
