@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session as SASession
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models.db import insert_once
 from models.messages import (
@@ -44,6 +44,10 @@ def to_payload(out: Outgoing, is_group: bool) -> dict[str, Any]:
         payload["toast"] = True
     if out.join:
         payload["join"] = [out.join.user_id, out.join.approve]
+    if out.edit:
+        payload["edit"] = out.edit
+    if out.edit_of:
+        payload["edit_of"] = out.edit_of
     if out.attachment:
         payload["attachment"] = {"filename": out.attachment.filename,
                                  "kind": out.attachment.kind}
@@ -77,6 +81,8 @@ def to_outgoing(row: OutboxMessage,
         answer_callback=p.get("answer_callback"),
         toast=bool(p.get("toast")),
         join=JoinDecision(str(p["join"][0]), bool(p["join"][1])) if "join" in p else None,
+        edit=p.get("edit"),
+        edit_of=p.get("edit_of"),
     )
 
 
@@ -108,6 +114,26 @@ def enqueue(
             session.execute(_notify_stmt())  # delivered at commit, to every listener
             session.info[_NOTIFIED] = True
     return queued
+
+
+def rewrite_pending(session: Session, key: str, out: Outgoing, *, is_group: bool) -> bool:
+    """Give the still-unsent row queued under ``key`` the text and buttons of ``out`` (a
+    tally that changed before it went out); False when there is no such pending row."""
+    row = session.exec(select(OutboxMessage).where(
+        OutboxMessage.idempotency_key == key,
+        OutboxMessage.status == OutboxStatus.PENDING.value)).first()
+    if row is None:
+        return False
+    row.payload = {**to_payload(out, is_group), **{k: v for k, v in row.payload.items()
+                                                    if k in ("edit", "edit_of")}}
+    session.add(row)
+    return True
+
+
+def queued_status(session: Session, key: str) -> str | None:
+    """The status of the row queued under ``key``; None when none was."""
+    return session.exec(select(OutboxMessage.status).where(
+        OutboxMessage.idempotency_key == key)).first()
 
 
 @cache

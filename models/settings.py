@@ -82,6 +82,9 @@ class CycleSettings(BaseModel):
     months_ahead: int = Field(default=2, ge=1, le=12)
     sweep_seconds: float = Field(default=30, gt=0)
     correction_window_days: int = Field(default=7, ge=0)
+    # A group whose platform cannot edit a message (Zalo) gets the RSVP tally at most
+    # this often, instead of one line per answer.
+    tally_every_minutes: int = Field(default=10, ge=1, le=24 * 60)
 
     @field_validator("default_meeting_time")
     @classmethod

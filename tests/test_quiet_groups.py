@@ -14,6 +14,7 @@ from tests import test_telegram
 from tests.helpers import tick
 from tests.test_cycle import DEC_MEETING
 from tests.test_telegram import GROUP, TG, _bound_group
+from tests.tg_emulator import BOT_USERNAME
 
 tg = test_telegram.tg  # the fixture: the real adapter against the Bot API emulator
 
@@ -84,3 +85,37 @@ async def test_every_button_press_of_a_month_is_answered_exactly_once(tg: TG) ->
     # The second "Có mặt" changed nothing, and says so in a short notice.
     texts = {cid: text for cid, text, _delay in tg.emu.answers}
     assert texts[pressed[5]] == "Đồng chí đã báo có mặt rồi; không có gì thay đổi."
+
+
+async def test_group_rsvps_edit_one_tally_and_stray_texts_are_ignored(tg: TG) -> None:
+    tg.emu.enforce_limits = False
+    thanh = await _bound_group(tg)
+    thang = await tg.link("Hồ Đức Thắng", 102)
+    phuong = await tg.link("Mai Thị Phương", 104)
+    # Before any notice, "có mặt" in the group is conversation: no reply at all.
+    tg.app.clock.set(DEC_MEETING - timedelta(days=20))  # type: ignore[attr-defined]
+    with Session(tg.app.engine) as s:
+        materialise(s, tg.app.settings, tg.app.clock())
+        s.commit()
+    before = len(tg.emu.to(GROUP))
+    await tg.push(tg.emu.user_message(thang, "có mặt", chat_id=GROUP, reply_to_bot=True))
+    await tg.push(tg.emu.user_message(phuong, f"chào @{BOT_USERNAME} mọi người", chat_id=GROUP))
+    assert len(tg.emu.to(GROUP)) == before
+    tg.app.clock.set(DEC_MEETING - timedelta(hours=72))  # type: ignore[attr-defined]
+    await tick(tg.app)
+    post = tg.emu.to(GROUP)[-1]
+    await tg.push(tg.emu.press(thang, post, label="Có mặt"))
+    await tg.push(tg.emu.press(thanh, post, label="Có mặt"))
+    await tg.push(tg.emu.user_message(phuong, "Vắng đi công tác Huế", chat_id=GROUP))
+    await tg.push(tg.emu.user_message(phuong, "Tuần sau ai trực?", chat_id=GROUP))
+    group = tg.emu.to(GROUP)
+    # The agenda post and one tally, edited twice: no line per answer, no reply to chat.
+    assert group[-2] is post and len(group) == before + 2
+    tally = group[-1]
+    assert len([k for k in tg.emu.edits if k == (GROUP, tally.message_id)]) == 2
+    assert tally.text.startswith("📋 Đăng ký dự sinh hoạt 07:30 03/12/2026: có mặt 2, vắng 1, "
+                                 "chưa trả lời 4.")
+    assert "✅ Có mặt: Dương Văn Thành, Hồ Đức Thắng" in tally.text
+    assert "🚫 Vắng: Mai Thị Phương (đi công tác Huế)" in tally.text
+    assert [b["text"] for row in tally.reply_markup["inline_keyboard"] for b in row] == [
+        "✅ Có mặt", "🚫 Vắng (báo lý do)"]

@@ -328,6 +328,10 @@ class TelegramAdapter:
             return SentRef("join")
         if out.answer_callback:  # rows queued before answers went on their own
             await self._answer(out)
+        if out.edit and out.attachment is None:
+            edited = await self._edit(chat_id, out)
+            if edited is not None:
+                return edited
         if out.attachment is not None:
             markup = _markup(out.buttons)
             att = out.attachment
@@ -349,6 +353,22 @@ class TelegramAdapter:
                 "reply_markup": _markup_json(out.buttons) if i == len(parts) - 1 else None})
             msg_id = str(sent["message_id"])
         return SentRef(msg_id)
+
+    async def _edit(self, chat_id: int, out: Outgoing) -> SentRef | None:
+        """Replace the text and keyboard of the bot's message ``out.edit``; None when it
+        cannot be edited any more (deleted, too old): the caller posts it anew."""
+        try:
+            await call(self.bot, "editMessageText", {
+                "chat_id": chat_id, "message_id": int(out.edit or 0),
+                "text": _parts(out.text)[0], "parse_mode": "HTML",
+                "link_preview_options": {"is_disabled": True},
+                "reply_markup": _markup_json(out.buttons)})
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():  # the same text: nothing to do
+                return SentRef(str(out.edit))
+            log.info("telegram: message %s not edited (%s); posting it anew", out.edit, exc)
+            return None
+        return SentRef(str(out.edit))
 
     async def _answer_quietly(self, callback_id: str) -> None:
         try:

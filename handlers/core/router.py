@@ -276,7 +276,9 @@ class Router:
         for fallback in TEXT_FALLBACKS:
             if fallback(ctx):
                 return
-        if inc.chat.kind == "private" or inc.mentions_bot or inc.reply_to_bot:
+        # In a group a text nobody asked for is members talking: ignored quietly, even
+        # when it answers the bot (issue 23); a private chat gets the way to /help.
+        if inc.chat.kind == "private":
             if not ctx.actor.linked:
                 _explain_unlinked(ctx)
             else:
