@@ -250,8 +250,7 @@ class Demo:
         """The month's party fees, collected at the meeting, recorded from the roll call's
         fee button."""
         await self.press(sec, "fe:2026-12", "Ghi đảng phí")
-        await self.say(sec, "/dangphi 12/2026 1 100.000; 2 90.000; 3 70.000; 4 60.000; "
-                            "5 80.000; 6 50.000; 7 70.000; 8 chưa")
+        await self.say(sec, "tất cả; 8 chưa")  # the usual amounts come from the member sheet
 
     async def minutes(self, sec: Member, mid: int) -> None:
         """The secretary records the minutes right after the meeting and confirms them."""

@@ -11,6 +11,7 @@ from handlers.meetings import manage
 from handlers.attendance import rsvp
 from handlers.attendance import rollcall
 from handlers.fees import payments
+from handlers.fees import entry_form
 from handlers.onboarding import joinrequests
 from handlers.core import menus
 from handlers.meetings import notheld

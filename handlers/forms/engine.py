@@ -31,6 +31,7 @@ CONFIRM = "_confirm"
 CANCEL_WORDS = {"huy", "cancel", "thoat"}
 BACK_WORDS = {"quay lai", "back", "lui"}
 SKIP_WORDS = {"-", "bo qua", "skip", "khong"}
+HELP_WORDS = {"?", "huong dan", "hd", "xem lai", "help"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class Step:
     # A follow-up that an earlier answer may add (the topic after "thematic: yes"): it
     # shares the number of the step before it, so the counter never jumps.
     sub: bool = False
+    # One line that asks again after a wrong value or a collected item, instead of the
+    # whole prompt (its instructions are stated once): "Nội dung thứ 3 (hoặc bấm Xong):".
+    short: Callable[[Ctx, Data], str] | None = None
 
 
 class Form:
@@ -227,6 +231,21 @@ def _ask(ctx: Ctx, form: Form, state: FormState, prefix: str = "") -> None:
              platform=state.platform)
 
 
+def _reask(ctx: Ctx, form: Form, state: FormState, said: str) -> None:
+    """After a wrong value or a collected item: what happened and one short line, with the
+    step's buttons; the step's instructions were stated once and are not repeated ("?"
+    shows them again)."""
+    i, n = position(ctx, form, state)
+    step = _current_step(ctx, form, state)
+    choices = _choices_for(ctx, form, state)
+    kb = column([(c.label, f"f:{state.id}:{state.step}:{k}") for k, c in enumerate(choices)],
+                step.per_row if step else 1)
+    again = step.short(ctx, state.data) if step and step.short else \
+        _("Đồng chí gửi lại giá trị này.")
+    ctx.send(state.chat_id, f"{said}\n({i}/{n}) {again} " + _("(Gõ ? để xem lại hướng dẫn.)"),
+             kb, platform=state.platform)
+
+
 def _advance(ctx: Ctx, form: Form, state: FormState, data: Data) -> None:
     steps = _visible(ctx, form, data)
     names = [s.name for s in steps]
@@ -331,7 +350,9 @@ def _answer(ctx: Ctx, form: Form, state: FormState, *, text: str | None = None,
         if step.repeat and value is not None:
             data[step.name] = [*data.get(step.name, []), value]
             _save(ctx, state, step.name, data)
-            _ask(ctx, form, state, _("Đã ghi mục {n}.").format(n=len(data[step.name])))
+            n = len(data[step.name])
+            _reask(ctx, form, state, _("Đã ghi mục {n}: {item}").format(
+                n=n, item=form.item_text(ctx, data, step, value)))
             return
         if not step.repeat:
             form.store(ctx, data, step, value)
@@ -341,7 +362,7 @@ def _answer(ctx: Ctx, form: Form, state: FormState, *, text: str | None = None,
         return
     except Invalid as exc:
         log.info("form %s step %s: refused %r: %s", form.kind, step.name, text, exc)
-        _ask(ctx, form, state, "⚠️ " + str(exc))
+        _reask(ctx, form, state, "⚠️ " + str(exc))
         return
     _advance(ctx, form, state, data)
 
@@ -366,7 +387,9 @@ def handle_text(ctx: Ctx, text: str) -> bool:
         if step is None or not step.files:
             _ask(ctx, form, state, "⚠️ " + _("Ở bước này bot không nhận tệp."))
             return True
-    if folded in CANCEL_WORDS:
+    if folded in HELP_WORDS:
+        _ask(ctx, form, state)
+    elif folded in CANCEL_WORDS:
         cancel(ctx, state)
     elif folded in BACK_WORDS:
         _back(ctx, form, state)

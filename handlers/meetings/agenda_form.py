@@ -88,7 +88,9 @@ class AgendaForm(CellForm):
                 "Người trình bày. Bấm Xong khi đủ; không nhập gì thì dùng quy trình sinh hoạt "
                 "chuẩn.").format(n=len(d.get("items", [])) + 1),
                  parse=_parse_item, choices=lambda c, d: [Choice(None, _("Xong"))],
-                 repeat=True, files=True),
+                 repeat=True, files=True,
+                 short=lambda c, d: _("Nội dung thứ {n}, hoặc bấm Xong.").format(
+                     n=len(d.get("items", [])) + 1)),
         ]
 
     def saved_answers(self, ctx: Ctx, meeting: Meeting) -> Data:

@@ -167,7 +167,9 @@ class ScoringForm(CellForm):
         steps.append(Step("tasks", lambda c, d: self._tasks_prompt(c, d),
                           parse=lambda c, d, t: self._parse_task(c, d, t),
                           choices=lambda c, d: [Choice(None, _("Xong"))], repeat=True,
-                          when=lambda c, d: not d.get("correction")))
+                          when=lambda c, d: not d.get("correction"),
+                          short=lambda c, d: _("Nhiệm vụ thứ {n}, hoặc bấm Xong.").format(
+                              n=len(d.get("tasks", [])) + 1)))
         steps.append(Step("reason", lambda c, d: _("Lý do sửa điểm (ghi vào nhật ký):"),
                           parse=lambda c, d, t: parse_text(t, max_len=300),
                           when=lambda c, d: bool(d.get("correction"))))
