@@ -273,7 +273,6 @@ class Demo:
                 "Tất cả tán thành", "1"):
             name, sep, words = answer.partition(": ")
             await self.say(sec, answer, content=words if sep and len(name) < 12 else "")
-        await self.press(sec, f"bb:ok:{mid}:1", "Xác nhận biên bản")
 
     def write_documents(self, meeting_id: int) -> list[Path]:
         """The month's final biên bản and nghị quyết, written next to the transcript."""

@@ -26,6 +26,7 @@ from handlers.forms import engine as forms
 from handlers.forms.cellform import led_cell, meeting_label
 from handlers.forms.engine import Again, Choice, Form, Invalid, Step
 from handlers.forms.validators import parse_text
+from handlers.records.minutes_review import finalise
 from handlers.records.store import correction_open, prefill, save_draft
 from models.attendance import ATTENDED, Attendance
 from models.i18n import N_, _
@@ -289,7 +290,8 @@ class MinutesForm(Form):
 
     def summary(self, ctx: Ctx, data: Data) -> str:
         names = {m.id: m.full_name for m in self._roster(ctx, data)}
-        lines = [_("Biên bản (dự thảo):")]
+        lines = [_("Biên bản (xác nhận là bản chính thức):") if leads_cell(
+            ctx.actor, data["cell_id"]) else _("Biên bản (dự thảo):")]
         for name, title, upper, _mid in data.get("guests", []):
             lines.append(_("Khách mời: {name}").format(name=name) + (f", {title}" if title
                                                                     else "")
@@ -313,7 +315,11 @@ class MinutesForm(Form):
         if m is None or not may_write(ctx.session, ctx, m):
             ctx.deny("minutes finish")
             return
-        save_draft(ctx, m, data)
+        if leads_cell(ctx.actor, m.cell_id):  # the form's confirmation is the only one
+            save_draft(ctx, m, data, for_review=False)
+            finalise(ctx, m)
+        else:
+            save_draft(ctx, m, data)
 
 
 forms.register(MinutesForm())
