@@ -8,6 +8,7 @@ from handlers.forms import resume
 from handlers.meetings import schedule_view
 from handlers.meetings import agenda_form
 from handlers.meetings import manage
+from handlers.meetings import notice
 from handlers.attendance import rsvp
 from handlers.attendance import rollcall
 from handlers.fees import payments

@@ -85,6 +85,20 @@ class CycleSettings(BaseModel):
     # A group whose platform cannot edit a message (Zalo) gets the RSVP tally at most
     # this often, instead of one line per answer.
     tally_every_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    # No reminder in these local hours ("" for none): a step due then moves to the
+    # morning (or, when that would be after the meeting, to the evening before).
+    quiet_hours: str = "21:00-06:30"
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, v: str) -> str:
+        if v.strip():
+            start, sep, end = v.partition("-")
+            if not sep:
+                raise ValueError("expected HH:MM-HH:MM, e.g. 21:00-06:30")
+            cls._hhmm(start.strip())
+            cls._hhmm(end.strip())
+        return v
 
     @field_validator("default_meeting_time")
     @classmethod

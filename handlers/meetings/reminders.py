@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -120,7 +120,9 @@ def agenda_post(s: Session, meeting: Meeting, cell: Organisation, step: Schedule
 @step_handler("remind_*")
 def remind(s: Session, meeting: Meeting, cell: Organisation, step: ScheduledStep,
            now: datetime, settings: Settings) -> None:
-    hours = float(step.step.removeprefix("remind_").removesuffix("h"))
+    # From when the step fell, not its name: the quiet hours may have moved it.
+    due = step.due_at if step.due_at.tzinfo else step.due_at.replace(tzinfo=UTC)
+    hours = max(round((meeting.scheduled_at - due).total_seconds() / 3600), 1)
     said_no = set(s.exec(select(Attendance.member_id).where(
         Attendance.meeting_id == meeting.id, Attendance.rsvp == Rsvp.NO.value)))
     if meeting.kind == MeetingKind.COMMITTEE.value:
