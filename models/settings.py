@@ -88,6 +88,10 @@ class CycleSettings(BaseModel):
     # No reminder in these local hours ("" for none): a step due then moves to the
     # morning (or, when that would be after the meeting, to the evening before).
     quiet_hours: str = "21:00-06:30"
+    # A member is reminded of an open task this many days before its deadline, at this
+    # local time (quiet hours apply).
+    task_reminder_days: int = Field(default=2, ge=0, le=30)
+    task_reminder_time: str = "08:00"
 
     @field_validator("quiet_hours")
     @classmethod
@@ -100,7 +104,7 @@ class CycleSettings(BaseModel):
             cls._hhmm(end.strip())
         return v
 
-    @field_validator("default_meeting_time")
+    @field_validator("default_meeting_time", "task_reminder_time")
     @classmethod
     def _hhmm(cls, v: str) -> str:
         hh, _, mm = v.partition(":")

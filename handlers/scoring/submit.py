@@ -26,6 +26,7 @@ from handlers.forms.engine import SKIP_WORDS, Choice, Invalid, Step
 from handlers.forms.validators import parse_date, parse_number, parse_text
 from handlers.records.data import recorded_conclusions
 from handlers.records.resolution import issue_if_ready
+from handlers.records.tasks import plan_task_reminders
 from handlers.scoring.autoscore import compute, is_thematic, tasks_share_points
 from handlers.scoring.correction import parse_pick, pick_prompt, saved_manual
 from handlers.scoring.display import (
@@ -267,11 +268,12 @@ class ScoringForm(CellForm):
         if not data.get("correction"):
             m.conclusion = data.get("conclusion")
             s.add(m)
-            for t in data.get("tasks", []):
-                s.add(Task(meeting_id=m.id or 0, assignee_id=t["member"], description=t["text"],
-                           due_date=date.fromisoformat(t["due"]) if t.get("due") else None,
-                           created_at=ctx.now()))
+            new = [Task(meeting_id=m.id or 0, assignee_id=t["member"], description=t["text"],
+                        due_date=date.fromisoformat(t["due"]) if t.get("due") else None,
+                        created_at=ctx.now()) for t in data.get("tasks", [])]
+            s.add_all(new)
             s.flush()
+            plan_task_reminders(s, m, new, ctx.settings)
             post_conclusion(s, m, cell, ctx.now())
             issue_if_ready(ctx, m, cell)  # the nghị quyết, once the minutes are confirmed
         notify_followers(s, m, cell, score, ctx.now())
