@@ -18,6 +18,9 @@ class Button:
 
 
 Keyboard = tuple[tuple[Button, ...], ...]
+# Button data starting with this marks a keyboard that stays after a press (a toggle the
+# handler edits in place): adapters do not replace it by the "✓ choice" they show.
+KEEP_KEYBOARD = "~"
 
 
 @dataclass(frozen=True, slots=True)

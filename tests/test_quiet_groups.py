@@ -73,7 +73,7 @@ async def test_every_button_press_of_a_month_is_answered_exactly_once(tg: TG) ->
     await press(thanh, 101, "Đúng giờ")
     await say(thanh, "09:40")
     await say(thanh, "tất cả có mặt")
-    await press(thanh, 101, "Đúng")
+    await press(thanh, 101, "Xong")
     await say(thanh, "3")
     await press(thanh, 101, "Xác nhận")
     await press(thanh, 101, "Ghi đảng phí")
@@ -119,3 +119,50 @@ async def test_group_rsvps_edit_one_tally_and_stray_texts_are_ignored(tg: TG) ->
     assert "🚫 Vắng: Mai Thị Phương (đi công tác Huế)" in tally.text
     assert [b["text"] for row in tally.reply_markup["inline_keyboard"] for b in row] == [
         "✅ Có mặt", "🚫 Vắng (báo lý do)"]
+
+
+async def test_roll_call_by_taps_edits_one_message(tg: TG) -> None:
+    """Issue 23, roll call in taps: one member per row; each tap moves that member on
+    (chưa rõ → có mặt → vắng → muộn) in the same message; "Xong" confirms."""
+    tg.emu.enforce_limits = False
+    thanh = await tg.link("Dương Văn Thành", 101)
+    with Session(tg.app.engine) as s:
+        materialise(s, tg.app.settings, tg.app.clock())
+        s.commit()
+    tg.app.clock.set(DEC_MEETING + timedelta(hours=2))  # type: ignore[attr-defined]
+    await tg.push(tg.emu.user_message(thanh, "/diemdanh"))
+    await tg.push(tg.emu.press(thanh, tg.emu.to(101)[-1], label="03/12/2026"))
+    await tg.push(tg.emu.press(thanh, tg.emu.to(101)[-1], label="Đúng giờ"))
+    await tg.push(tg.emu.user_message(thanh, "09:40"))
+    roll = tg.emu.to(101)[-1]
+    labels = [b["text"] for row in roll.reply_markup["inline_keyboard"] for b in row]
+    assert labels == ["❔ 1. Dương Văn Thành", "❔ 2. Lý Thị Kim Oanh", "❔ 3. Hồ Đức Thắng",
+                      "❔ 4. Mai Thị Phương", "❔ 5. Phan Thị Thúy", "❔ 6. Châu Minh Tuấn",
+                      "❔ 7. Tạ Thị Hạnh", "✅ Xong"]
+    sent = len(tg.emu.to(101))
+    for _ in range(3):  # có mặt, vắng (không lý do), đến muộn
+        await tg.push(tg.emu.press(thanh, roll, label="Tạ Thị Hạnh"))
+    assert len(tg.emu.to(101)) == sent  # no new message: the same one, edited
+    assert [t for _c, t, _d in tg.emu.answers][-3:] == [
+        "7. Tạ Thị Hạnh: có mặt", "7. Tạ Thị Hạnh: vắng không lý do",
+        "7. Tạ Thị Hạnh: đến muộn"]
+    labels = [b["text"] for row in roll.reply_markup["inline_keyboard"] for b in row]
+    assert labels[6] == "⏰ 7. Tạ Thị Hạnh" and "7. [m] Tạ Thị Hạnh" in roll.text
+    await tg.push(tg.emu.user_message(thanh, "1-6 có mặt"))  # typing still works
+    await tg.push(tg.emu.press(thanh, tg.emu.to(101)[-1], label="Xong"))
+    assert "Số đảng viên đã phát biểu" in tg.emu.to(101)[-1].text
+
+
+def test_a_long_list_is_paged() -> None:
+    from handlers.attendance.rolltaps import toggle_keyboard
+    from models.member import Member
+
+    members = [Member(id=i, import_key=str(i), full_name=f"Đảng viên {i}")
+               for i in range(1, 46)]
+    kb = toggle_keyboard(members, {"3": ["present", None]}, 9, 0, "f:9:roll:0")
+    assert len(kb) == 22 and kb[2][0].label == "✅ 3. Đảng viên 3"
+    assert [b.label for b in kb[-2]] == ["Trang 1/3", "Trang 2 ▶"]
+    last = toggle_keyboard(members, {}, 9, 2, "f:9:roll:0")
+    assert [b.label for b in last[0]] == ["❔ 41. Đảng viên 41"] and len(last) == 7
+    assert [b.label for b in last[-2]] == ["◀ Trang 2", "Trang 3/3"]
+    assert last[-1][0].data == "f:9:roll:0"

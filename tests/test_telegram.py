@@ -285,7 +285,7 @@ async def test_roll_call_and_scoring_form_in_private_chat(tg: TG) -> None:
     await tg.push(tg.emu.press(thanh, tg.emu.to(101)[-1], label="Đúng giờ"))
     for text in ("09:40", "* c"):
         await tg.push(tg.emu.user_message(thanh, text))
-    await tg.push(tg.emu.press(thanh, tg.emu.to(101)[-1], label="Đúng"))
+    await tg.push(tg.emu.press(thanh, tg.emu.to(101)[-1], label="Xong"))  # the tap list's
     await tg.push(tg.emu.user_message(thanh, "5"))
     await tg.push(tg.emu.press(thanh, tg.emu.to(101)[-1], label="Xác nhận"))
     assert "hợp lệ" in tg.emu.to(101)[-1].text

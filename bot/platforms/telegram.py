@@ -54,6 +54,7 @@ from bot.platforms.telegram_errors import conflict_advice, send_error
 from bot.platforms.telegram_http import AiohttpRequest, call
 from bot.platforms.telegram_updates import MAX_DOWNLOAD, PLATFORM, to_incoming
 from models.messages import (
+    KEEP_KEYBOARD,
     Attachment,
     Capabilities,
     Incoming,
@@ -254,7 +255,7 @@ class TelegramAdapter:
         cq = update.callback_query
         msg = cq.message if cq is not None else None
         if cq is None or not isinstance(msg, Message) or msg.chat.type != "private" \
-                or cq.data == NOOP:
+                or cq.data == NOOP or (cq.data or "").startswith(KEEP_KEYBOARD):
             return
         label = next((b.text for row in (msg.reply_markup.inline_keyboard
                                          if msg.reply_markup else ())

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from handlers.attendance.rolltaps import roll_keyboard
 from handlers.attendance.rollwords import apply_roll_text
 from handlers.attendance.rsvp import attendance_row
 from handlers.attendance.rsvp import record_rsvp as record_rsvp  # moved to rsvp; old path kept
@@ -161,7 +162,8 @@ class RollCallForm(CellForm):
             Step("ended", lambda c, d: _("Giờ kết thúc (ví dụ 09:30):"),
                  parse=end_after_start),
             Step("roll", lambda c, d: self.roll_text(c, d), choices=accept,
-                 parse=self.parse_roll),
+                 parse=self.parse_roll,
+                 keyboard=lambda c, d, fid: roll_keyboard(c, d, fid, self._members(c, d))),
             # Typed only when no opinions were captured yet (/ghibienban): otherwise the
             # number of distinct speakers comes from the minutes.
             Step("speakers", lambda c, d: _("Số đảng viên đã phát biểu ý kiến (0–{n}):").format(

@@ -92,11 +92,12 @@ class Ctx:
     def send(
         self, chat_id: str, text: str, buttons: Keyboard = (), *, is_group: bool = False,
         platform: str | None = None, key: str | None = None, answer_callback: str | None = None,
-        toast: bool = False, attachment: Attachment | None = None,
+        toast: bool = False, attachment: Attachment | None = None, edit: str | None = None,
     ) -> bool:
         out = Outgoing(platform=platform or self.platform, chat_id=chat_id, text=text,
                        buttons=buttons, key=key or self._key(),
-                       answer_callback=answer_callback, toast=toast, attachment=attachment)
+                       answer_callback=answer_callback, toast=toast, attachment=attachment,
+                       edit=edit)
         return enqueue(self.session, out, now=self.now(), is_group=is_group)
 
     def deny(self, reason: str | None = None) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import select
@@ -22,8 +21,10 @@ from handlers.core.router import Who, callback, form_text, navigation
 from handlers.core.text import fold, match_choice
 from handlers.forms.errors import Again, Invalid
 from handlers.forms.lists import edit_item, items_block
+from handlers.forms.steps import Choice, Data, Step
 from models.form import FORMS_TOUCHED, FormState
 from models.i18n import _
+from models.messages import Keyboard
 
 log = logging.getLogger(__name__)
 
@@ -32,36 +33,6 @@ CANCEL_WORDS = {"huy", "cancel", "thoat"}
 BACK_WORDS = {"quay lai", "back", "lui"}
 SKIP_WORDS = {"-", "bo qua", "skip", "khong"}
 HELP_WORDS = {"?", "huong dan", "hd", "xem lai", "help"}
-
-
-@dataclass(frozen=True)
-class Choice:
-    value: Any
-    label: str
-
-
-Data = dict[str, Any]
-
-
-@dataclass
-class Step:
-    name: str
-    prompt: Callable[[Ctx, Data], str]
-    parse: Callable[[Ctx, Data, str], Any] | None = None
-    choices: Callable[[Ctx, Data], list[Choice]] | None = None
-    when: Callable[[Ctx, Data], bool] | None = None
-    optional: bool = False  # "-" / "bỏ qua" stores None
-    per_row: int = 1
-    # A repeating step collects a list: each answer is appended; a choice whose value is
-    # None ("Xong") moves on.
-    repeat: bool = False
-    files: bool = False  # the answer may be a file (its caption is the text)
-    # A follow-up that an earlier answer may add (the topic after "thematic: yes"): it
-    # shares the number of the step before it, so the counter never jumps.
-    sub: bool = False
-    # One line that asks again after a wrong value or a collected item, instead of the
-    # whole prompt (its instructions are stated once): "Nội dung thứ 3 (hoặc bấm Xong):".
-    short: Callable[[Ctx, Data], str] | None = None
 
 
 class Form:
@@ -123,6 +94,11 @@ def active_form(ctx: Ctx) -> FormState | None:
     return ctx.session.exec(
         select(FormState).where(FormState.platform == platform, FormState.chat_id == chat_id,
                                 FormState.user_id == user_id)).first()
+
+
+def save(ctx: Ctx, state: FormState, data: Data) -> None:
+    """Keep ``data`` as the form's answers, at the same step (a button that edits them)."""
+    _save(ctx, state, state.step, data)
 
 
 def _save(ctx: Ctx, state: FormState, step: str, data: Data) -> None:
@@ -209,6 +185,25 @@ def position(ctx: Ctx, form: Form, state: FormState) -> tuple[int, int]:
 
 
 def _ask(ctx: Ctx, form: Form, state: FormState, prefix: str = "") -> None:
+    text, kb = render(ctx, form, state)
+    ctx.send(state.chat_id, (prefix + "\n\n" if prefix else "") + text, kb,
+             platform=state.platform)
+
+
+def _keyboard(ctx: Ctx, form: Form, state: FormState, per_row: int) -> Keyboard:
+    """The step's own keyboard where it has one (tap-to-toggle rows), else its choices."""
+    step = _current_step(ctx, form, state) if state.step != CONFIRM else None
+    if step is not None and step.keyboard is not None:
+        kb = step.keyboard(ctx, state.data, state.id or 0)
+        if kb:
+            return kb
+    choices = _choices_for(ctx, form, state)
+    return column([(c.label, f"f:{state.id}:{state.step}:{i}") for i, c in enumerate(choices)],
+                  per_row)
+
+
+def render(ctx: Ctx, form: Form, state: FormState) -> tuple[str, Keyboard]:
+    """The current step as it is asked: its text and its keyboard."""
     data = state.data
     if state.step == CONFIRM:
         text = form.summary(ctx, data) + "\n\n" + _("Đồng chí kiểm tra và xác nhận.")
@@ -224,11 +219,7 @@ def _ask(ctx: Ctx, form: Form, state: FormState, prefix: str = "") -> None:
         if step.optional:
             text += "\n" + _("(Gửi dấu - để bỏ qua.)")
         per_row = step.per_row
-    choices = _choices_for(ctx, form, state)
-    kb = column([(c.label, f"f:{state.id}:{state.step}:{i}") for i, c in enumerate(choices)],
-                per_row)
-    ctx.send(state.chat_id, (prefix + "\n\n" if prefix else "") + text, kb,
-             platform=state.platform)
+    return text, _keyboard(ctx, form, state, per_row)
 
 
 def _reask(ctx: Ctx, form: Form, state: FormState, said: str) -> None:
@@ -237,9 +228,7 @@ def _reask(ctx: Ctx, form: Form, state: FormState, said: str) -> None:
     shows them again)."""
     i, n = position(ctx, form, state)
     step = _current_step(ctx, form, state)
-    choices = _choices_for(ctx, form, state)
-    kb = column([(c.label, f"f:{state.id}:{state.step}:{k}") for k, c in enumerate(choices)],
-                step.per_row if step else 1)
+    kb = _keyboard(ctx, form, state, step.per_row if step else 1)
     again = step.short(ctx, state.data) if step and step.short else \
         _("Đồng chí gửi lại giá trị này.")
     ctx.send(state.chat_id, f"{said}\n({i}/{n}) {again} " + _("(Gõ ? để xem lại hướng dẫn.)"),
