@@ -197,14 +197,15 @@ class Demo:
             mid, start = meeting.id, meeting.scheduled_at
         await self.say(sec, "/lichhop")
         await self.run_until(start - timedelta(hours=118))  # the chi ủy reminder
-        await self.say(sec, f"/hopchiuy {mid}")  # the chi ủy met: its short minutes
+        # The chi ủy met: its short minutes, from the reminder's button.
+        await self.press(sec, f"hcu:{mid}", "Ghi kết quả họp chi ủy")
         for answer in ("Vừa họp xong", "Đủ tất cả",
                        "Thống nhất chương trình: quán triệt Nghị quyết Đại hội Đảng bộ tỉnh "
                        "(đ/c Thành trình bày); kiểm điểm tiến độ giải ngân (đ/c Oanh trình "
                        "bày); dự thảo nghị quyết tháng 12.", "1"):
             await self.say(sec, answer)
-        await self.say(sec, "/chuongtrinh")
-        for answer in ("1", "Không", "Phòng họp tầng 3, Sở Tài chính",
+        await self.press(sec, f"ag:{mid}", "Nhập chương trình")  # the same reminder's
+        for answer in ("Không", "Phòng họp tầng 3, Sở Tài chính",
                        "Quán triệt Nghị quyết Đại hội Đảng bộ tỉnh | Đ/c Dương Văn Thành | "
                        "https://sotay.dangcongsan.vn/tai-lieu/nq-dai-hoi",
                        "Kiểm điểm tiến độ giải ngân vốn đầu tư công | Đ/c Lý Thị Kim Oanh",

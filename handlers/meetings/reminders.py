@@ -58,7 +58,9 @@ def committee(s: Session, meeting: Meeting, cell: Organisation, step: ScheduledS
         "Đề nghị chi ủy họp thống nhất nội dung sinh hoạt: {title}, dự kiến {when}. Sau khi "
         "thống nhất, đồng chí Bí thư ghi kết quả họp chi ủy (/hopchiuy {id}) và nhập chương "
         "trình bằng lệnh /chuongtrinh.").format(id=meeting.id,
-        title=title_line(meeting, cell), when=starts_at(meeting)))
+        title=title_line(meeting, cell), when=starts_at(meeting)),
+        lambda: buttons([(_("📝 Ghi kết quả họp chi ủy"), f"hcu:{meeting.id}")],
+                        [(_("📝 Nhập chương trình"), f"ag:{meeting.id}")]))
     for m in missed:
         log.info("committee reminder: %s has no private chat with the bot", m.full_name)
 
