@@ -116,20 +116,6 @@ def enqueue(
     return queued
 
 
-def rewrite_pending(session: Session, key: str, out: Outgoing, *, is_group: bool) -> bool:
-    """Give the still-unsent row queued under ``key`` the text and buttons of ``out`` (a
-    tally that changed before it went out); False when there is no such pending row."""
-    row = session.exec(select(OutboxMessage).where(
-        OutboxMessage.idempotency_key == key,
-        OutboxMessage.status == OutboxStatus.PENDING.value)).first()
-    if row is None:
-        return False
-    row.payload = {**to_payload(out, is_group), **{k: v for k, v in row.payload.items()
-                                                    if k in ("edit", "edit_of")}}
-    session.add(row)
-    return True
-
-
 def queued_status(session: Session, key: str) -> str | None:
     """The status of the row queued under ``key``; None when none was."""
     return session.exec(select(OutboxMessage.status).where(

@@ -1,7 +1,7 @@
 """The group's RSVP tally: one message that says who will come and who sent apologies.
 
 Where the platform can edit a sent message (Telegram), each answer edits that one
-message; elsewhere (Zalo) a new tally goes out at most every
+message (an edit row queued after it); elsewhere (Zalo) a new tally goes out at most every
 ``cycle.tally_every_minutes``: an answer plans a "tally" step of the meeting cycle at the
 end of its time slot (one per slot, unique like every step), which writes the tally as it
 stands then. (Not a delayed outbox row: rows of a chat go out in order, so a row held
@@ -25,8 +25,7 @@ from models.meeting import Meeting
 from models.member import Member, due_members
 from models.messages import Outgoing, can_edit
 from models.org import Organisation
-from models.outbox import OutboxStatus
-from models.outbox_queue import enqueue, queued_status, rewrite_pending
+from models.outbox_queue import enqueue, queued_status
 from models.schedule import ScheduledStep
 from models.settings import Settings
 
@@ -70,11 +69,12 @@ def update_tally(ctx: Ctx, meeting: Meeting) -> None:
         if can_edit(b.platform):
             out = Outgoing(platform=b.platform, chat_id=b.chat_id, text=text, buttons=kb,
                            key=base)
-            state = queued_status(s, base)
-            if state is None:
+            if queued_status(s, base) is None:
                 enqueue(s, out, now=now, is_group=True)
-            elif state != OutboxStatus.PENDING.value or not rewrite_pending(
-                    s, base, out, is_group=True):
+            else:
+                # Always a new edit row, never a rewrite of a queued one: the sender may
+                # hold that row already. Rows of a chat go out in order, so the edit
+                # follows the tally it replaces (the sender waits for its message id).
                 enqueue(s, Outgoing(platform=b.platform, chat_id=b.chat_id, text=text,
                                     buttons=kb, key=f"{base}:{ctx.incoming.update_id}",
                                     edit_of=base), now=now, is_group=True)
