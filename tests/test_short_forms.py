@@ -35,3 +35,19 @@ async def test_agenda_items_are_acknowledged_in_one_line(driver: Driver) -> None
     out = await driver.say(SEC, "Quán triệt nghị quyết | Đ/c Thành")
     assert out[0] == ("Đã ghi mục 1: Quán triệt nghị quyết | Đ/c Thành\n"
                       "(3/3) Nội dung thứ 2, hoặc bấm Xong. (Gõ ? để xem lại hướng dẫn.)")
+
+
+async def test_a_typo_in_one_score_keeps_the_others(driver: Driver, clock: FakeClock) -> None:
+    """Only the item refused is typed again; the group's other items are kept."""
+    mid = await _held(driver, clock)
+    await driver.press(SEC, f"sc:{mid}")
+    await driver.say(SEC, "3 2 2")
+    out = await driver.say(SEC, "5 14 2 1 1 7")  # the last item is out of 1
+    assert out[0].startswith("⚠️ Mục 6) ")
+    assert "Các mục khác đã ghi; đồng chí chỉ gửi lại điểm mục 6)." in out[0]
+    assert "Nhóm 4." not in out[0]
+    out = await driver.say(SEC, "1")  # just that one
+    assert "(3/8) Nhóm 5." in out[0]
+    for answer in ("đủ", "1 2 1 1", "27", "2 2 1", "Kết luận.", "Xong"):
+        out = await driver.say(SEC, answer)
+    assert "4. Tổ chức sinh hoạt: 29/30" in out[0]

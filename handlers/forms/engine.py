@@ -347,7 +347,10 @@ def _answer(ctx: Ctx, form: Form, state: FormState, *, text: str | None = None,
             form.store(ctx, data, step, value)
     except Again as again:
         _save(ctx, state, step.name, data)
-        _ask(ctx, form, state, str(again))
+        if again.short:
+            _reask(ctx, form, state, str(again))
+        else:
+            _ask(ctx, form, state, str(again))
         return
     except Invalid as exc:
         log.info("form %s step %s: refused %r: %s", form.kind, step.name, text, exc)

@@ -130,7 +130,7 @@ class MinutesForm(Form):
         guests.append([follower.full_name if upper and follower else name, title, upper,
                        follower.id if upper and follower else None])
         data["guests"] = guests
-        raise Again(_("Đã ghi khách mời: {name}.").format(name=guests[-1][0]))
+        raise Again(_("Đã ghi khách mời: {name}.").format(name=guests[-1][0]), short=True)
 
     # -- opinions --------------------------------------------------------------------
     def _opinion_prompt(self, ctx: Ctx, data: Data) -> str:
@@ -185,7 +185,8 @@ class MinutesForm(Form):
             ops.append([None, guest[0], content])
             data["opinions"] = ops
             raise Again(_("Đã ghi ý kiến {n} của đồng chí {name}.").format(n=len(ops),
-                                                                        name=guest[0]))
+                                                                        name=guest[0]),
+                        short=True)
         member, candidates = match_member(self._roster(ctx, data), who)
         if member is None:
             log.info("minutes: speaker %r not matched (%d candidates)", who, len(candidates))
@@ -196,7 +197,7 @@ class MinutesForm(Form):
         ops.append([member.id, member.full_name, content])
         data["opinions"] = ops
         raise Again(_("Đã ghi ý kiến {n} của đồng chí {name}.").format(
-            n=len(ops), name=member.full_name))
+            n=len(ops), name=member.full_name), short=True)
 
     # -- vote ------------------------------------------------------------------------
     def present(self, ctx: Ctx, data: Data) -> int:
@@ -264,11 +265,13 @@ class MinutesForm(Form):
             Step("meeting", lambda c, d: _("Ghi biên bản buổi sinh hoạt nào?"),
                  choices=meetings, when=lambda c, d: not d.get("meeting_fixed")),
             Step("guests", self._guest_prompt, choices=self._guest_choices,
-                 parse=self._parse_guest),
+                 parse=self._parse_guest,
+                 short=lambda c, d: _("Khách tiếp theo, hoặc bấm Xong.")),
             Step("chair", lambda c, d: _("Đồng chí chủ trì buổi sinh hoạt:"), choices=members),
             Step("taker", lambda c, d: _("Đồng chí thư ký (ghi biên bản):"), choices=members),
             Step("opinions", self._opinion_prompt, choices=self._opinion_choices,
-                 parse=self._parse_opinion),
+                 parse=self._parse_opinion,
+                 short=lambda c, d: _("Ý kiến tiếp theo (“Tên: nội dung”), hoặc bấm Xong.")),
         ]
         m = self.meeting(ctx, data)
         items = agenda_of(ctx.session, meeting_id=m.id or 0) if m else []

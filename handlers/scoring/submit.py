@@ -22,7 +22,7 @@ from handlers.core.router import Where, Who, callback, command
 from handlers.core.text import as_id, fold
 from handlers.forms import engine as forms
 from handlers.forms.cellform import CellForm, led_cell, meeting_label
-from handlers.forms.engine import SKIP_WORDS, Choice, Invalid, Step
+from handlers.forms.engine import SKIP_WORDS, Again, Choice, Invalid, Step
 from handlers.forms.validators import parse_date, parse_number, parse_text
 from handlers.records.data import recorded_conclusions
 from handlers.records.resolution import issue_if_ready
@@ -45,7 +45,7 @@ from handlers.scoring.store import (
     rubric_for,
     save_score,
 )
-from handlers.scoring.typed import count_error, read_points, score_tokens
+from handlers.scoring.typed import count_error, read_each, score_tokens
 from models.audit import audit
 from models.i18n import N_, _, fmt_date, fmt_number
 from models.meeting import Meeting, MeetingStatus, Task
@@ -118,11 +118,29 @@ class ScoringForm(CellForm):
             raise Invalid(_("Nhóm này cần điểm, không bỏ qua được: gửi {n} số, hoặc “đủ” nếu "
                             "đạt tối đa.").format(n=len(crits)))
         parts = score_tokens(text)
-        if len(parts) != len(crits):
+        # A typo in one item keeps the others: only the items refused are asked again.
+        kept: list[float | None] | None = (data.get("_partial") or {}).get(g.id)
+        todo = [k for k, v in enumerate(kept or []) if v is None]
+        if kept is not None and todo and len(parts) == len(todo) != len(crits):
+            values: list[float | None] = list(kept)
+        elif len(parts) == len(crits):
+            values, todo = [None] * len(crits), list(range(len(crits)))
+        else:
             raise Invalid(count_error(parts, len(crits)))
-        points = read_points(parts, [(ctitle(c), mx) for c, mx in zip(crits, maxima,
-                                                                       strict=True)])
-        return {c.id: p for c, p in zip(crits, points, strict=True)}
+        got, errors = read_each(parts, [(ctitle(c), mx) for c, mx in zip(
+            crits, maxima, strict=True)], todo)
+        for k, v in got.items():
+            values[k] = v
+        if errors and any(v is not None for v in values):
+            data["_partial"] = {**(data.get("_partial") or {}), g.id: values}
+            again = ", ".join(f"{k + 1})" for k, v in enumerate(values) if v is None)
+            raise Again("⚠️ " + "\n".join([*errors, _(
+                "Các mục khác đã ghi; đồng chí chỉ gửi lại điểm mục {items}.").format(
+                    items=again)]), short=True)
+        if errors:
+            raise Invalid("\n".join(errors))
+        data["_partial"] = {k: v for k, v in (data.get("_partial") or {}).items() if k != g.id}
+        return {c.id: float(v or 0) for c, v in zip(crits, values, strict=True)}
 
     def store(self, ctx: Ctx, data: Data, step: Step, value: Any) -> None:
         if step.name.startswith("g:"):
