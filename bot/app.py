@@ -17,7 +17,7 @@ from models import i18n
 from models.base import utcnow
 from models.db import make_engine, migrate
 from models.dberrors import DbHealth
-from models.messages import Incoming, Messenger
+from models.messages import Incoming, Messenger, register_capabilities
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class App:
 
     def add_messenger(self, messenger: Messenger) -> None:
         self.messengers[messenger.platform] = messenger
+        register_capabilities(messenger.platform, messenger.capabilities)
         self.sender = OutboxSender(self.engine, self.messengers, self.settings.outbox,
                                    self.clock, health=self.health)
 

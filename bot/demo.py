@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from models.messages import Chat, Incoming, Sender
 from models.org import Organisation
 from models.score import Score
 from models.settings import Settings
+from models.text import fold
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "sample_bloc.csv"
 CELL = "Chi bộ Phòng Quản lý ngân sách"
@@ -48,6 +50,39 @@ class SimClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+@dataclass
+class Effort:
+    """What the secretary had to do this month: messages typed, characters, button taps.
+
+    The words of members' opinions in the minutes are content the secretary would write
+    anyway, so they are counted apart (`content_chars`) from the characters the bot makes
+    the secretary type to drive it (`chars`).
+    """
+
+    messages: int = 0
+    chars: int = 0
+    content_chars: int = 0
+    taps: int = 0
+    # Typed answers that only name a button the bot showed ("1", "Xong"): on the console
+    # they are typed, on Telegram they are taps. Counted in ``messages`` and ``chars`` too.
+    choices: int = 0
+    choice_chars: int = 0
+
+    def typed(self, text: str, content: str = "", choice: bool = False) -> None:
+        self.messages += 1
+        self.chars += len(text) - len(content)
+        self.content_chars += len(content)
+        if choice:
+            self.choices += 1
+            self.choice_chars += len(text)
+
+    def lines(self) -> list[str]:
+        return [f"Công sức của bí thư trong tháng: {self.messages} tin nhắn gõ, "
+                f"{self.chars} ký tự (không kể {self.content_chars} ký tự nội dung ý kiến), "
+                f"{self.taps} lần bấm nút; trong số tin gõ có {self.choices} tin chỉ chọn "
+                f"một nút bot đưa ra ({self.choice_chars} ký tự, trên Telegram là bấm nút)"]
 
 
 class Demo:
@@ -63,10 +98,13 @@ class Demo:
 
         self.write = both
         self.app = App(settings, clock=self.clock)
-        self.app.add_messenger(ConsoleMessenger(self._describe, self._print))
+        self.messenger = ConsoleMessenger(self._describe, self._print)
+        self.app.add_messenger(self.messenger)
         self.cell: Organisation | None = None
         self._ids = itertools.count(1)
         self._describe_chat = chat_namer(self.app)
+        self.secretary_id: int | None = None
+        self.effort = Effort()
 
     def _describe(self, chat_id: str) -> str:
         return f"{fmt_datetime(self.clock(), TZ)} · {self._describe_chat(chat_id)}"
@@ -102,13 +140,29 @@ class Demo:
                         callback_data=callback, timestamp=self.clock(),
                         event="callback" if callback else "message", mentions_bot=group)
 
-    async def say(self, m: Member, text: str, group: bool = False) -> None:
+    async def say(self, m: Member, text: str, group: bool = False, content: str = "") -> None:
+        """`m` types `text`; `content` is the part of it that is an opinion's own words."""
+        if m.id == self.secretary_id:
+            self.effort.typed(text, content, choice=not group and self._is_choice(m, text))
         where = "nhóm" if group else "riêng"
         self.write(f"» {fmt_datetime(self.clock(), TZ)} · {m.full_name} ({where}): {text}")
         self.app.handle(self._incoming(m, text, None, group))
         await self.app.sender.drain()
 
+    def _is_choice(self, m: Member, text: str) -> bool:
+        """Whether ``text`` names a button of the last message the bot sent ``m``."""
+        chat = private_chat_id(m.id or 0)
+        last = next((o for o in reversed(self.messenger.sent) if o.chat_id == chat), None)
+        if last is None:
+            return False
+        labels = [fold(b.label) for row in last.buttons for b in row]
+        t = fold(text)
+        return t in labels or any(fold(lab).endswith(" " + t) for lab in labels) or (
+            t.isdigit() and 1 <= int(t) <= len(labels))
+
     async def press(self, m: Member, data: str, caption: str, group: bool = False) -> None:
+        if m.id == self.secretary_id:
+            self.effort.taps += 1
         self.write(f"» {fmt_datetime(self.clock(), TZ)} · {m.full_name} bấm [{caption}]")
         self.app.handle(self._incoming(m, None, data, group))
         await self.app.sender.drain()
@@ -133,6 +187,7 @@ class Demo:
         cell, mem = self.setup()
         self.cell = cell
         sec = mem["Dương Văn Thành"]
+        self.secretary_id = sec.id
         self.write(f"=== Mô phỏng một tháng sinh hoạt của {CELL} ===\n")
         await self.tick()
         with Session(self.app.engine) as s:
@@ -142,14 +197,15 @@ class Demo:
             mid, start = meeting.id, meeting.scheduled_at
         await self.say(sec, "/lichhop")
         await self.run_until(start - timedelta(hours=118))  # the chi ủy reminder
-        await self.say(sec, f"/hopchiuy {mid}")  # the chi ủy met: its short minutes
+        # The chi ủy met: its short minutes, from the reminder's button.
+        await self.press(sec, f"hcu:{mid}", "Ghi kết quả họp chi ủy")
         for answer in ("Vừa họp xong", "Đủ tất cả",
                        "Thống nhất chương trình: quán triệt Nghị quyết Đại hội Đảng bộ tỉnh "
                        "(đ/c Thành trình bày); kiểm điểm tiến độ giải ngân (đ/c Oanh trình "
                        "bày); dự thảo nghị quyết tháng 12.", "1"):
             await self.say(sec, answer)
-        await self.say(sec, "/chuongtrinh")
-        for answer in ("1", "Không", "Phòng họp tầng 3, Sở Tài chính",
+        await self.press(sec, f"ag:{mid}", "Nhập chương trình")  # the same reminder's
+        for answer in ("Không", "Phòng họp tầng 3, Sở Tài chính",
                        "Quán triệt Nghị quyết Đại hội Đảng bộ tỉnh | Đ/c Dương Văn Thành | "
                        "https://sotay.dangcongsan.vn/tai-lieu/nq-dai-hoi",
                        "Kiểm điểm tiến độ giải ngân vốn đầu tư công | Đ/c Lý Thị Kim Oanh",
@@ -168,6 +224,7 @@ class Demo:
         await self.press(sec, f"rc:{mid}", "Điểm danh")
         for answer in ("1", "09:35", "1 c, 7 k", "Đúng", "4", "1"):
             await self.say(sec, answer)
+        await self.fees(sec)
         await self.minutes(sec, mid or 0)
         await self.press(sec, f"sc:{mid}", "Chấm điểm")
         # Chi ủy meeting, minutes, vote, Sổ tay: computed from the records, not asked.
@@ -184,10 +241,18 @@ class Demo:
         await self.say(mem["Nguyễn Văn An"], "/tinhhinh")  # the committee's view
         summary = self.summary(mid or 0)
         self.write("\n=== Tổng kết tháng của chi bộ ===")
+        summary["effort"] = self.effort
+        summary["lines"] = [*summary["lines"], *self.effort.lines()]  # type: ignore[misc]
         for line in summary["lines"]:  # type: ignore[attr-defined]
             self.write(line)
         summary["documents"] = self.write_documents(mid or 0)
         return summary
+
+    async def fees(self, sec: Member) -> None:
+        """The month's party fees, collected at the meeting, recorded from the roll call's
+        fee button."""
+        await self.press(sec, "fe:2026-12", "Ghi đảng phí")
+        await self.say(sec, "tất cả; 8 chưa")  # the usual amounts come from the member sheet
 
     async def minutes(self, sec: Member, mid: int) -> None:
         """The secretary records the minutes right after the meeting and confirms them."""
@@ -208,8 +273,8 @@ class Demo:
                 "Giải ngân vốn đầu tư công đạt 78% kế hoạch; phấn đấu đạt 95% trước 31/12.",
                 "Chi bộ thống nhất các nhiệm vụ trọng tâm tháng 12.",
                 "Tất cả tán thành", "1"):
-            await self.say(sec, answer)
-        await self.press(sec, f"bb:ok:{mid}:1", "Xác nhận biên bản")
+            name, sep, words = answer.partition(": ")
+            await self.say(sec, answer, content=words if sep and len(name) < 12 else "")
 
     def write_documents(self, meeting_id: int) -> list[Path]:
         """The month's final biên bản and nghị quyết, written next to the transcript."""

@@ -19,6 +19,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.sheet_reader import SheetError, read_rows
+from handlers.forms.amounts import parse_amount
+from handlers.forms.errors import Invalid
 from handlers.onboarding.help import refresh_menu
 from models.base import utcnow
 from models.member import Member, Membership, Role, RoleAssignment
@@ -39,6 +41,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "birth": ("ngay sinh", "date of birth", "birth date"),
     "phone": ("so dien thoai", "dien thoai", "sdt", "phone"),
     "follows": ("phu trach chi bo", "cap uy phu trach chi bo", "follows cell"),
+    "fee": ("muc dong", "muc_dong", "muc dong dang phi", "muc dang phi", "dang phi",
+            "dang phi hang thang", "fee"),
 }
 REQUIRED = ("base", "name")
 # Column sizes of the store (models.member, models.org): longer values are refused.
@@ -94,6 +98,7 @@ class _Row:
     birth: date | None
     phone: str
     follows: list[str]
+    fee: int | None = None  # the usual monthly fee; None: the column is absent or empty
 
 
 def _cell_text(v: Any) -> str:
@@ -131,6 +136,20 @@ def _parse_birth(v: Any) -> date | None:
         except ValueError:
             continue
     raise ValueError(f"ngày sinh “{s}” không đúng dạng dd/mm/yyyy")
+
+
+def _parse_fee(v: Any) -> int | None:
+    """The "Mức đóng" cell: a whole number of đồng (50000, 50.000, 50k); empty is None."""
+    if v in (None, ""):
+        return None
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        if not float(v).is_integer() or not 1_000 <= v <= 10_000_000:
+            raise ValueError(f"mức đóng “{v}” không hợp lệ (số đồng, ví dụ 50000)")
+        return int(v)
+    try:
+        return parse_amount(_cell_text(v), max_amount=10_000_000)
+    except Invalid as exc:
+        raise ValueError(f"mức đóng “{_cell_text(v)[:20]}”: {exc}") from None
 
 
 def _parse_roles(text: str) -> list[tuple[str, str]]:
@@ -215,6 +234,7 @@ def _parse(number: int, raw: list[Any], cols: dict[str, int],
     follows = [c.strip() for c in _cell_text(get("follows")).replace(";", ",").split(",")
                if c.strip()]
     return _Row(number=number, base=base, sub=_cell_text(get("sub")), cell=_cell_text(get("cell")),
+                fee=_parse_fee(get("fee")),
                 name=name, code=_cell_text(get("code")).upper(),
                 roles=_parse_roles(_cell_text(get("role"))),
                 membership=MEMBERSHIP[membership].value, status=STATUS[status],
@@ -335,6 +355,8 @@ def _upsert(s: Session, tree: _Tree, r: _Row, base: Organisation, cell: Organisa
         "on_leave": r.status == "on_leave", "active": r.status != "left",
         "birth_date": r.birth, "phone": r.phone or None,
     }
+    if r.fee is not None:  # a sheet without the column keeps what is known
+        values["fee_amount"] = r.fee
     created = m is None
     if m is None:
         m = Member(import_key=key, **values)

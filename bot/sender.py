@@ -13,12 +13,14 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, update
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot import delivery
 from bot import sender_sql as sql
@@ -130,6 +132,9 @@ class OutboxSender:
                 "outbox: this process now sends for %s (%d rows re-queued from the "
                 "previous sender, %d chats paced on)", ", ".join(sorted(platforms)),
                 requeued, len(recent))
+        # Platform ids of rows this sender sent, by key, for edits queued right after them
+        # (before the outcome is flushed); bounded, the database answers for older ones.
+        self._refs: OrderedDict[str, str] = OrderedDict()
 
     # -- claiming ---------------------------------------------------------------
     def recover_stale(self) -> int:
@@ -237,6 +242,16 @@ class OutboxSender:
         except LookupError as exc:
             await self._fail(row, SendError(str(exc), transient=False), pacer)
             return
+        if out.edit_of and out.edit is None:
+            ref = self._refs.get(out.edit_of)
+            if ref is None:
+                state, ref = await asyncio.to_thread(self._sent_ref, out.edit_of)
+                if state in (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value):
+                    await self._fail(row, SendError("the message to edit is not sent yet",
+                                                    transient=True), pacer)
+                    return
+            # Never sent (failed, or no such row): the new text goes out as a message.
+            out = replace(out, edit=ref) if ref else replace(out, edit_of=None)
         if not out.answer_only:  # a button answer goes at once (Telegram's window is short)
             await pacer.acquire(row.chat_id, bool(row.payload.get("group")))
         try:
@@ -248,9 +263,19 @@ class OutboxSender:
             log.exception("outbox %s: unexpected send error", row.id)
             await self._fail(row, SendError(repr(exc), transient=True), pacer)
             return
+        self._refs[row.idempotency_key] = ref.message_id
+        if len(self._refs) > 2000:
+            self._refs.popitem(last=False)
         self._results.append((True, {"b_id": row.id, "b_sent_at": self.clock(),
                                      "b_ref": ref.message_id, "b_attempts": row.attempts + 1}))
         self.sent_count += 1
+
+    def _sent_ref(self, key: str) -> tuple[str | None, str | None]:
+        """(status, platform message id) of the row queued under ``key``."""
+        with Session(self.engine) as s:
+            row = s.exec(select(OutboxMessage.status, OutboxMessage.platform_message_id)
+                         .where(OutboxMessage.idempotency_key == key)).first()
+            return (row[0], row[1]) if row is not None else (None, None)
 
     def _stored_file(self, file_id: int) -> bytes | None:
         with Session(self.engine) as s:

@@ -8,9 +8,11 @@ from handlers.forms import resume
 from handlers.meetings import schedule_view
 from handlers.meetings import agenda_form
 from handlers.meetings import manage
+from handlers.meetings import notice
 from handlers.attendance import rsvp
 from handlers.attendance import rollcall
 from handlers.fees import payments
+from handlers.fees import entry_form
 from handlers.onboarding import joinrequests
 from handlers.core import menus
 from handlers.meetings import notheld

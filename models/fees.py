@@ -14,6 +14,7 @@ from sqlalchemy import Index, UniqueConstraint, bindparam
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.base import utcnow
+from models.member import Member
 
 
 class FeePayment(SQLModel, table=True):
@@ -47,8 +48,13 @@ def record_fee(session: Session, *, member_id: int, cell_id: int, period: str, p
 
 
 def usual_amounts(session: Session, *, cell_id: int) -> dict[int, int]:
-    """Each member's usual amount: what they paid the last time they paid."""
-    out: dict[int, int] = {}
+    """Each member's usual amount: what they paid the last time they paid, else the
+    "Mức đóng" of the member sheet (so "tất cả" works from the first month)."""
+    out: dict[int, int] = {
+        mid: fee for mid, fee in session.exec(
+            select(Member.id, Member.fee_amount).where(
+                Member.cell_id == cell_id, Member.fee_amount != None))  # noqa: E711
+        if mid is not None and fee}
     for member_id, amount in session.exec(
             select(FeePayment.member_id, FeePayment.amount)
             .where(FeePayment.cell_id == cell_id, FeePayment.paid == True)  # noqa: E712

@@ -39,6 +39,8 @@ class Member(SQLModel, table=True):
     active: bool = True  # False once the member has left the cell
     birth_date: date | None = None
     phone: str | None = Field(default=None, max_length=20)
+    # The usual monthly party fee in đồng, from the sheet's optional "Mức đóng" column.
+    fee_amount: int | None = None
     locale: str | None = Field(default=None, max_length=8)
     preferred_platform: str | None = Field(default=None, max_length=16)
     created_at: datetime = Field(default_factory=utcnow)

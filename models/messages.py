@@ -23,6 +23,9 @@ class Button:
 
 
 Keyboard = tuple[tuple[Button, ...], ...]
+# Button data starting with this marks a keyboard that stays after a press (a toggle the
+# handler edits in place): adapters do not replace it by the "✓ choice" they show.
+KEEP_KEYBOARD = "~"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +121,12 @@ class Outgoing:
     join: JoinDecision | None = None  # an action instead of a message (``text`` unused)
     # Also an action: this private chat's own command menu (Telegram), in its language.
     menu: tuple[MenuCommand, ...] | None = None
+    # Replace an earlier message of the bot instead of posting: ``edit`` names it by its
+    # platform message id (known from a button press), ``edit_of`` by the idempotency key
+    # it was queued under (the sender looks up its platform id once it is sent). An
+    # adapter without ``Capabilities.edit`` posts the text as a new message.
+    edit: str | None = None
+    edit_of: str | None = None
 
     @property
     def answer_only(self) -> bool:
@@ -153,6 +162,23 @@ class Capabilities:
     global_per_second: float = 30.0
     group_per_minute: float = 20.0
     private_per_second: float = 1.0
+
+
+# Platforms whose adapter can replace a sent message (``Capabilities.edit``), filled when
+# the app registers its messengers: handlers then edit one message (a group's RSVP tally,
+# a tap keyboard) instead of posting a new one each time.
+_EDITING: set[str] = set()
+
+
+def register_capabilities(platform: str, caps: Capabilities) -> None:
+    if caps.edit:
+        _EDITING.add(platform)
+    else:
+        _EDITING.discard(platform)
+
+
+def can_edit(platform: str) -> bool:
+    return platform in _EDITING
 
 
 class Failure(StrEnum):

@@ -43,6 +43,10 @@ class Organisation(SQLModel, table=True):
     rubric_id: str | None = Field(default=None, max_length=64)
     meeting_rule: str | None = Field(default=None, max_length=64)
     meeting_time: str | None = Field(default=None, max_length=5)
+    # The secretary's choice of when the notice (agenda) goes out: days before the
+    # meeting's date, at a local time ("08:00" two days before); None: the deployment's.
+    notice_days: int | None = None
+    notice_time: str | None = Field(default=None, max_length=5)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session as SASession
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models.db import insert_once
 from models.messages import (
@@ -47,6 +47,10 @@ def to_payload(out: Outgoing, is_group: bool) -> dict[str, Any]:
         payload["join"] = [out.join.user_id, out.join.approve]
     if out.menu is not None:
         payload["menu"] = [[c.name, c.summary] for c in out.menu]
+    if out.edit:
+        payload["edit"] = out.edit
+    if out.edit_of:
+        payload["edit_of"] = out.edit_of
     if out.attachment:
         payload["attachment"] = {"filename": out.attachment.filename,
                                  "kind": out.attachment.kind}
@@ -82,6 +86,8 @@ def to_outgoing(row: OutboxMessage,
         join=JoinDecision(str(p["join"][0]), bool(p["join"][1])) if "join" in p else None,
         menu=tuple(MenuCommand(n, d, True, False) for n, d in p["menu"]) if "menu" in p
         else None,
+        edit=p.get("edit"),
+        edit_of=p.get("edit_of"),
     )
 
 
@@ -113,6 +119,12 @@ def enqueue(
             session.execute(_notify_stmt())  # delivered at commit, to every listener
             session.info[_NOTIFIED] = True
     return queued
+
+
+def queued_status(session: Session, key: str) -> str | None:
+    """The status of the row queued under ``key``; None when none was."""
+    return session.exec(select(OutboxMessage.status).where(
+        OutboxMessage.idempotency_key == key)).first()
 
 
 @cache

@@ -90,8 +90,29 @@ class CycleSettings(BaseModel):
     months_ahead: int = Field(default=2, ge=1, le=12)
     sweep_seconds: float = Field(default=30, gt=0)
     correction_window_days: int = Field(default=7, ge=0)
+    # A group whose platform cannot edit a message (Zalo) gets the RSVP tally at most
+    # this often, instead of one line per answer.
+    tally_every_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    # No reminder in these local hours ("" for none): a step due then moves to the
+    # morning (or, when that would be after the meeting, to the evening before).
+    quiet_hours: str = "21:00-06:30"
+    # A member is reminded of an open task this many days before its deadline, at this
+    # local time (quiet hours apply).
+    task_reminder_days: int = Field(default=2, ge=0, le=30)
+    task_reminder_time: str = "08:00"
 
-    @field_validator("default_meeting_time")
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, v: str) -> str:
+        if v.strip():
+            start, sep, end = v.partition("-")
+            if not sep:
+                raise ValueError("expected HH:MM-HH:MM, e.g. 21:00-06:30")
+            cls._hhmm(start.strip())
+            cls._hhmm(end.strip())
+        return v
+
+    @field_validator("default_meeting_time", "task_reminder_time")
     @classmethod
     def _hhmm(cls, v: str) -> str:
         hh, _, mm = v.partition(":")

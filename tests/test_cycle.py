@@ -54,7 +54,8 @@ def test_materialise_follows_rule_and_is_idempotent(sample: App) -> None:
 
 STAGES = [  # (step, hours relative to the start)
     ("committee", -120), ("agenda_request", -96), ("agenda_post", -72),
-    ("remind_24h", -24), ("remind_2h", -2), ("rollcall", 0), ("scoring", 2),
+    # remind_2h falls at 05:30, in the quiet hours (21:00-06:30): moved to 06:30.
+    ("remind_24h", -24), ("remind_2h", -1), ("rollcall", 0), ("scoring", 2),
     ("escalation", 72),
 ]
 

@@ -25,6 +25,14 @@ async def test_demo_plays_a_whole_month(settings: Settings, tmp_path: Path) -> N
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert files == ["bien-ban-2026-12.docx", "nghi-quyet-2026-12.docx", "transcript.txt"]
     assert f"đã ghi vào {(tmp_path / 'out').resolve()}/" in transcript
+    # The secretary's effort is counted and printed (bot/demo.py Effort).
+    effort = summary["effort"]
+    assert effort.messages > 0 and effort.taps > 0 and effort.content_chars > 0
+    # Measured before issue 23's changes: 50 messages, 1197 characters, 4 taps.
+    assert effort.messages < 50 and effort.chars < 1197
+    # The group saw one RSVP tally instead of a line per answer.
+    assert "📋 Đăng ký dự sinh hoạt" in transcript and "sẽ có mặt" not in transcript
+    assert "Công sức của bí thư trong tháng" in transcript
     assert "Tổng kết tháng" in (tmp_path / "out" / "transcript.txt").read_text(encoding="utf-8")
     minutes = "\n".join(p.text for p in Document(str(tmp_path / "out" /
                                                      "bien-ban-2026-12.docx")).paragraphs)

@@ -78,13 +78,26 @@ def member_name(s: Session, mid: int) -> str:
     return m.full_name
 
 
+def _no_sheet_amounts(driver: Driver) -> None:
+    """As if the member sheet had no "Mức đóng" column."""
+    from models.member import Member
+
+    with Session(driver.app.engine) as s:
+        for m in s.exec(select(Member)):
+            m.fee_amount = None
+            s.add(m)
+        s.commit()
+
+
 async def test_record_month_usual_amount_and_bad_items(driver: Driver) -> None:
+    _no_sheet_amounts(driver)
     out = await driver.say(SEC, "/dangphi 11/2026")
     assert "Đảng phí tháng 11/2026" in out[0] and "3. Hồ Đức Thắng: chưa ghi" in out[0]
-    # Nobody has a usual amount yet: "tất cả" is refused, naming who needs an amount.
+    # Nobody has a usual amount yet: "tất cả" asks once for all of them, writes nothing.
     out = await driver.say(SEC, "/dangphi 11/2026 tất cả")
-    assert "Chưa ghi gì" in out[0] and "Tạ Thị Hạnh" in out[0]
+    assert "Chưa biết mức đóng của 8 đồng chí:" in out[0] and "8. Tạ Thị Hạnh" in out[0]
     assert _fees(driver, "2026-11") == {}
+    await driver.say(SEC, "/huy")
     # One bad item in a list: nothing at all is written, each problem is named.
     out = await driver.say(SEC, "/dangphi 11/2026 1 50.000; 3 50,5; 9 50k; bốn")
     assert "Chưa ghi gì" in out[0]
@@ -105,6 +118,46 @@ async def test_record_month_usual_amount_and_bad_items(driver: Driver) -> None:
     assert "6. Phan Thị Thúy: đã đóng 40.000 đ (thường lệ 40.000 đ)" in out[0]
     out = await driver.say(SEC, "/dangphi 13/2026 tất cả")
     assert "Không hiểu tháng" in out[0]
+
+
+async def test_first_month_all_paid_from_the_sheet_and_missing_amounts_asked_once(
+        driver: Driver) -> None:
+    """Issue 23: the sheet's "Mức đóng" makes "tất cả" work in month one; a member without
+    one is asked for in one message; the reply shows the month's total and who is left."""
+    from models.member import Member
+
+    with Session(driver.app.engine) as s:  # two members' sheet cells were empty
+        for name in ("Phan Thị Thúy", "Tạ Thị Hạnh"):
+            m = member(s, name)
+            m.fee_amount = None
+            s.add(m)
+        s.commit()
+        assert s.exec(select(Member).where(Member.full_name == SEC)).one().fee_amount == 100_000
+    out = await driver.say(SEC, "/dangphi tất cả; 7 chưa")  # this month: 11/2026
+    assert out[0].startswith("(1/1) Chưa biết mức đóng của 2 đồng chí:\n1. Phan Thị Thúy\n"
+                             "2. Tạ Thị Hạnh\n")
+    assert _fees(driver, "2026-11") == {}
+    out = await driver.say(SEC, "50k; 1 trăm")
+    assert "1. Phan Thị Thúy" not in out[0] and "2. Tạ Thị Hạnh:" in out[0]  # only the bad one
+    out = await driver.say(SEC, "50k; chưa")
+    assert "Đã ghi đảng phí tháng 11/2026: 6 đồng chí đã đóng (450.000 đ); 2 chưa đóng." \
+        in out[0]
+    assert "Cả tháng 11/2026: 6/8 đồng chí đã đóng, tổng 450.000 đ." in out[0]
+    assert "Chưa đóng: Châu Minh Tuấn, Tạ Thị Hạnh." in out[0]
+    got = _fees(driver, "2026-11")
+    assert got["Phan Thị Thúy"] == (True, 50_000) and got["Trịnh Văn Hùng"] == (True, 80_000)
+    # The fee button opens the form: one tap records everyone not yet recorded.
+    out = await driver.press(SEC, "fe:2026-12")
+    assert "Đảng phí tháng 12/2026" in out[0]
+    out = await driver.say(SEC, "1")  # the form's first button
+    # Hạnh has neither a sheet amount nor a payment yet: asked for, alone.
+    assert "Chưa biết mức đóng của 1 đồng chí:\n1. Tạ Thị Hạnh" in out[0]
+    out = await driver.say(SEC, "65.000")
+    assert "Cả tháng 12/2026: 8/8 đồng chí đã đóng, tổng 585.000 đ." in out[0]
+    assert "Đã ghi đủ cả chi bộ." in out[0]
+    # Only the cell's leaders open it.
+    out = await driver.press(MEMBER, "fe:2026-12")
+    assert "không có quyền" in out[0]
 
 
 async def test_only_leaders_record_and_members_see_their_own(driver: Driver) -> None:

@@ -94,7 +94,9 @@ async def test_tasks_are_listed_and_corrected_one_by_one(driver: Driver,
     assert "1. Dương Văn Thành" in out[0]  # the member list, once
     out = await driver.say(SEC, "3 | Báo cáo giải ngân | 20/12")
     assert "Nhiệm vụ thứ 2" in out[0] and "1. Dương Văn Thành" not in out[0]
-    assert "Đã nhập:\n1. Báo cáo giải ngân — Hồ Đức Thắng (20/12/2026)" in out[0]
+    # One line: the item taken, the next asked; the instructions are not repeated.
+    assert out[0] == ("Đã ghi mục 1: Báo cáo giải ngân — Hồ Đức Thắng (20/12/2026)\n"
+                      "(8/8) Nhiệm vụ thứ 2, hoặc bấm Xong. (Gõ ? để xem lại hướng dẫn.)")
     await driver.say(SEC, "4 | Việc nhầm")
     out = await driver.say(SEC, "xóa 2")
     assert "Đã xóa mục 2: Việc nhầm" in out[0]

@@ -128,3 +128,37 @@ def test_xlsx_import_matches_csv(engine: Engine, tmp_path: Path) -> None:
     assert report.ok and report.created == 40
     again = import_file(engine, SAMPLE, bloc_name=BLOC, timezone=TZ)
     assert again.unchanged == 40
+
+
+def test_optional_fee_column_is_read_and_bad_amounts_refused(engine: Engine,
+                                                            tmp_path: Path) -> None:
+    """Issue 23: "Mức đóng" / "muc_dong" gives each member's usual monthly fee; a sheet
+    without the column keeps what is known; a bad amount names its row."""
+    report = import_file(engine, SAMPLE, bloc_name=BLOC, timezone=TZ)
+    assert report.ok
+    with Session(engine) as s:
+        oanh = s.exec(select(Member).where(Member.full_name == "Lý Thị Kim Oanh")).one()
+        assert oanh.fee_amount == 90_000
+        an = s.exec(select(Member).where(Member.full_name == "Nguyễn Văn An")).one()
+        assert an.fee_amount is None  # an empty cell
+    header = ["Đảng bộ cơ sở", "Chi bộ", "Họ và tên", "Mã đảng viên"]
+    row = ["Đảng bộ Sở Tài chính", "Chi bộ Phòng Quản lý ngân sách", "Lý Thị Kim Oanh",
+           "52000112"]
+    without = tmp_path / "without.csv"
+    with without.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, row])
+    assert import_file(engine, without, bloc_name=BLOC, timezone=TZ).ok
+    with Session(engine) as s:
+        assert s.exec(select(Member).where(Member.party_code == "52000112")).one() \
+            .fee_amount == 90_000
+    for value, ok in (("120k", True), ("năm chục", False)):
+        sheet = tmp_path / "fee.csv"
+        with sheet.open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([[*header, "muc_dong"], [*row, value]])
+        report = import_file(engine, sheet, bloc_name=BLOC, timezone=TZ)
+        assert report.ok is ok
+        if not ok:
+            assert "mức đóng “năm chục”" in report.errors[0].reason
+    with Session(engine) as s:
+        assert s.exec(select(Member).where(Member.party_code == "52000112")).one() \
+            .fee_amount == 120_000

@@ -169,18 +169,14 @@ async def test_one_month_minutes_and_resolution(driver: Driver, clock: FakeClock
     with Session(driver.app.engine) as s:  # nothing written before the confirmation
         assert not list(s.exec(select(Opinion).where(Opinion.meeting_id == mid)))
     out = await driver.say(SEC, "1")
-    assert any("Đã lưu biên bản dự thảo (dự thảo lần 1)" in t for t in out)
-    draft = [o for o in driver.messenger.sent if o.attachment is not None
-             and o.attachment.filename.endswith("du-thao.docx")]
-    assert draft
-    assert "✅ Xác nhận biên bản" in [b.label for row in draft[0].buttons for b in row]
-    # Members cannot read the draft: nothing is final until confirmed.
-    out = await driver.say(MEMBER, "/bienban 12/2026")
-    assert "Chưa có biên bản chính thức" in out[-1]
-    # The deputy may not confirm a stale revision; the secretary confirms revision 1.
-    out = await driver.press(SEC, f"bb:ok:{mid}:1")
-    assert any("Đã xác nhận biên bản; đây là bản chính thức" in t for t in out)
+    # The secretary's confirmation of the form is the only one (issue 23): the minutes are
+    # final at once, as revision 1, with no draft to confirm a second time.
+    assert any("Đã xác nhận biên bản (bản 1)" in t for t in out)
     assert any("Đã ban hành nghị quyết Số 01-NQ/CB" in t for t in out)
+    assert not [o for o in driver.messenger.sent if o.attachment is not None
+                and o.attachment.filename.endswith("du-thao.docx")]
+    out = await driver.press(SEC, f"bb:ok:{mid}:1")  # an old-style button: nothing to do
+    assert any("không còn hiệu lực" in t for t in out)
     with Session(driver.app.engine) as s:
         rec = s.exec(select(MeetingRecord).where(MeetingRecord.meeting_id == mid)).one()
         assert rec.status == "final" and rec.resolution_no == 1 and rec.resolution_year == 2026

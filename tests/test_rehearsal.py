@@ -43,7 +43,8 @@ def test_a_month_rehearsed_through_stdin(monkeypatch: pytest.MonkeyPatch,
     for stamp in ("── 08:00 28/11/2026 · riêng → Dương Văn Thành ──\nĐề nghị chi ủy họp",
                   "── 08:00 30/11/2026 · nhóm Chi bộ Phòng Quản lý ngân sách ──\n📢 THÔNG BÁO",
                   "── 08:00 02/12/2026 · riêng → Mai Thị Phương ──\n🔔 Nhắc lịch",
-                  "── 06:00 03/12/2026 · riêng → Tạ Thị Hạnh ──\n🔔 Nhắc lịch",
+                  # 2 h before 07:30 is in the quiet hours: at 06:30, seen on the 07:00 tick.
+                  "── 07:00 03/12/2026 · riêng → Tạ Thị Hạnh ──\n🔔 Nhắc lịch",
                   "── 08:00 06/12/2026 · riêng → Nguyễn Văn An ──\nChi bộ Phòng Quản lý ngân "
                   "sách chưa báo cáo điểm"):
         assert stamp in out, stamp

@@ -118,6 +118,7 @@ class TelegramEmulator:
         self.members: set[tuple[int, int]] = set()  # (chat, user) admitted by the bot
         self.callbacks: dict[str, float] = {}  # press id -> when it was pressed
         self.answers: list[tuple[str, str | None, float]] = []  # (id, text, delay) accepted
+        self.edits: list[tuple[int, int]] = []  # (chat, message) edited with editMessageText
         self.conflicts_sent = 0
         self._poller: asyncio.Future[bool] | None = None
         self._posted: dict[int, dict[str, Any]] = {}  # updates delivered to a webhook
@@ -353,6 +354,25 @@ class TelegramEmulator:
             raise _ApiError(400, TOO_OLD)
         self.answers.append((cid, p.get("text"), time.monotonic() - pressed))
         return True
+
+    async def m_editMessageText(self, p: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
+        key = (self._chat_id(p), int(p["message_id"]))
+        if key not in self.messages:
+            raise _ApiError(400, "Bad Request: message to edit not found")
+        msg = self.messages[key]
+        markup = p.get("reply_markup") or None
+        if msg.get("text") == p.get("text") and msg.get("reply_markup") == markup:
+            raise _ApiError(400, "Bad Request: message is not modified")
+        msg["text"] = p.get("text", "")
+        if markup:
+            msg["reply_markup"] = markup
+        else:
+            msg.pop("reply_markup", None)
+        for sent in self.sent:  # what tests read: the message as it now shows
+            if (sent.chat_id, sent.message_id) == key:
+                sent.text, sent.reply_markup = msg["text"], markup
+        self.edits.append(key)
+        return msg
 
     async def m_editMessageReplyMarkup(self, p: dict[str, Any],
                                        f: dict[str, Any]) -> dict[str, Any]:

@@ -55,6 +55,7 @@ from bot.platforms.telegram_errors import conflict_advice, send_error
 from bot.platforms.telegram_http import AiohttpRequest, call
 from bot.platforms.telegram_updates import MAX_DOWNLOAD, PLATFORM, to_incoming
 from models.messages import (
+    KEEP_KEYBOARD,
     PRESS_TAKEN,
     Attachment,
     Capabilities,
@@ -267,7 +268,7 @@ class TelegramAdapter:
         cq = update.callback_query
         msg = cq.message if cq is not None else None
         if cq is None or not isinstance(msg, Message) or msg.chat.type != "private" \
-                or cq.data == NOOP:
+                or cq.data == NOOP or (cq.data or "").startswith(KEEP_KEYBOARD):
             return
         label = next((b.text for row in (msg.reply_markup.inline_keyboard
                                          if msg.reply_markup else ())
@@ -346,6 +347,10 @@ class TelegramAdapter:
             return SentRef("menu")
         if out.answer_callback:  # rows queued before answers went on their own
             await self._answer(out)
+        if out.edit and out.attachment is None:
+            edited = await self._edit(chat_id, out)
+            if edited is not None:
+                return edited
         if out.attachment is not None:
             # A caption Telegram would refuse (over 1,024 after parsing) follows the file
             # as a message of its own, with the buttons; never cut without a mark.
@@ -390,6 +395,22 @@ class TelegramAdapter:
             msg_id = await self._send_text(chat_id, half,
                                            markup if i == len(halves) - 1 else None)
         return msg_id
+    async def _edit(self, chat_id: int, out: Outgoing) -> SentRef | None:
+        """Replace the text and keyboard of the bot's message ``out.edit``; None when it
+        cannot be edited any more (deleted, too old): the caller posts it anew."""
+        try:
+            await call(self.bot, "editMessageText", {
+                "chat_id": chat_id, "message_id": int(out.edit or 0),
+                "text": html.escape((split_text(out.text, MAX_TEXT, utf16_len) or [" "])[0],
+                                     quote=False), "parse_mode": "HTML",
+                "link_preview_options": {"is_disabled": True},
+                "reply_markup": _markup_json(out.buttons)})
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():  # the same text: nothing to do
+                return SentRef(str(out.edit))
+            log.info("telegram: message %s not edited (%s); posting it anew", out.edit, exc)
+            return None
+        return SentRef(str(out.edit))
 
     async def _answer_quietly(self, callback_id: str) -> None:
         try:

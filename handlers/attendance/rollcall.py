@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import re
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from handlers.attendance.rolltaps import roll_keyboard
+from handlers.attendance.rollwords import apply_roll_text
 from handlers.attendance.rsvp import attendance_row
 from handlers.attendance.rsvp import record_rsvp as record_rsvp  # moved to rsvp; old path kept
 from handlers.core.context import Ctx, buttons
@@ -28,9 +30,8 @@ from models.org import Organisation
 from models.records import opinions_of
 from models.text import fold
 
+log = logging.getLogger(__name__)
 Data = dict[str, Any]
-CODES = {"c": Presence.PRESENT.value, "m": Presence.LATE.value,
-         "v": Presence.EXCUSED.value, "k": Presence.UNEXCUSED.value}
 UNKNOWN = "?"
 
 
@@ -43,9 +44,6 @@ def rollcall_candidates(s: Session, cell_id: int, now: datetime) -> list[Meeting
         Meeting.scheduled_at >= now - timedelta(days=14)).order_by(Meeting.scheduled_at.desc())))
 
 
-# Row numbers of at most 4 digits: a 5,000-digit "number" is refused, never given to int().
-_TOKEN = re.compile(r"^\s*(\*|\d{1,4}(?:\s*-\s*\d{1,4})?)\s+([cmvk])\b\s*(.*)$",
-                    re.IGNORECASE)
 
 
 def _local_time(ctx: Ctx, meeting: Meeting, text: str) -> str:
@@ -103,55 +101,35 @@ class RollCallForm(CellForm):
                            "{un}, chưa rõ {unk}. Gửi “ds” để xem lại cả danh sách.").format(
                 p=c["present"], late=c["late"], ex=c["excused"], un=c["unexcused"],
                 unk=c.get(UNKNOWN, 0)))
-            lines.append(_("Sửa tiếp (ví dụ “3 v ốm”) hoặc bấm Đúng khi danh sách đã chính "
-                           "xác."))
+            lines.append(_("Sửa tiếp (ví dụ “6 vắng đi học”, “7 muộn”) hoặc bấm Đúng khi danh "
+                           "sách đã chính xác."))
             return "\n".join(lines)
         lines = [_("Danh sách điểm danh (c = có mặt, m = đến muộn, v = vắng có lý do, "
                    "k = vắng không lý do, ? = chưa rõ):")]
         lines += [line(i, m) for i, m in enumerate(members, 1)]
-        lines.append(_("Sửa bằng cách gửi: số thứ tự + mã (+ lý do), ví dụ “3 v ốm, 5 k, 7-9 c”; "
-                       "“* c” cho tất cả người chưa rõ. Bấm Đúng khi danh sách đã chính xác."))
+        lines.append(_("Sửa bằng cách gửi số thứ tự và có mặt / vắng [lý do] / muộn, ví dụ "
+                       "“6 vắng đi học, 7 muộn”, “tất cả có mặt”, “tất cả trừ 3, 7”; hoặc mã: "
+                       "“3 v ốm, 5 k, 7-9 c”, “* c” cho những người chưa rõ. Bấm Đúng khi danh "
+                       "sách đã chính xác."))
         return "\n".join(lines)
 
     def parse_roll(self, ctx: Ctx, data: Data, text: str) -> None:
-        members = self._members(ctx, data)
-        marks = dict(data.get("marks", {}))
+        """Apply what the secretary typed (codes or words, see rollwords); the items not
+        understood are named so only they are typed again."""
         if fold(text) in ("ds", "danh sach", "list"):
             data.pop("_changed", None)
             raise Again("")
-        changed = 0
-        lines: set[int] = set()
-        for token in re.split(r"[,;\n]+", text):
-            if not token.strip():
-                continue
-            m = _TOKEN.match(token)
-            if not m:
-                raise Invalid(_("Không hiểu “{token}”. Ví dụ đúng: 3 v ốm, 5 k, 7-9 c.")
-                              .format(token=token.strip()[:40]))
-            target, code, reason = m.group(1), m.group(2).lower(), m.group(3).strip()
-            if target == "*":
-                idx = [i for i, mem in enumerate(members)
-                       if marks.get(str(mem.id), [UNKNOWN])[0] == UNKNOWN]
-            else:
-                lo, _sep, hi = target.partition("-")
-                a, b = int(lo), int(hi or lo)
-                if not 1 <= a <= b <= len(members):
-                    raise Invalid(_("Số thứ tự phải từ 1 đến {n}.").format(n=len(members)))
-                idx = list(range(a - 1, b))
-            status = CODES[code]
-            if status == Presence.EXCUSED.value and not reason:
-                old = [marks.get(str(members[i].id), [None, None])[1] for i in idx]
-                if not all(old):
-                    raise Invalid(_("Vắng có lý do cần ghi lý do, ví dụ “3 v đi công tác”."))
-            for i in idx:
-                lines.add(i + 1)
-                key = str(members[i].id)
-                keep = marks.get(key, [None, None])[1]
-                marks[key] = [status, reason[:300] or (keep if status == "excused" else None)]
-                changed += 1
-        data["marks"] = marks
-        data["_changed"] = sorted(lines)
-        raise Again(_("Đã sửa {n} dòng.").format(n=len(lines)))
+        edit = apply_roll_text(text, self._members(ctx, data), dict(data.get("marks", {})))
+        if edit.failed:
+            log.info("roll call: items not understood: %s", edit.failed)
+        data["marks"] = edit.marks
+        data["_changed"] = sorted(edit.lines)
+        said = [_("Đã sửa {n} dòng.").format(n=len(edit.lines))] if edit.lines else []
+        if edit.failed:
+            said += ["⚠️ " + _("Không hiểu các mục sau, đồng chí gửi lại riêng từng mục:"),
+                     *edit.failed,
+                     _("Ví dụ: 6 vắng đi học, 7 muộn, 3 có mặt, tất cả trừ 3, 7.")]
+        raise Again("\n".join(said))
 
     def steps(self, ctx: Ctx, data: Data) -> list[Step]:
         def candidates(c: Ctx, d: Data) -> list[Choice]:
@@ -185,7 +163,8 @@ class RollCallForm(CellForm):
             Step("ended", lambda c, d: _("Giờ kết thúc (ví dụ 09:30):"),
                  parse=end_after_start),
             Step("roll", lambda c, d: self.roll_text(c, d), choices=accept,
-                 parse=self.parse_roll),
+                 parse=self.parse_roll,
+                 keyboard=lambda c, d, fid: roll_keyboard(c, d, fid, self._members(c, d))),
             # Typed only when no opinions were captured yet (/ghibienban): otherwise the
             # number of distinct speakers comes from the minutes.
             Step("speakers", lambda c, d: _("Số đảng viên đã phát biểu ý kiến (0–{n}):").format(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, select
 
+from handlers.attendance.tally import update_tally
 from handlers.core.context import Ctx
-from handlers.core.router import Where, Who, callback, command
+from handlers.core.router import Where, Who, callback, command, text_fallback
 from handlers.core.text import as_id
 from handlers.forms import engine as forms
 from handlers.forms.engine import Choice, Form, Step
@@ -15,6 +17,11 @@ from handlers.forms.validators import parse_text
 from models.attendance import Attendance, Rsvp
 from models.i18n import N_, _, fmt_datetime
 from models.meeting import Meeting, MeetingStatus, upcoming
+from models.text import fold
+
+# Typed answers in the group are read for the next meeting when it is this close (the
+# notice goes out at most a few days ahead); otherwise a "có mặt" is just conversation.
+RSVP_OPEN = timedelta(days=7)
 
 Data = dict[str, Any]
 
@@ -76,10 +83,19 @@ def rsvp_button(ctx: Ctx, parts: list[str]) -> None:
     if meeting is None:
         return
     name = ctx.actor.member.full_name if ctx.actor.member else ""
+    current = attendance_row(ctx.session, meeting.id or 0, ctx.actor.member.id or 0) \
+        if ctx.actor.member else None
+    if current is not None and parts[1] == "y" and current.rsvp == Rsvp.YES.value:
+        ctx.reply(_("Đồng chí đã báo có mặt rồi; không có gì thay đổi."), toast=True)
+        return
+    if current is not None and parts[1] == "n" and current.rsvp == Rsvp.NO.value \
+            and current.rsvp_reason:
+        ctx.reply(_("Đồng chí đã báo vắng rồi (lý do: {reason}); không có gì thay đổi. Đổi lý "
+                    "do: /vang LÝ DO.").format(reason=current.rsvp_reason), toast=True)
+        return
     if parts[1] == "y":
         record_rsvp(ctx, meeting, True)
-        ctx.reply(_("Đã ghi nhận đồng chí {name} sẽ có mặt.").format(name=name),
-                  toast=True)
+        _said(ctx, meeting, _("Đã ghi nhận đồng chí {name} sẽ có mặt.").format(name=name))
         return
     record_rsvp(ctx, meeting, False)
     ident = ctx.actor.identity
@@ -88,11 +104,65 @@ def rsvp_button(ctx: Ctx, parts: list[str]) -> None:
     if private:
         forms.start(ctx, "absence", {"meeting": meeting.id}, chat_id=private)
         if ctx.in_group:
-            ctx.reply(_("Đã ghi nhận đồng chí {name} báo vắng; bot đã nhắn riêng để hỏi lý "
-                        "do.").format(name=name), toast=True)
+            _said(ctx, meeting, _("Đã ghi nhận đồng chí {name} báo vắng; bot đã nhắn riêng để "
+                                  "hỏi lý do.").format(name=name))
+        else:
+            update_tally(ctx, meeting)
     else:
         ctx.reply(_("Đã ghi nhận đồng chí {name} báo vắng. Đề nghị đồng chí nhắn riêng cho "
                     "bot: /vang LÝ DO, để vắng được tính là có lý do.").format(name=name))
+        update_tally(ctx, meeting)
+
+
+def _said(ctx: Ctx, meeting: Meeting, text: str) -> None:
+    """Acknowledge an RSVP. In the group only the presser sees it (a button's notice);
+    the group sees the one tally message, never a line per answer."""
+    if ctx.in_group:
+        ctx.answer_press(text)
+    else:
+        ctx.reply(text)
+    update_tally(ctx, meeting)
+
+
+YES_WORDS = ("co mat", "co", "toi co mat", "em co mat", "se co mat", "di hop", "tham du",
+             "co tham du", "co mat a", "co a", "xac nhan co mat", "co mat nhe")
+NO_WORDS = ("vang", "xin vang", "bao vang", "toi vang", "em xin vang", "toi xin vang",
+            "xin phep vang", "em vang", "xin nghi")
+
+
+@text_fallback
+def rsvp_typed_in_group(ctx: Ctx) -> bool:
+    """"có mặt" / "vắng đi công tác" typed in the cell's group while a meeting's RSVP is
+    open; anything else is left alone (the group is a conversation among members)."""
+    m = ctx.actor.member
+    text = (ctx.incoming.text or "").strip()
+    if not ctx.in_group or m is None or not text or len(text) > 300:
+        return False
+    cell = ctx.bound_cell()
+    if cell is None or cell.id != m.cell_id:
+        return False
+    folded = fold(text).rstrip(".!")
+    words = text.split()
+    reason = None
+    if folded in YES_WORDS:
+        yes = True
+    else:
+        head = next((w for w in sorted(NO_WORDS, key=len, reverse=True)
+                     if folded == w or folded.startswith(w + " ")), None)
+        if head is None:
+            return False
+        yes, reason = False, " ".join(words[len(head.split()):]).strip(" :,-") or None
+    nxt = upcoming(ctx.session, cell_id=m.cell_id or 0, now=ctx.now(), limit=1)
+    meeting = nxt[0] if nxt else None
+    if meeting is None or meeting.status != MeetingStatus.PLANNED.value or not m.due_to_attend \
+            or meeting.scheduled_at - ctx.now() > RSVP_OPEN:
+        return False  # no question is open: ignored quietly
+    if not yes and reason is None:  # "vắng" alone: ask the reason privately, like the button
+        rsvp_button(ctx, [str(meeting.id), "n"])
+        return True
+    record_rsvp(ctx, meeting, yes, reason[:300] if reason else None)
+    update_tally(ctx, meeting)
+    return True
 
 
 class AbsenceForm(Form):
@@ -125,6 +195,7 @@ class AbsenceForm(Form):
         record_rsvp(ctx, meeting, False, data["reason"])
         ctx.reply(_("Đã ghi nhận đồng chí vắng, lý do: {reason}. Đồng chí Bí thư sẽ xác nhận "
                     "khi điểm danh.").format(reason=data["reason"]))
+        update_tally(ctx, meeting)
 
 
 forms.register(AbsenceForm())
@@ -136,8 +207,10 @@ def rsvp_yes(ctx: Ctx, args: list[str], rest: str) -> None:
     meeting = _rsvp_meeting(ctx, None)
     if meeting is not None:
         record_rsvp(ctx, meeting, True)
-        ctx.reply(_("Đã ghi nhận đồng chí sẽ có mặt lúc {when}.").format(
-            when=fmt_datetime(meeting.scheduled_at, meeting.timezone)))
+        if not ctx.in_group:
+            ctx.reply(_("Đã ghi nhận đồng chí sẽ có mặt lúc {when}.").format(
+                when=fmt_datetime(meeting.scheduled_at, meeting.timezone)))
+        update_tally(ctx, meeting)
 
 
 @command("vang", "absent", who=Who.LINKED, where=Where.ANY,
@@ -151,5 +224,7 @@ def rsvp_no(ctx: Ctx, args: list[str], rest: str) -> None:
         return
     reason = rest[:300]
     record_rsvp(ctx, meeting, False, reason)
-    ctx.reply(_("Đã ghi nhận đồng chí vắng, lý do: {reason}. Đồng chí Bí thư sẽ xác nhận khi "
-                "điểm danh.").format(reason=reason))
+    if not ctx.in_group:
+        ctx.reply(_("Đã ghi nhận đồng chí vắng, lý do: {reason}. Đồng chí Bí thư sẽ xác nhận "
+                    "khi điểm danh.").format(reason=reason))
+    update_tally(ctx, meeting)

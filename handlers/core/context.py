@@ -79,14 +79,28 @@ class Ctx:
                 return
         self.send(self.incoming.chat.id, text, buttons, is_group=self.in_group)
 
+    def answer_press(self, text: str = "") -> None:
+        """Answer the button press, once: a handler that only sent elsewhere (a form moved
+        to the private chat, a keyboard edited in place) leaves it to the router, which
+        calls this so the member's button never keeps spinning."""
+        if self.incoming.callback_id and not self._answered:
+            self._answered = True
+            self.send(f"cb:{self.incoming.callback_id}"[:64], text,
+                      answer_callback=self.incoming.callback_id, toast=True)
+
+    @property
+    def press_answered(self) -> bool:
+        return self._answered
+
     def send(
         self, chat_id: str, text: str, buttons: Keyboard = (), *, is_group: bool = False,
         platform: str | None = None, key: str | None = None, answer_callback: str | None = None,
-        toast: bool = False, attachment: Attachment | None = None,
+        toast: bool = False, attachment: Attachment | None = None, edit: str | None = None,
     ) -> bool:
         out = Outgoing(platform=platform or self.platform, chat_id=chat_id, text=text,
                        buttons=buttons, key=key or self._key(),
-                       answer_callback=answer_callback, toast=toast, attachment=attachment)
+                       answer_callback=answer_callback, toast=toast, attachment=attachment,
+                       edit=edit)
         return enqueue(self.session, out, now=self.now(), is_group=is_group)
 
     def deny(self, reason: str | None = None) -> None:

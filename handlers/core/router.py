@@ -256,6 +256,7 @@ class Router:
             return
         if inc.callback_data is not None:
             dispatch_callback(ctx, inc.callback_data)
+            ctx.answer_press()  # every press is answered exactly once (a no-op if it was)
             return
         text = (inc.text or "").strip()
         if not text and inc.chat.kind != "private":
@@ -281,7 +282,9 @@ class Router:
         for fallback in TEXT_FALLBACKS:
             if fallback(ctx):
                 return
-        if inc.chat.kind == "private" or inc.mentions_bot or inc.reply_to_bot:
+        # In a group a text nobody asked for is members talking: ignored quietly, even
+        # when it answers the bot (issue 23); a private chat gets the way to /help.
+        if inc.chat.kind == "private":
             if not ctx.actor.linked:
                 _explain_unlinked(ctx)
             else:

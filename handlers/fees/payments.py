@@ -19,6 +19,7 @@ from sqlmodel import Session
 from handlers.core.access import led_cells
 from handlers.core.context import Ctx
 from handlers.core.router import Where, Who, callback, command
+from handlers.forms import engine as forms
 from handlers.forms.amounts import ascii_int, fmt_dong, parse_amount
 from handlers.forms.engine import Invalid
 from handlers.year import flags as yearflags
@@ -81,9 +82,11 @@ def _label(period: str) -> str:
 
 
 def parse_entries(text: str, members: list[Member], usual: dict[int, int], done: set[int],
-                  max_amount: int) -> tuple[list[Entry], list[str]]:
-    """The entries an item list asks for, or the reasons it is refused."""
+                  max_amount: int) -> tuple[list[Entry], list[str], list[Member]]:
+    """The entries an item list asks for, the reasons it is refused, and the members
+    "tất cả" covers whose usual amount is not known yet (asked for once, together)."""
     errors: list[str] = []
+    missing: list[Member] = []
     chosen: dict[int, Entry] = {}
     everyone = False
     for raw in (p.strip() for p in re.split(r"[;\n]+", text) if p.strip()):
@@ -123,9 +126,8 @@ def parse_entries(text: str, members: list[Member], usual: dict[int, int], done:
             if mid in usual:
                 chosen[mid] = Entry(member, True, usual[mid])
             else:
-                errors.append(_("Chưa biết mức đóng thường lệ của đồng chí {name}: xin ghi "
-                                "riêng số tiền.").format(name=member.full_name))
-    return list(chosen.values()), errors
+                missing.append(member)
+    return list(chosen.values()), errors, missing
 
 
 def _listing(s: Session, cell: Organisation, period: str, members: list[Member]) -> str:
@@ -167,15 +169,34 @@ def fees(ctx: Ctx, args: list[str], rest: str) -> None:
     if not items:
         ctx.reply(_listing(s, cell, period, members))
         return
-    done = {f.member_id for f in cell_fees(s, cell_id=cell.id or 0, year=int(period[:4]))
-            if f.period == period}
-    entries, errors = parse_entries(items, members, usual_amounts(s, cell_id=cell.id or 0),
-                                    done, ctx.settings.year.fee_max_amount)
-    if errors or not entries:
+    entries, errors, missing = read_items(ctx, cell, period, items)
+    if errors or not (entries or missing):
         log.info("fees refused for cell %s %s: %s", cell.id, period, errors or "nothing")
         ctx.reply("\n".join([_("Chưa ghi gì. Đề nghị đồng chí sửa:"),
                              *(errors or [_("Không có mục nào để ghi.")])]))
         return
+    if missing:  # asked once, in one message, before anything is written
+        forms.start(ctx, "fees", {"cell_id": cell.id, "period": period, "given": True,
+                                  "entries": [[e.member.id, e.paid, e.amount] for e in entries],
+                                  "missing": [m.id for m in missing]})
+        return
+    record_entries(ctx, cell, period, entries)
+
+
+def read_items(ctx: Ctx, cell: Organisation, period: str,
+               items: str) -> tuple[list[Entry], list[str], list[Member]]:
+    s = ctx.session
+    done = {f.member_id for f in cell_fees(s, cell_id=cell.id or 0, year=int(period[:4]))
+            if f.period == period}
+    return parse_entries(items, cell_members(s, cell_id=cell.id or 0),
+                         usual_amounts(s, cell_id=cell.id or 0), done,
+                         ctx.settings.year.fee_max_amount)
+
+
+def record_entries(ctx: Ctx, cell: Organisation, period: str, entries: list[Entry]) -> None:
+    """Write the entries and answer with the batch, then the month as it now stands:
+    its total and who is left."""
+    s = ctx.session
     actor = ctx.actor.member
     for e in entries:
         record_fee(s, member_id=e.member.id or 0, cell_id=cell.id or 0, period=period,
@@ -188,22 +209,42 @@ def fees(ctx: Ctx, args: list[str], rest: str) -> None:
     unpaid = [e for e in entries if not e.paid]
     lines = [_("Đã ghi đảng phí tháng {month}: {n} đồng chí đã đóng ({total}); {u} chưa đóng.")
              .format(month=_label(period), n=len(paid), total=fmt_dong(sum(e.amount for e in paid)),
-                     u=len(unpaid))]
+                     u=len(unpaid)), *month_lines(s, cell, period)]
     lines += yearflags.rollcall_warnings(s, cell, period, [e.member.id or 0 for e in unpaid],
                                          ctx.now())
     ctx.reply("\n".join(lines))
 
 
+def month_lines(s: Session, cell: Organisation, period: str) -> list[str]:
+    """The month's total and who is left (not paid, not recorded)."""
+    members = cell_members(s, cell_id=cell.id or 0)
+    rows = {f.member_id: f for f in cell_fees(s, cell_id=cell.id or 0, year=int(period[:4]))
+            if f.period == period}
+    paid = [rows[m.id or 0] for m in members if m.id in rows and rows[m.id or 0].paid]
+    unpaid = [m.full_name for m in members if m.id in rows and not rows[m.id or 0].paid]
+    unknown = [m.full_name for m in members if m.id not in rows]
+    lines = [_("Cả tháng {month}: {n}/{total} đồng chí đã đóng, tổng {sum}.").format(
+        month=_label(period), n=len(paid), total=len(members),
+        sum=fmt_dong(sum(f.amount for f in paid)))]
+    if unpaid:
+        lines.append(_("Chưa đóng: {names}.").format(names=", ".join(unpaid)))
+    if unknown:
+        lines.append(_("Chưa ghi: {names}.").format(names=", ".join(unknown)))
+    if not unpaid and not unknown:
+        lines.append(_("Đã ghi đủ cả chi bộ."))
+    return lines
+
+
 @callback("fe", who=Who.LINKED)
 def fees_button(ctx: Ctx, parts: list[str]) -> None:
-    """The button after a roll call: the month's fee list, ready for /dangphi."""
+    """The button after a roll call: the month's fee form (the list, "all paid" in one
+    tap, or the exceptions typed)."""
     cell = _cell(ctx)
     period = parts[0] if parts else ""
     if cell is None or not re.fullmatch(r"20\d\d-(0[1-9]|1[0-2])", period):
         ctx.deny("fees button")
         return
-    ctx.reply(_listing(ctx.session, cell, period, cell_members(ctx.session,
-                                                              cell_id=cell.id or 0)))
+    forms.start_private(ctx, "fees", {"cell_id": cell.id, "period": period})
 
 
 def own_fee_lines(s: Session, member: Member, year: int) -> list[str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import select
@@ -22,8 +21,10 @@ from handlers.core.router import Who, callback, form_text, navigation
 from handlers.core.text import fold, match_choice
 from handlers.forms.errors import Again, Invalid
 from handlers.forms.lists import edit_item, items_block
+from handlers.forms.steps import Choice, Data, Step
 from models.form import FORMS_TOUCHED, FormState
 from models.i18n import _
+from models.messages import Keyboard
 
 log = logging.getLogger(__name__)
 
@@ -31,33 +32,7 @@ CONFIRM = "_confirm"
 CANCEL_WORDS = {"huy", "cancel", "thoat"}
 BACK_WORDS = {"quay lai", "back", "lui"}
 SKIP_WORDS = {"-", "bo qua", "skip", "khong"}
-
-
-@dataclass(frozen=True)
-class Choice:
-    value: Any
-    label: str
-
-
-Data = dict[str, Any]
-
-
-@dataclass
-class Step:
-    name: str
-    prompt: Callable[[Ctx, Data], str]
-    parse: Callable[[Ctx, Data, str], Any] | None = None
-    choices: Callable[[Ctx, Data], list[Choice]] | None = None
-    when: Callable[[Ctx, Data], bool] | None = None
-    optional: bool = False  # "-" / "bỏ qua" stores None
-    per_row: int = 1
-    # A repeating step collects a list: each answer is appended; a choice whose value is
-    # None ("Xong") moves on.
-    repeat: bool = False
-    files: bool = False  # the answer may be a file (its caption is the text)
-    # A follow-up that an earlier answer may add (the topic after "thematic: yes"): it
-    # shares the number of the step before it, so the counter never jumps.
-    sub: bool = False
+HELP_WORDS = {"?", "huong dan", "hd", "xem lai", "help"}
 
 
 class Form:
@@ -119,6 +94,11 @@ def active_form(ctx: Ctx) -> FormState | None:
     return ctx.session.exec(
         select(FormState).where(FormState.platform == platform, FormState.chat_id == chat_id,
                                 FormState.user_id == user_id)).first()
+
+
+def save(ctx: Ctx, state: FormState, data: Data) -> None:
+    """Keep ``data`` as the form's answers, at the same step (a button that edits them)."""
+    _save(ctx, state, state.step, data)
 
 
 def _save(ctx: Ctx, state: FormState, step: str, data: Data) -> None:
@@ -205,6 +185,25 @@ def position(ctx: Ctx, form: Form, state: FormState) -> tuple[int, int]:
 
 
 def _ask(ctx: Ctx, form: Form, state: FormState, prefix: str = "") -> None:
+    text, kb = render(ctx, form, state)
+    ctx.send(state.chat_id, (prefix + "\n\n" if prefix else "") + text, kb,
+             platform=state.platform)
+
+
+def _keyboard(ctx: Ctx, form: Form, state: FormState, per_row: int) -> Keyboard:
+    """The step's own keyboard where it has one (tap-to-toggle rows), else its choices."""
+    step = _current_step(ctx, form, state) if state.step != CONFIRM else None
+    if step is not None and step.keyboard is not None:
+        kb = step.keyboard(ctx, state.data, state.id or 0)
+        if kb:
+            return kb
+    choices = _choices_for(ctx, form, state)
+    return column([(c.label, f"f:{state.id}:{state.step}:{i}") for i, c in enumerate(choices)],
+                  per_row)
+
+
+def render(ctx: Ctx, form: Form, state: FormState) -> tuple[str, Keyboard]:
+    """The current step as it is asked: its text and its keyboard."""
     data = state.data
     if state.step == CONFIRM:
         text = form.summary(ctx, data) + "\n\n" + _("Đồng chí kiểm tra và xác nhận.")
@@ -220,11 +219,20 @@ def _ask(ctx: Ctx, form: Form, state: FormState, prefix: str = "") -> None:
         if step.optional:
             text += "\n" + _("(Gửi dấu - để bỏ qua.)")
         per_row = step.per_row
-    choices = _choices_for(ctx, form, state)
-    kb = column([(c.label, f"f:{state.id}:{state.step}:{i}") for i, c in enumerate(choices)],
-                per_row)
-    ctx.send(state.chat_id, (prefix + "\n\n" if prefix else "") + text, kb,
-             platform=state.platform)
+    return text, _keyboard(ctx, form, state, per_row)
+
+
+def _reask(ctx: Ctx, form: Form, state: FormState, said: str) -> None:
+    """After a wrong value or a collected item: what happened and one short line, with the
+    step's buttons; the step's instructions were stated once and are not repeated ("?"
+    shows them again)."""
+    i, n = position(ctx, form, state)
+    step = _current_step(ctx, form, state)
+    kb = _keyboard(ctx, form, state, step.per_row if step else 1)
+    again = step.short(ctx, state.data) if step and step.short else \
+        _("Đồng chí gửi lại giá trị này.")
+    ctx.send(state.chat_id, f"{said}\n({i}/{n}) {again} " + _("(Gõ ? để xem lại hướng dẫn.)"),
+             kb, platform=state.platform)
 
 
 def _advance(ctx: Ctx, form: Form, state: FormState, data: Data) -> None:
@@ -331,17 +339,22 @@ def _answer(ctx: Ctx, form: Form, state: FormState, *, text: str | None = None,
         if step.repeat and value is not None:
             data[step.name] = [*data.get(step.name, []), value]
             _save(ctx, state, step.name, data)
-            _ask(ctx, form, state, _("Đã ghi mục {n}.").format(n=len(data[step.name])))
+            n = len(data[step.name])
+            _reask(ctx, form, state, _("Đã ghi mục {n}: {item}").format(
+                n=n, item=form.item_text(ctx, data, step, value)))
             return
         if not step.repeat:
             form.store(ctx, data, step, value)
     except Again as again:
         _save(ctx, state, step.name, data)
-        _ask(ctx, form, state, str(again))
+        if again.short:
+            _reask(ctx, form, state, str(again))
+        else:
+            _ask(ctx, form, state, str(again))
         return
     except Invalid as exc:
         log.info("form %s step %s: refused %r: %s", form.kind, step.name, text, exc)
-        _ask(ctx, form, state, "⚠️ " + str(exc))
+        _reask(ctx, form, state, "⚠️ " + str(exc))
         return
     _advance(ctx, form, state, data)
 
@@ -366,7 +379,9 @@ def handle_text(ctx: Ctx, text: str) -> bool:
         if step is None or not step.files:
             _ask(ctx, form, state, "⚠️ " + _("Ở bước này bot không nhận tệp."))
             return True
-    if folded in CANCEL_WORDS:
+    if folded in HELP_WORDS:
+        _ask(ctx, form, state)
+    elif folded in CANCEL_WORDS:
         cancel(ctx, state)
     elif folded in BACK_WORDS:
         _back(ctx, form, state)

@@ -9,4 +9,9 @@ class Invalid(Exception):
 
 class Again(Exception):
     """The answer was taken (the parser updated ``data``) but the step is asked again,
-    e.g. after an edit of the roll call; the message says what changed."""
+    e.g. after an edit of the roll call; the message says what changed. ``short``: in
+    one line (the step's ``short`` text), not the whole prompt again."""
+
+    def __init__(self, message: str = "", *, short: bool = False) -> None:
+        super().__init__(message)
+        self.short = short

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import select
+
 from handlers.core.context import Ctx
 from handlers.core.router import Where, Who, callback, command
 from handlers.forms import engine as forms
@@ -14,7 +16,7 @@ from handlers.meetings.agenda import agenda_text
 from handlers.meetings.reminders import post_agenda
 from models.audit import audit
 from models.files import StoredFile
-from models.i18n import N_, _
+from models.i18n import N_, _, fmt_datetime
 from models.meeting import (
     AgendaItem,
     Meeting,
@@ -23,6 +25,7 @@ from models.meeting import (
     agenda_of,
     drop_unused_files,
 )
+from models.schedule import ScheduledStep, StepStatus
 
 Data = dict[str, Any]
 
@@ -88,7 +91,9 @@ class AgendaForm(CellForm):
                 "Người trình bày. Bấm Xong khi đủ; không nhập gì thì dùng quy trình sinh hoạt "
                 "chuẩn.").format(n=len(d.get("items", [])) + 1),
                  parse=_parse_item, choices=lambda c, d: [Choice(None, _("Xong"))],
-                 repeat=True, files=True),
+                 repeat=True, files=True,
+                 short=lambda c, d: _("Nội dung thứ {n}, hoặc bấm Xong.").format(
+                     n=len(d.get("items", [])) + 1)),
         ]
 
     def saved_answers(self, ctx: Ctx, meeting: Meeting) -> Data:
@@ -163,8 +168,15 @@ class AgendaForm(CellForm):
                         correction=True)
             ctx.reply(_("Đã lưu và đăng đính chính chương trình lên nhóm chi bộ."))
         else:
-            ctx.reply(_("Đã lưu chương trình. Bot sẽ đăng lên nhóm chi bộ trước buổi họp "
-                        "{h} giờ.").format(h=int(ctx.settings.cycle.agenda_post_before_h)))
+            post = s.exec(select(ScheduledStep.due_at).where(
+                ScheduledStep.meeting_id == m.id, ScheduledStep.step == "agenda_post",
+                ScheduledStep.status == StepStatus.PENDING.value)).first()
+            if post is not None:  # the cell's own notice time (/baotruoc), quiet hours kept
+                ctx.reply(_("Đã lưu chương trình. Bot sẽ đăng lên nhóm chi bộ lúc {when}.")
+                          .format(when=fmt_datetime(post, m.timezone)))
+            else:
+                ctx.reply(_("Đã lưu chương trình. Bot sẽ đăng lên nhóm chi bộ trước buổi họp "
+                            "{h} giờ.").format(h=int(ctx.settings.cycle.agenda_post_before_h)))
 
 
 forms.register(AgendaForm())

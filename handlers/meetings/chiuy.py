@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.core.access import leads_cell
 from handlers.core.context import Ctx
-from handlers.core.router import Where, Who, command
+from handlers.core.router import Where, Who, callback, command
 from handlers.forms import engine as forms
 from handlers.forms.cellform import led_cell, meeting_label
 from handlers.forms.engine import Choice, Form, Invalid, Step
@@ -166,3 +166,9 @@ def committee_cmd(ctx: Ctx, args: list[str], rest: str) -> None:
         ctx.reply(_("Chi bộ chưa có buổi sinh hoạt nào sắp tới."))
         return
     forms.start(ctx, "committee", data)
+
+
+@callback("hcu", who=Who.LINKED)
+def committee_button(ctx: Ctx, parts: list[str]) -> None:
+    """The button on the chi ủy reminder: the same as /hopchiuy for that meeting."""
+    committee_cmd(ctx, parts[:1], parts[0] if parts else "")

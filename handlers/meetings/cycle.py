@@ -25,6 +25,8 @@ from handlers.meetings.schedule_rules import (
     add_months,
     local_to_utc,
     meeting_date,
+    notice_at,
+    outside_quiet,
     parse_hhmm,
     quarter_months,
 )
@@ -84,14 +86,50 @@ def plan_steps(session: Session, meeting: Meeting, cycle: CycleSettings) -> int:
     if meeting.kind == MeetingKind.REGULAR.value and meeting.period.endswith("-12"):
         # The year's review opens: each member is asked for the self-assessment.
         defs.append(StepDef("review_open", timedelta(hours=3), timedelta(days=30)))
+    due = due_times(session, meeting, defs, cycle)
     for d in defs:
         if (d.name, recipient) in existing:
             continue
         session.add(ScheduledStep(meeting_id=meeting.id or 0, step=d.name, recipient=recipient,
-                                  due_at=meeting.scheduled_at + d.offset,
+                                  due_at=due[d.name],
                                   useful_until=meeting.scheduled_at + d.useful_for))
         n += 1
     return n
+
+
+def due_times(session: Session, meeting: Meeting, defs: list[StepDef],
+              cycle: CycleSettings) -> dict[str, datetime]:
+    """When each step falls: its offset from the start, the cell's own notice day and hour
+    (/baotruoc), and never in the quiet hours."""
+    due = {d.name: meeting.scheduled_at + d.offset for d in defs}
+    cell = session.get(Organisation, meeting.cell_id)
+    if cell is not None and cell.notice_days is not None and cell.notice_time \
+            and "agenda_post" in due:
+        # The chi ủy and the agenda request come at least two days and one day before.
+        post = notice_at(meeting.scheduled_at, meeting.timezone, cell.notice_days,
+                         cell.notice_time)
+        due["agenda_post"] = post
+        due["committee"] = min(due["committee"], post - timedelta(hours=48))
+        due["agenda_request"] = min(due["agenda_request"], post - timedelta(hours=24))
+    return {d.name: outside_quiet(due[d.name], meeting.timezone, cycle.quiet_hours,
+                                  before=meeting.scheduled_at if d.offset < timedelta(0)
+                                  else None) for d in defs}
+
+
+def retime(session: Session, meeting: Meeting, cycle: CycleSettings) -> int:
+    """Move the meeting's pending steps to when they now fall (the cell's notice setting
+    changed); steps already sent stay sent. Returns how many moved."""
+    due = due_times(session, meeting, step_defs(cycle, meeting.kind), cycle)
+    moved = 0
+    for step in session.exec(select(ScheduledStep).where(
+            ScheduledStep.meeting_id == meeting.id,
+            ScheduledStep.status == StepStatus.PENDING.value)):
+        at = due.get(step.step)
+        if at is not None and at != step.due_at:
+            step.due_at = at
+            session.add(step)
+            moved += 1
+    return moved
 
 
 def _mid_quarter(period: str) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -59,7 +59,9 @@ def committee(s: Session, meeting: Meeting, cell: Organisation, step: ScheduledS
         "Đề nghị chi ủy họp thống nhất nội dung sinh hoạt: {title}, dự kiến {when}. Sau khi "
         "thống nhất, đồng chí Bí thư ghi kết quả họp chi ủy (/hopchiuy {ref}) và nhập chương "
         "trình bằng lệnh /chuongtrinh.").format(ref=meeting_ref(meeting),
-        title=title_line(meeting, cell), when=starts_at(meeting)))
+        title=title_line(meeting, cell), when=starts_at(meeting)),
+        lambda: buttons([(_("📝 Ghi kết quả họp chi ủy"), f"hcu:{meeting.id}")],
+                        [(_("📝 Nhập chương trình"), f"ag:{meeting.id}")]))
     for m in missed:
         log.info("committee reminder: %s has no private chat with the bot", m.full_name)
 
@@ -121,7 +123,9 @@ def agenda_post(s: Session, meeting: Meeting, cell: Organisation, step: Schedule
 @step_handler("remind_*")
 def remind(s: Session, meeting: Meeting, cell: Organisation, step: ScheduledStep,
            now: datetime, settings: Settings) -> None:
-    hours = float(step.step.removeprefix("remind_").removesuffix("h"))
+    # From when the step fell, not its name: the quiet hours may have moved it.
+    due = step.due_at if step.due_at.tzinfo else step.due_at.replace(tzinfo=UTC)
+    hours = max(round((meeting.scheduled_at - due).total_seconds() / 3600), 1)
     said_no = set(s.exec(select(Attendance.member_id).where(
         Attendance.meeting_id == meeting.id, Attendance.rsvp == Rsvp.NO.value)))
     if meeting.kind == MeetingKind.COMMITTEE.value:

@@ -67,3 +67,39 @@ def quarter_months(period: str) -> list[str]:
     y, m = int(period[:4]), int(period[5:7])
     q0 = (m - 1) // 3 * 3 + 1
     return [f"{y:04d}-{q0 + i:02d}" for i in range(3)]
+
+
+def quiet_window(spec: str) -> tuple[time, time] | None:
+    """"21:00-06:30" as (start, end) local times; None when empty."""
+    if not spec.strip():
+        return None
+    start, _sep, end = spec.partition("-")
+    return parse_hhmm(start.strip()), parse_hhmm(end.strip())
+
+
+def outside_quiet(due: datetime, tz: str, spec: str, before: datetime | None = None) -> datetime:
+    """``due`` moved out of the quiet hours: to the morning when they end, or, when that
+    would reach ``before`` (the meeting, for a reminder), to the evening before they start
+    (half an hour ahead). Unchanged outside the quiet hours."""
+    window = quiet_window(spec)
+    if window is None:
+        return due
+    start, end = window
+    zone = ZoneInfo(tz)
+    local = due.astimezone(zone)
+    t = local.time()
+    quiet = (start <= t or t < end) if start > end else (start <= t < end)
+    if not quiet:
+        return due
+    day = local.date() if t < end else local.date() + timedelta(days=1)
+    morning = datetime.combine(day, end, tzinfo=zone).astimezone(UTC)
+    if before is None or morning < before:
+        return morning
+    eve_day = local.date() if t >= start else local.date() - timedelta(days=1)
+    return (datetime.combine(eve_day, start, tzinfo=zone) - timedelta(minutes=30)).astimezone(UTC)
+
+
+def notice_at(meeting_start: datetime, tz: str, days: int, at: str) -> datetime:
+    """The moment "``at`` ``days`` days before the meeting's date" (local), in UTC."""
+    local = meeting_start.astimezone(ZoneInfo(tz))
+    return local_to_utc(local.date() - timedelta(days=days), parse_hhmm(at), tz)

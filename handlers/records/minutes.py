@@ -29,6 +29,7 @@ from handlers.forms.named import choose, meeting_ref
 from handlers.forms.validators import parse_text
 from handlers.records.data import vote_passed
 from handlers.records.documents import vote_failed_text
+from handlers.records.minutes_review import finalise
 from handlers.records.store import correction_open, prefill, save_draft
 from models.attendance import ATTENDED, Attendance
 from models.i18n import N_, _
@@ -141,7 +142,7 @@ class MinutesForm(Form):
         guests.append([follower.full_name if upper and follower else name, title, upper,
                        follower.id if upper and follower else None])
         data["guests"] = guests
-        raise Again(_("Đã ghi khách mời: {name}.").format(name=guests[-1][0]))
+        raise Again(_("Đã ghi khách mời: {name}.").format(name=guests[-1][0]), short=True)
 
     # -- opinions --------------------------------------------------------------------
     def _opinion_prompt(self, ctx: Ctx, data: Data) -> str:
@@ -196,7 +197,8 @@ class MinutesForm(Form):
             ops.append([None, guest[0], content])
             data["opinions"] = ops
             raise Again(_("Đã ghi ý kiến {n} của đồng chí {name}.").format(n=len(ops),
-                                                                        name=guest[0]))
+                                                                        name=guest[0]),
+                        short=True)
         member, candidates = match_member(self._roster(ctx, data), who)
         if member is None:
             log.info("minutes: speaker %r not matched (%d candidates)", who, len(candidates))
@@ -207,7 +209,7 @@ class MinutesForm(Form):
         ops.append([member.id, member.full_name, content])
         data["opinions"] = ops
         raise Again(_("Đã ghi ý kiến {n} của đồng chí {name}.").format(
-            n=len(ops), name=member.full_name))
+            n=len(ops), name=member.full_name), short=True)
 
     # -- vote ------------------------------------------------------------------------
     def present(self, ctx: Ctx, data: Data) -> int:
@@ -275,11 +277,13 @@ class MinutesForm(Form):
             Step("meeting", lambda c, d: _("Ghi biên bản buổi sinh hoạt nào?"),
                  choices=meetings, when=lambda c, d: not d.get("meeting_fixed")),
             Step("guests", self._guest_prompt, choices=self._guest_choices,
-                 parse=self._parse_guest),
+                 parse=self._parse_guest,
+                 short=lambda c, d: _("Khách tiếp theo, hoặc bấm Xong.")),
             Step("chair", lambda c, d: _("Đồng chí chủ trì buổi sinh hoạt:"), choices=members),
             Step("taker", lambda c, d: _("Đồng chí thư ký (ghi biên bản):"), choices=members),
             Step("opinions", self._opinion_prompt, choices=self._opinion_choices,
-                 parse=self._parse_opinion),
+                 parse=self._parse_opinion,
+                 short=lambda c, d: _("Ý kiến tiếp theo (“Tên: nội dung”), hoặc bấm Xong.")),
         ]
         m = self.meeting(ctx, data)
         items = agenda_of(ctx.session, meeting_id=m.id or 0) if m else []
@@ -301,7 +305,8 @@ class MinutesForm(Form):
 
     def summary(self, ctx: Ctx, data: Data) -> str:
         names = {m.id: m.full_name for m in self._roster(ctx, data)}
-        lines = [_("Biên bản (dự thảo):")]
+        lines = [_("Biên bản (xác nhận là bản chính thức):") if leads_cell(
+            ctx.actor, data["cell_id"]) else _("Biên bản (dự thảo):")]
         for name, title, upper, _mid in data.get("guests", []):
             lines.append(_("Khách mời: {name}").format(name=name) + (f", {title}" if title
                                                                     else "")
@@ -328,7 +333,11 @@ class MinutesForm(Form):
         if m is None or not may_write(ctx.session, ctx, m):
             ctx.deny("minutes finish")
             return
-        save_draft(ctx, m, data)
+        if leads_cell(ctx.actor, m.cell_id):  # the form's confirmation is the only one
+            save_draft(ctx, m, data, for_review=False)
+            finalise(ctx, m)
+        else:
+            save_draft(ctx, m, data)
 
 
 forms.register(MinutesForm())

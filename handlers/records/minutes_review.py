@@ -73,6 +73,15 @@ def confirm(ctx: Ctx, m: Meeting, revision: str) -> None:
     if rec is None or draft is None or draft.final or str(draft.revision) != revision:
         ctx.refuse(_("Biên bản đã thay đổi hoặc đã được xác nhận; nút này không còn hiệu lực."))
         return
+    finalise(ctx, m)
+
+
+def finalise(ctx: Ctx, m: Meeting) -> None:
+    """The captured minutes become the official biên bản (a final revision), and the
+    resolution is issued if everything it needs is there."""
+    s = ctx.session
+    rec = record_of(s, m.id or 0)
+    assert rec is not None
     cell = s.get(Organisation, m.cell_id)
     assert cell is not None
     me = ctx.actor.member.id if ctx.actor.member else None

@@ -98,7 +98,10 @@ def render_minutes(ctx: Ctx, m: Meeting, cell: Organisation) -> tuple[bytes, str
         return minutes_docx(d), minutes_text(d)
 
 
-def save_draft(ctx: Ctx, m: Meeting, data: Data) -> None:
+def save_draft(ctx: Ctx, m: Meeting, data: Data, *, for_review: bool = True) -> None:
+    """Write the captured minutes. For review (someone other than a cell leader wrote
+    them), a draft revision goes to the secretary and deputy to confirm; otherwise the
+    caller makes them final at once (one confirmation, the form's)."""
     s = ctx.session
     cell = s.get(Organisation, m.cell_id)
     assert cell is not None
@@ -109,6 +112,8 @@ def save_draft(ctx: Ctx, m: Meeting, data: Data) -> None:
     rec.captured_at, rec.captured_by = ctx.now(), me
     s.add(rec)
     s.flush()
+    if not for_review:
+        return
     docx, text = render_minutes(ctx, m, cell)
     rev = store_document(s, m, DocType.MINUTES.value, minutes_filename(m, False), docx,
                          final=False, by=me, now=ctx.now())

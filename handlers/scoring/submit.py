@@ -23,12 +23,13 @@ from handlers.core.router import Where, Who, callback, command
 from handlers.core.text import as_id, fold
 from handlers.forms import engine as forms
 from handlers.forms.cellform import CellForm, led_cell, meeting_label
-from handlers.forms.engine import SKIP_WORDS, Choice, Invalid, Step
+from handlers.forms.engine import SKIP_WORDS, Again, Choice, Invalid, Step
 from handlers.forms.named import choose, meeting_ref
 from handlers.forms.validators import parse_deadline, parse_number, parse_text
 from handlers.records.data import recorded_conclusions
 from handlers.records.resolution import issue_if_ready
 from handlers.records.sotay import record_tapped, tap_question
+from handlers.records.tasks import plan_task_reminders
 from handlers.scoring.autoscore import compute, is_thematic, tasks_share_points
 from handlers.scoring.correction import parse_pick, pick_prompt, saved_manual
 from handlers.scoring.display import (
@@ -47,7 +48,7 @@ from handlers.scoring.store import (
     rubric_for,
     save_score,
 )
-from handlers.scoring.typed import count_error, read_points, score_tokens
+from handlers.scoring.typed import count_error, read_each, score_tokens
 from models.audit import audit
 from models.i18n import N_, _, fmt_date, fmt_datetime, fmt_number
 from models.meeting import Meeting, MeetingStatus, Task
@@ -121,11 +122,29 @@ class ScoringForm(CellForm):
             raise Invalid(_("Nhóm này cần điểm, không bỏ qua được: gửi {n} số, hoặc “đủ” nếu "
                             "đạt tối đa.").format(n=len(crits)))
         parts = score_tokens(text)
-        if len(parts) != len(crits):
+        # A typo in one item keeps the others: only the items refused are asked again.
+        kept: list[float | None] | None = (data.get("_partial") or {}).get(g.id)
+        todo = [k for k, v in enumerate(kept or []) if v is None]
+        if kept is not None and todo and len(parts) == len(todo) != len(crits):
+            values: list[float | None] = list(kept)
+        elif len(parts) == len(crits):
+            values, todo = [None] * len(crits), list(range(len(crits)))
+        else:
             raise Invalid(count_error(parts, len(crits)))
-        points = read_points(parts, [(ctitle(c), mx) for c, mx in zip(crits, maxima,
-                                                                       strict=True)])
-        return {c.id: p for c, p in zip(crits, points, strict=True)}
+        got, errors = read_each(parts, [(ctitle(c), mx) for c, mx in zip(
+            crits, maxima, strict=True)], todo)
+        for k, v in got.items():
+            values[k] = v
+        if errors and any(v is not None for v in values):
+            data["_partial"] = {**(data.get("_partial") or {}), g.id: values}
+            again = ", ".join(f"{k + 1})" for k, v in enumerate(values) if v is None)
+            raise Again("⚠️ " + "\n".join([*errors, _(
+                "Các mục khác đã ghi; đồng chí chỉ gửi lại điểm mục {items}.").format(
+                    items=again)]), short=True)
+        if errors:
+            raise Invalid("\n".join(errors))
+        data["_partial"] = {k: v for k, v in (data.get("_partial") or {}).items() if k != g.id}
+        return {c.id: float(v or 0) for c, v in zip(crits, values, strict=True)}
 
     def store(self, ctx: Ctx, data: Data, step: Step, value: Any) -> None:
         ask = data.get("sotay_ask")
@@ -178,7 +197,9 @@ class ScoringForm(CellForm):
         steps.append(Step("tasks", lambda c, d: self._tasks_prompt(c, d),
                           parse=lambda c, d, t: self._parse_task(c, d, t),
                           choices=lambda c, d: [Choice(None, _("Xong"))], repeat=True,
-                          when=lambda c, d: not d.get("correction")))
+                          when=lambda c, d: not d.get("correction"),
+                          short=lambda c, d: _("Nhiệm vụ thứ {n}, hoặc bấm Xong.").format(
+                              n=len(d.get("tasks", [])) + 1)))
         steps.append(Step("reason", lambda c, d: _("Lý do sửa điểm (ghi vào nhật ký):"),
                           parse=lambda c, d, t: parse_text(t, max_len=300),
                           when=lambda c, d: bool(d.get("correction"))))
@@ -281,11 +302,12 @@ class ScoringForm(CellForm):
             s.add(m)
             if data.get("sotay_tap") and data.get("sotay_ask"):
                 record_tapped(s, m, _when(data["sotay_ask"]["at"]), actor_id)
-            for t in data.get("tasks", []):
-                s.add(Task(meeting_id=m.id or 0, assignee_id=t["member"], description=t["text"],
-                           due_date=date.fromisoformat(t["due"]) if t.get("due") else None,
-                           created_at=ctx.now()))
+            new = [Task(meeting_id=m.id or 0, assignee_id=t["member"], description=t["text"],
+                        due_date=date.fromisoformat(t["due"]) if t.get("due") else None,
+                        created_at=ctx.now()) for t in data.get("tasks", [])]
+            s.add_all(new)
             s.flush()
+            plan_task_reminders(s, m, new, ctx.settings)
             post_conclusion(s, m, cell, ctx.now())
             issue_if_ready(ctx, m, cell)  # the nghị quyết, once the minutes are confirmed
             # Issuing it may have completed a late criterion (handlers/scoring/late.py).

@@ -52,6 +52,22 @@ def read_points(parts: list[str], items: list[tuple[str, float]]) -> list[float]
     return out
 
 
+def read_each(parts: list[str], items: list[tuple[str, float]],
+              positions: list[int]) -> tuple[dict[int, float], list[str]]:
+    """Each token as the points of the item at the same place of ``positions``; the
+    values read, and a line naming each item refused ("Mục 3) …: …")."""
+    values: dict[int, float] = {}
+    errors: list[str] = []
+    for k, part in zip(positions, parts, strict=True):
+        title, maximum = items[k]
+        try:
+            values[k] = float(parse_number(out_of(part, maximum), 0, maximum))
+        except Invalid as exc:
+            errors.append(_("Mục {i}) {title}: {reason}").format(i=k + 1, title=title,
+                                                                 reason=exc))
+    return values, errors
+
+
 def count_error(parts: list[str], need: int) -> str:
     """"Đồng chí gửi 2 số: 5 và 5. Nhóm này cần 3 số …" """
     if not parts:
