@@ -1,9 +1,9 @@
 """member.fee_amount: the usual monthly party fee from the member sheet's optional
-"Mức đóng" column (issue 23: fees in one message from the first month);
+"Mức đóng" column (fees in one message from the first month);
 organisation.notice_days / notice_time: when a cell's notice goes out (/baotruoc)
 
-Revision ID: 0013_i23b
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-02 17:00:00
 """
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0013_i23b'
-down_revision: str | None = '0012'
+revision: str = '0014'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

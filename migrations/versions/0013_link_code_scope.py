@@ -1,7 +1,7 @@
-"""the edges (issue 25, second half): wrong link codes keep their group's scope and are
+"""link codes: wrong codes keep their group's scope and are
 counted per deployment (indexes on scope and time)
 
-Revision ID: 0013_i25b
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-02 16:45:00
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0013_i25b'
+revision: str = '0013'
 down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
