@@ -14,6 +14,7 @@ import signal
 
 from bot.app import App
 from bot.scheduler import CycleRunner
+from bot.web.http import RouteAdder, start_http
 from models.messages import Adapter
 from models.settings import Settings
 
@@ -73,6 +74,13 @@ async def _run_one(adapter: Adapter, stop: asyncio.Event, alive: set[str]) -> No
         stop.set()
 
 
+def _http_routes(app: App) -> list[RouteAdder]:
+    """What the HTTP server serves: the web view (issue 22)."""
+    from bot.web.server import add_routes
+
+    return [lambda web_app: add_routes(web_app, app.engine, app.settings, app.clock)]
+
+
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Serve until stopped; returns the process exit code (1: no platform could run)."""
     app = App(settings)
@@ -89,6 +97,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         return 1
     cycle = CycleRunner(app.engine, settings, app.clock, health=app.health)
     cycle.start()
+    http = await start_http(settings, _http_routes(app)) if settings.web.enabled else None
     freeze_heap()
     alive = {a.platform for a in started}
     try:
@@ -96,6 +105,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
                              *(_run_one(a, stop, alive) for a in started))
     finally:
         cycle.shutdown()
+        if http is not None:
+            await http[0].cleanup()
         for a in started:
             with contextlib.suppress(Exception):
                 await a.stop()

@@ -32,3 +32,4 @@ from handlers.scoring import override
 from handlers.records import minutes_book
 from handlers.committee import status
 from handlers.records import tasks
+from handlers.views import web_command

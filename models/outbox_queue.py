@@ -35,7 +35,8 @@ CHANNEL = "chibot_outbox"  # the LISTEN/NOTIFY channel that wakes senders in oth
 def to_payload(out: Outgoing, is_group: bool) -> dict[str, Any]:
     payload: dict[str, Any] = {"text": out.text, "group": is_group}
     if out.buttons:
-        payload["buttons"] = [[[b.label, b.data] for b in row] for row in out.buttons]
+        payload["buttons"] = [[[b.label, b.data] if b.is_choice else [b.label, b.data, b.kind]
+                               for b in row] for row in out.buttons]
     if out.reply_to:
         payload["reply_to"] = out.reply_to
     if out.answer_callback:
@@ -70,7 +71,7 @@ def to_outgoing(row: OutboxMessage,
         platform=row.platform,
         chat_id=row.chat_id,
         text=p.get("text", ""),
-        buttons=tuple(tuple(Button(lbl, d) for lbl, d in r) for r in p.get("buttons", [])),
+        buttons=tuple(tuple(Button(*b) for b in r) for r in p.get("buttons", [])),
         attachment=att,
         key=row.idempotency_key,
         reply_to=p.get("reply_to"),

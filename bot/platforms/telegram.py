@@ -55,6 +55,7 @@ from bot.platforms.telegram_http import AiohttpRequest, call
 from bot.platforms.telegram_updates import MAX_DOWNLOAD, PLATFORM, to_incoming
 from models.messages import (
     Attachment,
+    Button,
     Capabilities,
     Incoming,
     Keyboard,
@@ -370,8 +371,17 @@ def _markup_json(buttons: Keyboard) -> dict[str, Any] | None:
     """The keyboard as the Bot API's JSON, for calls made without PTB objects."""
     if not buttons:
         return None
-    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data} for b in row]
-                                for row in buttons]}
+    return {"inline_keyboard": [[_button_json(b) for b in row] for row in buttons]}
+
+
+def _button_json(b: Button) -> dict[str, Any]:
+    """A press, a link, or a Mini App (``web_app``: the Bot API takes it in private chats
+    only; the core sends a plain link to groups)."""
+    if b.kind == "url":
+        return {"text": b.label, "url": b.data}
+    if b.kind == "web_app":
+        return {"text": b.label, "web_app": {"url": b.data}}
+    return {"text": b.label, "callback_data": b.data}
 
 
 def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
