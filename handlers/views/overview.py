@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from handlers.committee.status import encode
@@ -133,21 +134,25 @@ def unlinked_count(s: Session, root: Organisation) -> int:
 
 def _unlinked_stmt(root: Organisation, count: bool = False) -> Any:
     linked = select(Identity.id).where(Identity.member_id == Member.id).exists()
+    parent = aliased(Organisation, name="parent")
     cols = (func.count(Member.id),) if count else (Organisation.id, Organisation.name,
-                                                   Member.id, Member.full_name)
+                                                   parent.name, Member.id, Member.full_name)
     q = (select(*cols).join(Organisation, Organisation.id == Member.cell_id)
          .where(Organisation.path.startswith(root.path), Organisation.kind.in_(CELL_KINDS),
                 Organisation.active == True, Member.active == True, ~linked))  # noqa: E712
-    return q if count else q.order_by(Organisation.path, Member.full_name)
+    if count:
+        return q
+    return (q.outerjoin(parent, parent.id == Organisation.parent_id)
+            .order_by(Organisation.path, Member.full_name))
 
 
 def unlinked_members(s: Session, root: Organisation
                      ) -> list[tuple[int, str, list[tuple[int, str]]]]:
     """Members not linked to the bot, per cell, by name: (cell id, cell, [(id, name)])."""
     out: list[tuple[int, str, list[tuple[int, str]]]] = []
-    for cid, cname, mid, mname in s.exec(_unlinked_stmt(root)).all():
+    for cid, cname, pname, mid, mname in s.exec(_unlinked_stmt(root)).all():
         if not out or out[-1][0] != cid:
-            out.append((cid, cname, []))
+            out.append((cid, cell_label(cname, pname), []))
         out[-1][2].append((mid, mname))
     return out
 

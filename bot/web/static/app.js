@@ -10,11 +10,20 @@
     }
   } catch (e) { /* no storage: default colours */ }
 
+  // A cell's sort key: its machine value (data-v: a number or an ISO date) when it has
+  // one, else its text read as a Vietnamese number ("1.234,5", "87,5%") or as words.
   function key(cell) {
     var v = cell.getAttribute("data-v");
-    var text = v !== null ? v : cell.textContent.trim();
-    var num = parseFloat(text.replace(/\./g, "").replace(",", ".").replace("%", ""));
-    return isNaN(num) || (v === null && /[^\d.,%\s−-]/.test(text)) ? text.toLowerCase() : num;
+    if (v !== null) {
+      var n = Number(v);
+      return isNaN(n) ? v : n;
+    }
+    var text = cell.textContent.trim();
+    if (/^[\d.,%\s−-]+$/.test(text)) {
+      var num = parseFloat(text.replace(/\./g, "").replace(",", ".").replace("−", "-"));
+      if (!isNaN(num)) { return num; }
+    }
+    return text.toLowerCase();
   }
 
   function sortBy(table, index, th) {
