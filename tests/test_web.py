@@ -422,3 +422,16 @@ def test_link_is_stored_as_a_digest_only(engine, settings, bloc) -> None:
         row = s.exec(select(WebLink)).one()
     assert path.rsplit("/", 1)[1] not in row.token_hash and len(row.token_hash) == 64
     assert row.expires_at - row.created_at == timedelta(minutes=10)
+
+
+async def test_unlinked_list_names_the_first_cells_and_counts_the_rest(
+        engine, settings, bloc, web_clock, monkeypatch) -> None:
+    from handlers.views import overview
+
+    monkeypatch.setattr(overview, "UNLINKED_CELLS", 1)
+    async with web_client(engine, settings, web_clock) as client:
+        await sign_in(client, link_for(engine, bloc, NOW))
+        html = await (await client.get("/web/org/1?p=m2026-11")).text()
+    assert "Phạm Thị Thu Hà" in html and "Tạ Thị Hạnh" not in html  # tree order
+    assert "và 1 đảng viên ở 1 chi bộ khác" in html
+    assert tables(html).tiles["unlinked"] == "2"

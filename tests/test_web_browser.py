@@ -23,6 +23,7 @@ from openpyxl import load_workbook
 
 from bot.web import launch
 from bot.web.server import add_routes
+from handlers.views import cache as views_cache
 from models.i18n import fmt_percent
 from tests.helpers import FakeClock
 from tests.webutil import BOT_TOKEN, NOW, link_for, seeded
@@ -49,6 +50,7 @@ async def served(engine, settings):  # type: ignore[no-untyped-def]
     officer = seeded(engine, settings)
     tg = settings.model_copy(update={"telegram": settings.telegram.model_copy(
         update={"token": BOT_TOKEN})})
+    views_cache.clear()
     app = web.Application()
     add_routes(app, engine, tg, FakeClock(NOW))
     server = TestServer(app, host="127.0.0.1", port=0)

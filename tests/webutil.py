@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from bot.demo_web import seed_demo
 from bot.web.server import add_routes
+from handlers.views import cache as views_cache
 from models.base import utcnow
 from models.member import Member
 from models.settings import Settings
@@ -41,6 +42,7 @@ def link_for(engine: Engine, member_id: int, now: datetime | None = None) -> str
 @asynccontextmanager
 async def web_client(engine: Engine, settings: Settings, clock: FakeClock
                      ) -> AsyncIterator[TestClient]:
+    views_cache.clear()  # figures of another test's database (PostgreSQL: the same URL)
     app = web.Application()
     add_routes(app, engine, settings, clock)
     async with TestClient(TestServer(app, host="127.0.0.1", port=0)) as client:

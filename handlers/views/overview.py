@@ -6,8 +6,9 @@ committee's workbook makes, under the workbook's own wording."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func
@@ -18,8 +19,10 @@ from handlers.committee.status import encode
 from handlers.core.labels import cell_label, label
 from handlers.core.text import as_id
 from handlers.meetings.schedule_rules import quarter_months
+from handlers.views.cache import cached
 from handlers.year.marks import below_target
 from models import reports
+from models.collation import vi_key
 from models.i18n import _, fmt_percent, to_local
 from models.meeting import Meeting
 from models.member import Identity, Member, Role, RoleAssignment
@@ -77,7 +80,7 @@ class Overview:
     summary: dict[str, Any]
     tiles: list[Tile]
     missing: list[Missing]
-    unlinked: list[tuple[int, str, list[tuple[int, str]]]] = field(default_factory=list)
+    unlinked: Unlinked
 
 
 def _delta(now: int, before: int) -> str:
@@ -94,15 +97,15 @@ def _rate_delta(now: float | None, before: float | None) -> str:
 
 
 def tiles(s: Session, root: Organisation, period: Period, settings: Settings) -> tuple[
-        dict[str, Any], list[Tile]]:
-    sm = reports.summary(s, root, period)
-    pv = reports.summary(s, root, previous(period))
+        dict[str, Any], list[Tile], Unlinked]:
+    sm = cached(reports.summary, s, root, period)
+    pv = cached(reports.summary, s, root, previous(period))
     r_now, r_before = rate(sm["attended"], sm["due"]), rate(pv["attended"], pv["due"])
     rat = sm["ratings"]
     last = period.months[-1]
     no_upper = cells_without_upper_attendee(s, root.path, quarter_months(last))
     q = (int(last[5:]) - 1) // 3 + 1
-    unlinked = unlinked_count(s, root)
+    unlinked = unlinked_members(s, root)
     target = settings.year.attendance_target
     out = [
         Tile("met", _("Chi bộ đã sinh hoạt"), f"{sm['met']}/{sm['cells']}",
@@ -123,44 +126,73 @@ def tiles(s: Session, root: Organisation, period: Period, settings: Settings) ->
             f"{label(b)} {rat.get(b, 0)}" for b in reports.BANDS)),
         Tile("no_upper", _("Chưa có cấp ủy cấp trên dự (quý {q})").format(q=q),
              str(len(no_upper)), bad=bool(no_upper)),
-        Tile("unlinked", _("Chưa kết nối với bot"), str(unlinked), bad=unlinked > 0),
+        Tile("unlinked", _("Chưa kết nối với bot"), str(unlinked.total),
+             bad=unlinked.total > 0),
     ]
-    return sm, out
+    return sm, out, unlinked
 
 
 def unlinked_count(s: Session, root: Organisation) -> int:
-    return s.exec(_unlinked_stmt(root, count=True)).one()
+    return sum(n for *_cell, n in _unlinked_cells(s, root))
 
 
-def _unlinked_stmt(root: Organisation, count: bool = False) -> Any:
-    linked = select(Identity.id).where(Identity.member_id == Member.id).exists()
+def _not_linked() -> Any:
+    return ~select(Identity.id).where(Identity.member_id == Member.id).exists()
+
+
+def _unlinked_cells(s: Session, root: Organisation) -> list[tuple[int, str, str | None, int]]:
+    """(cell id, cell, parent, members not linked) per cell that has any, in tree order."""
     parent = aliased(Organisation, name="parent")
-    cols = (func.count(Member.id),) if count else (Organisation.id, Organisation.name,
-                                                   parent.name, Member.id, Member.full_name)
-    q = (select(*cols).join(Organisation, Organisation.id == Member.cell_id)
-         .where(Organisation.path.startswith(root.path), Organisation.kind.in_(CELL_KINDS),
-                Organisation.active == True, Member.active == True, ~linked))  # noqa: E712
-    if count:
-        return q
-    return (q.outerjoin(parent, parent.id == Organisation.parent_id)
-            .order_by(Organisation.path, Member.full_name))
+    return [tuple(r) for r in s.exec(  # type: ignore[misc]
+        select(Organisation.id, Organisation.name, parent.name, func.count(Member.id))
+        .join(Organisation, Organisation.id == Member.cell_id)
+        .outerjoin(parent, parent.id == Organisation.parent_id)
+        .where(Organisation.path.like(root.path + "%"), Organisation.kind.in_(CELL_KINDS),
+               Organisation.active == True, Member.active == True,  # noqa: E712
+               _not_linked())
+        .group_by(Organisation.id, Organisation.name, parent.name, Organisation.path)
+        .order_by(Organisation.path)).all()]
 
 
-def unlinked_members(s: Session, root: Organisation
-                     ) -> list[tuple[int, str, list[tuple[int, str]]]]:
-    """Members not linked to the bot, per cell, by name: (cell id, cell, [(id, name)])."""
-    out: list[tuple[int, str, list[tuple[int, str]]]] = []
-    for cid, cname, pname, mid, mname in s.exec(_unlinked_stmt(root)).all():
-        if not out or out[-1][0] != cid:
-            out.append((cid, cell_label(cname, pname), []))
-        out[-1][2].append((mid, mname))
-    return out
+@dataclass
+class Unlinked:
+    """Members not linked to the bot, per cell, by name: the first ``UNLINKED_CELLS``
+    cells in full, the rest counted (a page stays small on a bloc that just started)."""
+
+    cells: list[tuple[int, str, list[tuple[int, str]]]]
+    more_cells: int
+    more_members: int
+    total: int
+
+
+UNLINKED_CELLS = 20
+# The Vietnamese sort key costs ~30 µs a name; the same names come back on every view.
+_name_key = lru_cache(maxsize=50_000)(vi_key)
+
+
+def unlinked_members(s: Session, root: Organisation) -> Unlinked:
+    cells = _unlinked_cells(s, root)
+    shown = cells[:UNLINKED_CELLS]
+    names: dict[int, list[tuple[int, str]]] = {}
+    if shown:
+        for mid, name, cid in s.exec(
+                select(Member.id, Member.full_name, Member.cell_id)
+                .where(Member.cell_id.in_([c[0] for c in shown]),
+                       Member.active == True, _not_linked())  # noqa: E712
+                .order_by(Member.full_name)).all():
+            names.setdefault(cid, []).append((mid, name))
+    rest = cells[UNLINKED_CELLS:]
+    return Unlinked([(cid, cell_label(cname, pname),
+                      sorted(names.get(cid, []), key=lambda r: _name_key(r[1])))
+                     for cid, cname, pname, _n in shown],
+                    len(rest), sum(c[3] for c in rest), sum(c[3] for c in cells))
 
 
 def missing(s: Session, root: Organisation, period: Period, today: date) -> list[Missing]:
     """Cells whose regular meeting of the period was not held or not scored (the /missing
     rule), with their secretary, days overdue and the reminders already sent."""
-    rows = [c for c in reports.cell_rows(s, root, period) if c["held"] == 0 or c["unscored"]]
+    rows = [c for c in cached(reports.cell_rows, s, root, period)
+            if c["held"] == 0 or c["unscored"]]
     if not rows:
         return []
     ids = [c["cell_id"] for c in rows]
@@ -211,6 +243,5 @@ def missing(s: Session, root: Organisation, period: Period, today: date) -> list
 
 def overview(s: Session, root: Organisation, period: Period, settings: Settings,
              today: date) -> Overview:
-    sm, ts = tiles(s, root, period, settings)
-    return Overview(root, period, sm, ts, missing(s, root, period, today),
-                    unlinked_members(s, root))
+    sm, ts, unlinked = tiles(s, root, period, settings)
+    return Overview(root, period, sm, ts, missing(s, root, period, today), unlinked)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from handlers.views.cache import cached
 from handlers.year.flags import _level_text as level_label
 from handlers.year.marks import below_target
 from models import dieu8, reports
@@ -52,20 +53,21 @@ def crumbs(session: Session, org: Organisation, top: Organisation | None) -> lis
 def child_table(s: Session, org: Organisation, period: Period,
                 settings: Settings) -> list[dict[str, Any]]:
     """One row per direct child: the workbook's "Tổ chức cơ sở" sheet at this level."""
-    return [_marked(r, settings) for r in sort_within(reports.child_rows(s, org, period))]
+    return [_marked(r, settings)
+            for r in sort_within(cached(reports.child_rows, s, org, period))]
 
 
 def cell_table(s: Session, org: Organisation, period: Period,
                settings: Settings) -> list[dict[str, Any]]:
     """The cells under ``org``: the workbook's "Chi bộ" sheet."""
-    return [_marked(r, settings) for r in reports.cell_rows(s, org, period)]
+    return [_marked(r, settings) for r in cached(reports.cell_rows, s, org, period)]
 
 
 def meeting_table(s: Session, cell: Organisation, period: Period,
                   settings: Settings) -> list[dict[str, Any]]:
     """The workbook's "Buổi sinh hoạt" rows of one cell."""
     out = []
-    for r in reports.meeting_rows(s, cell, period):
+    for r in cached(reports.meeting_rows, s, cell, period):
         row = _marked(r, settings)
         row["minutes"] = (round((r["ended_at"] - r["started_at"]).total_seconds() / 60)
                           if r["started_at"] and r["ended_at"] else None)
@@ -77,7 +79,7 @@ def member_table(s: Session, cell: Organisation, period: Period,
                  settings: Settings) -> list[dict[str, Any]]:
     """The workbook's "Đảng viên" rows of one cell."""
     return [_marked(r, settings)
-            for r in sort_within(reports.member_rows(s, cell, period), group="cell")]
+            for r in sort_within(cached(reports.member_rows, s, cell, period), group="cell")]
 
 
 @dataclass
