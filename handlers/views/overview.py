@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func
@@ -19,10 +18,9 @@ from handlers.committee.status import encode
 from handlers.core.labels import cell_label, label
 from handlers.core.text import as_id
 from handlers.meetings.schedule_rules import quarter_months
-from handlers.views.cache import cached
+from handlers.views.cache import cached, name_key
 from handlers.year.marks import below_target
 from models import reports
-from models.collation import vi_key
 from models.i18n import _, fmt_percent, to_local
 from models.meeting import Meeting
 from models.member import Identity, Member, Role, RoleAssignment
@@ -103,7 +101,7 @@ def tiles(s: Session, root: Organisation, period: Period, settings: Settings) ->
     r_now, r_before = rate(sm["attended"], sm["due"]), rate(pv["attended"], pv["due"])
     rat = sm["ratings"]
     last = period.months[-1]
-    no_upper = cells_without_upper_attendee(s, root.path, quarter_months(last))
+    no_upper = cached(_without_upper, s, root, tuple(quarter_months(last)))
     q = (int(last[5:]) - 1) // 3 + 1
     unlinked = unlinked_members(s, root)
     target = settings.year.attendance_target
@@ -132,8 +130,9 @@ def tiles(s: Session, root: Organisation, period: Period, settings: Settings) ->
     return sm, out, unlinked
 
 
-def unlinked_count(s: Session, root: Organisation) -> int:
-    return sum(n for *_cell, n in _unlinked_cells(s, root))
+def _without_upper(s: Session, root: Organisation, months: tuple[str, ...]
+                   ) -> list[tuple[int, str]]:
+    return cells_without_upper_attendee(s, root.path, list(months))
 
 
 def _not_linked() -> Any:
@@ -166,12 +165,10 @@ class Unlinked:
 
 
 UNLINKED_CELLS = 20
-# The Vietnamese sort key costs ~30 µs a name; the same names come back on every view.
-_name_key = lru_cache(maxsize=50_000)(vi_key)
 
 
 def unlinked_members(s: Session, root: Organisation) -> Unlinked:
-    cells = _unlinked_cells(s, root)
+    cells = cached(_unlinked_cells, s, root)
     shown = cells[:UNLINKED_CELLS]
     names: dict[int, list[tuple[int, str]]] = {}
     if shown:
@@ -183,7 +180,7 @@ def unlinked_members(s: Session, root: Organisation) -> Unlinked:
             names.setdefault(cid, []).append((mid, name))
     rest = cells[UNLINKED_CELLS:]
     return Unlinked([(cid, cell_label(cname, pname),
-                      sorted(names.get(cid, []), key=lambda r: _name_key(r[1])))
+                      sorted(names.get(cid, []), key=lambda r: name_key(r[1])))
                      for cid, cname, pname, _n in shown],
                     len(rest), sum(c[3] for c in rest), sum(c[3] for c in cells))
 

@@ -11,12 +11,11 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from handlers.views.cache import cached
+from handlers.views.cache import by_name, cached
 from handlers.year.flags import _level_text as level_label
 from handlers.year.marks import below_target
 from models import dieu8, reports
 from models.attendance import Attendance
-from models.collation import sort_within
 from models.fees import member_fees
 from models.i18n import current_locale
 from models.meeting import Meeting, Task
@@ -54,7 +53,7 @@ def child_table(s: Session, org: Organisation, period: Period,
                 settings: Settings) -> list[dict[str, Any]]:
     """One row per direct child: the workbook's "Tổ chức cơ sở" sheet at this level."""
     return [_marked(r, settings)
-            for r in sort_within(cached(reports.child_rows, s, org, period))]
+            for r in by_name(cached(reports.child_rows, s, org, period))]
 
 
 def cell_table(s: Session, org: Organisation, period: Period,
@@ -77,9 +76,9 @@ def meeting_table(s: Session, cell: Organisation, period: Period,
 
 def member_table(s: Session, cell: Organisation, period: Period,
                  settings: Settings) -> list[dict[str, Any]]:
-    """The workbook's "Đảng viên" rows of one cell."""
+    """The workbook's "Đảng viên" rows of one cell (one cell: its names in order)."""
     return [_marked(r, settings)
-            for r in sort_within(cached(reports.member_rows, s, cell, period), group="cell")]
+            for r in by_name(cached(reports.member_rows, s, cell, period))]
 
 
 @dataclass
