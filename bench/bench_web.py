@@ -74,6 +74,8 @@ def _officer(engine, period: str) -> tuple[int, dict[str, str]]:  # type: ignore
             "meeting": f"/web/meeting/{meeting.id}" if meeting else "",
             "member, month": f"/web/member/{member.id}?p=m{mo}",
             "member, year": f"/web/member/{member.id}?p=y{y}",
+            "bloc trend (svg)": f"/web/trend/{bloc.id}?p=m{mo}",
+            "cell trend (svg)": f"/web/trend/{cell.id}?p=m{mo}",
         }
         return member.id or 0, {k: v for k, v in paths.items() if v}
 

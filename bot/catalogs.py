@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("bot", "handlers", "models")
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 # The web view's Jinja2 templates call ``_()`` too (bot/web/templates).
-METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
+METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract"),
+           ("**/templates/**.svg", "jinja2.ext:babel_extract")]
 
 
 def extract() -> Catalog:

@@ -435,3 +435,31 @@ async def test_unlinked_list_names_the_first_cells_and_counts_the_rest(
     assert "Phạm Thị Thu Hà" in html and "Tạ Thị Hạnh" not in html  # tree order
     assert "và 1 đảng viên ở 1 chi bộ khác" in html
     assert tables(html).tiles["unlinked"] == "2"
+
+
+async def test_trend_draws_gaps_and_counts_cells_not_met(engine, settings, bloc,
+                                                         web_clock) -> None:
+    from handlers.views.trends import series
+    from models import reports
+
+    gdth = _org_id(engine, "Chi bộ Phòng Giáo dục Trung học")
+    gd = _org_id(engine, "Đảng bộ Sở Giáo dục và Đào tạo")
+    with Session(engine) as s:
+        cell = s.get(Organisation, gdth)
+        data = series(s, cell, reports.month(2026, 11))
+        assert data["labels"][-1] == "11/26" and len(data["labels"]) == 12
+        rates = data["rate"][gdth]
+        assert rates[-1] != rates[-1]  # NaN: November not met, a gap and not 0
+        assert all(r == r for r in rates[:-1])
+        bloc_org = s.get(Organisation, 1)
+        months = reports.months_back("2026-11", 12)
+        assert series(s, bloc_org, reports.month(2026, 11))["not_met"] == [
+            reports.summary(s, bloc_org, reports.month(int(m[:4]), int(m[5:])))["not_met"]
+            for m in months]
+    async with web_client(engine, settings, web_clock) as client:
+        await _as(client, engine, "Lâm Văn Sơn")  # secretary of that cell
+        svg = await client.get(f"/web/trend/{gdth}?p=m2026-11")
+        assert svg.status == 200 and svg.content_type == "image/svg+xml"
+        body = await svg.text()
+        assert body.startswith("<svg") and "Chi bộ chưa sinh hoạt" in body
+        assert (await client.get(f"/web/trend/{gd}?p=m2026-11")).status == 403

@@ -21,6 +21,7 @@ from handlers.core.text import as_id
 from handlers.views import overview as ov
 from handlers.views import pages as pv
 from handlers.views.scope import Home, actor_for, home, may_see_member, may_see_org
+from handlers.views.trends import chart
 from models.files import StoredFile
 from models.i18n import _
 from models.meeting import Meeting
@@ -181,6 +182,15 @@ def export_download(s: Session, v: Viewer, match: dict[str, str],
     return _file(cells_csv(s, org, period, v.settings), name, "text/csv")
 
 
+def trend_image(s: Session, v: Viewer, match: dict[str, str],
+                query: dict[str, str]) -> Reply:
+    """Twelve months up to the period, as an SVG the page shows with <img>."""
+    org = _org(s, match)
+    if org is None or not may_see_org(s, v.actor, org):
+        return _denied(v)
+    return Reply(200, render("trend.svg", c=chart(s, org, _period(v, query))), "image/svg+xml")
+
+
 def _file(data: bytes, name: str, content_type: str) -> Reply:
     from bot.platforms.served_files import Served
 
@@ -196,4 +206,4 @@ def page_routes() -> list[tuple[str, PageFn]]:
     return [("/web", home_page), ("/web/", home_page), ("/web/org/{id}", org_page),
             ("/web/meeting/{id}", meeting_page), ("/web/member/{id}", member_page),
             ("/web/doc/{id}/{kind}", doc_download),
-            ("/web/export/{id}/{fmt}", export_download)]
+            ("/web/export/{id}/{fmt}", export_download), ("/web/trend/{id}", trend_image)]

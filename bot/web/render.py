@@ -39,7 +39,7 @@ def _when(value: datetime | None, tz: str = "Asia/Ho_Chi_Minh") -> str:
 @cache
 def env() -> Environment:
     e = Environment(loader=PackageLoader("bot.web", "templates"),
-                    autoescape=select_autoescape(["html"], default=True),
+                    autoescape=select_autoescape(["html", "svg"], default=True),
                     trim_blocks=True, lstrip_blocks=True)
     e.globals.update(_=_, ngettext=ngettext, label=label, cell_label=cell_label,
                      pct=_pct, num=_num, when=_when, locale=current_locale)
