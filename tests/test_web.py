@@ -463,3 +463,26 @@ async def test_trend_draws_gaps_and_counts_cells_not_met(engine, settings, bloc,
         body = await svg.text()
         assert body.startswith("<svg") and "Chi bộ chưa sinh hoạt" in body
         assert (await client.get(f"/web/trend/{gd}?p=m2026-11")).status == 403
+
+
+async def test_lists_show_flags_plan_fees_and_classification(engine, settings, bloc,
+                                                             web_clock) -> None:
+    from models import dieu8
+
+    gd = _org_id(engine, "Đảng bộ Sở Giáo dục và Đào tạo")
+    async with web_client(engine, settings, web_clock) as client:
+        await _as(client, engine, "Nguyễn Văn An")
+        assert (await client.get(f"/web/lists/{gd}?p=y2026")).status == 403
+    async with web_client(engine, settings, web_clock) as client:
+        await sign_in(client, link_for(engine, bloc, NOW))
+        r = await client.get("/web/lists/1?p=m2026-11")
+        assert r.status == 200
+        html = await r.text()
+    page = tables(html)
+    with Session(engine) as s:
+        watch = dieu8.members_to_watch(s, s.get(Organisation, 1), "2026-11")
+    assert [row[0] for row in page.tables.get("dieu8", [[]])[1:]] == [w["name"] for w in watch]
+    assert len(page.tables["plan"]) == 5 and len(page.tables["fees"]) == 5  # 4 cells
+    assert len(page.tables["classification"]) == 5
+    targets = page.tables["targets"]
+    assert "Hoàn thành xuất sắc không quá 20%" in targets[-1][0]

@@ -20,8 +20,11 @@ from handlers.core.access import Actor
 from handlers.core.text import as_id
 from handlers.views import overview as ov
 from handlers.views import pages as pv
+from handlers.views.lists import lists
 from handlers.views.scope import Home, actor_for, home, may_see_member, may_see_org
 from handlers.views.trends import chart
+from handlers.year.flags import _level_text as level_label
+from handlers.year.sheets import _stage as stage_label
 from models.files import StoredFile
 from models.i18n import _
 from models.meeting import Meeting
@@ -50,6 +53,7 @@ class Viewer:
     settings: Settings
     today: date
     locale: str
+    now: datetime
 
     @classmethod
     def load(cls, s: Session, ws: WebSession, settings: Settings, now: datetime) -> Viewer:
@@ -57,7 +61,7 @@ class Viewer:
         m = actor.member
         return cls(ws, actor, home(s, actor), settings,
                    now.astimezone(ZoneInfo(settings.timezone)).date(),
-                   (m.locale if m is not None else None) or settings.locale)
+                   (m.locale if m is not None else None) or settings.locale, now)
 
     @property
     def top(self) -> Organisation | None:
@@ -182,6 +186,17 @@ def export_download(s: Session, v: Viewer, match: dict[str, str],
     return _file(cells_csv(s, org, period, v.settings), name, "text/csv")
 
 
+def lists_page(s: Session, v: Viewer, match: dict[str, str],
+               query: dict[str, str]) -> Reply:
+    org = _org(s, match)
+    if org is None or not may_see_org(s, v.actor, org):
+        return _denied(v)
+    period = _period(v, query)
+    return _page(v, "lists.html", period, org=org, crumbs=pv.crumbs(s, org, v.top),
+                 ls=lists(s, org, period, v.settings, v.now), level_text=level_label,
+                 stage_text=stage_label)
+
+
 def trend_image(s: Session, v: Viewer, match: dict[str, str],
                 query: dict[str, str]) -> Reply:
     """Twelve months up to the period, as an SVG the page shows with <img>."""
@@ -206,4 +221,5 @@ def page_routes() -> list[tuple[str, PageFn]]:
     return [("/web", home_page), ("/web/", home_page), ("/web/org/{id}", org_page),
             ("/web/meeting/{id}", meeting_page), ("/web/member/{id}", member_page),
             ("/web/doc/{id}/{kind}", doc_download),
-            ("/web/export/{id}/{fmt}", export_download), ("/web/trend/{id}", trend_image)]
+            ("/web/export/{id}/{fmt}", export_download), ("/web/trend/{id}", trend_image),
+            ("/web/lists/{id}", lists_page)]

@@ -1,0 +1,63 @@
+"""The web view's lists for one organisation and year: Điều 8 and HD 42 flags, cells
+without a thematic meeting this quarter, the thematic plan against meetings held, party
+fees per quarter, and the yearly classification by stage against the bloc's targets and
+the 20 % cap. Each list is an existing computation (models.dieu8, models.streaks,
+models.plan, models.yearreport, handlers.year.sheets), read-only here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from handlers.meetings.schedule_rules import quarter_months
+from handlers.year.sheets import classification
+from models import dieu8, reports, streaks
+from models.classification import excellent_allowed, rank
+from models.org import Organisation
+from models.plan import plan_rows
+from models.reports import Period
+from models.settings import Settings
+from models.yearreport import fee_totals
+
+
+@dataclass
+class Lists:
+    year: int
+    upto: str
+    dieu8: list[dict[str, Any]]
+    runs: list[dict[str, Any]]
+    no_thematic: list[Any]
+    plan: list[dict[str, Any]]
+    fees: list[dict[str, Any]]
+    cells: list[dict[str, Any]]  # classification per cell, with its stage
+    stages: dict[str, dict[str, int]]  # stage -> level -> cells
+    members: dict[str, int]  # level -> members
+    targets: list[tuple[str, float, float | None]]
+    cap: float
+    cap_ok: bool
+
+
+def lists(s: Session, root: Organisation, period: Period, settings: Settings,
+          now: datetime) -> Lists:
+    upto = period.months[-1]
+    yr = int(upto[:4])
+    c = classification(s, root, yr, settings)
+    stages: dict[str, dict[str, int]] = {}
+    for x in c["cells"]:
+        stages.setdefault(x["stage"], {}).setdefault(x["level"], 0)
+        stages[x["stage"]][x["level"]] += 1
+    members: dict[str, int] = {}
+    for m in c["members"]:
+        members[m["level"]] = members.get(m["level"], 0) + 1
+    excellent = sum(1 for x in c["cells"] if x["level"] == "htxsnv")
+    good = sum(1 for x in c["cells"] if rank(x["level"]) <= rank("httnv"))
+    cap = c["rules"].excellent_cap
+    return Lists(
+        yr, upto, dieu8.members_to_watch(s, root, upto),
+        streaks.long_runs(s, root, yr, now),
+        reports.cells_without_thematic(s, root, tuple(quarter_months(upto))),
+        plan_rows(s, root, yr), fee_totals(s, root, yr), c["cells"], stages, members,
+        c["targets"], cap, excellent_allowed(excellent, good, cap))
