@@ -125,6 +125,9 @@ class Outgoing:
     answer_callback: str | None = None
     toast: bool = False
     join: JoinDecision | None = None  # an action instead of a message (``text`` unused)
+    # An action instead of a message: make the private chat's menu button open this Mini
+    # App address, labelled ``text`` (Telegram; other platforms have no such button).
+    menu_button: str | None = None
 
     @property
     def answer_only(self) -> bool:

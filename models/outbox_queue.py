@@ -45,6 +45,8 @@ def to_payload(out: Outgoing, is_group: bool) -> dict[str, Any]:
         payload["toast"] = True
     if out.join:
         payload["join"] = [out.join.user_id, out.join.approve]
+    if out.menu_button:
+        payload["menu_button"] = out.menu_button
     if out.attachment:
         payload["attachment"] = {"filename": out.attachment.filename,
                                  "kind": out.attachment.kind}
@@ -78,6 +80,7 @@ def to_outgoing(row: OutboxMessage,
         answer_callback=p.get("answer_callback"),
         toast=bool(p.get("toast")),
         join=JoinDecision(str(p["join"][0]), bool(p["join"][1])) if "join" in p else None,
+        menu_button=p.get("menu_button"),
     )
 
 

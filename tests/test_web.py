@@ -397,8 +397,10 @@ async def test_web_command_offers_the_mini_app_on_telegram(driver: Driver, app: 
     app.handle(Incoming(platform="telegram", update_id="t1", chat=Chat("555", "private"),
                         sender=Sender("555", "An"), text="/web"))
     with Session(app.engine) as s:
-        row = s.exec(select(OutboxMessage).where(OutboxMessage.platform == "telegram")).one()
-    out = to_outgoing(row)
+        rows = [to_outgoing(r) for r in s.exec(select(OutboxMessage).where(
+            OutboxMessage.platform == "telegram").order_by(OutboxMessage.id))]
+    out, menu = rows  # the link, then the chat's menu button (An is an officer)
+    assert menu.menu_button == "https://chibot.example.vn/web/tg" and not menu.buttons
     button = out.buttons[0][0]
     assert button.kind == "web_app" and button.data == "https://chibot.example.vn/web/tg"
     assert "https://chibot.example.vn/web/l/" in out.text

@@ -327,6 +327,10 @@ class TelegramAdapter:
             else:
                 await self.bot.decline_chat_join_request(chat_id, int(out.join.user_id))
             return SentRef("join")
+        if out.menu_button is not None:  # the private chat's menu button opens the Mini App
+            await call(self.bot, "setChatMenuButton", {"chat_id": chat_id, "menu_button": {
+                "type": "web_app", "text": out.text[:64], "web_app": {"url": out.menu_button}}})
+            return SentRef("menu")
         if out.answer_callback:  # rows queued before answers went on their own
             await self._answer(out)
         if out.attachment is not None:
