@@ -31,16 +31,18 @@ def clear() -> None:
         _store.clear()
 
 
-def cached(fn: Callable[..., T], s: Session, root: Organisation, *args: Any) -> T:
-    """``fn(s, root, *args)``, or its result of less than ``TTL`` seconds ago (``args``
-    are hashable: a Period, a tuple of months)."""
+def cached(fn: Callable[..., T], s: Session, root: Organisation, *args: Any,
+           extra: tuple[Any, ...] = ()) -> T:
+    """``fn(s, root, *args, *extra)``, or its result of less than ``TTL`` seconds ago
+    (``args`` are hashable and make the key: a Period, a tuple of months; ``extra`` does
+    not, e.g. the settings)."""
     key = (str(s.get_bind().url), fn.__module__, fn.__qualname__, root.id, args)
     now = time.monotonic()
     with _lock:
         hit = _store.get(key)
     if hit is not None and hit[0] > now:
         return hit[1]  # type: ignore[no-any-return]
-    value = fn(s, root, *args)
+    value = fn(s, root, *args, *extra)
     with _lock:
         if len(_store) >= MAX_ENTRIES:
             for k in [k for k, (until, _v) in _store.items() if until <= now] or list(_store):

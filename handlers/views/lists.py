@@ -7,12 +7,13 @@ models.plan, models.yearreport, handlers.year.sheets), read-only here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from handlers.meetings.schedule_rules import quarter_months
+from handlers.views.cache import cached
 from handlers.year.sheets import classification
 from models import dieu8, reports, streaks
 from models.classification import excellent_allowed, rank
@@ -38,10 +39,23 @@ class Lists:
     targets: list[tuple[str, float, float | None]]
     cap: float
     cap_ok: bool
+    hidden_flags: int = 0  # members over FLAG_ROWS, not listed
+    hidden_cells: int = 0  # cells over LIST_ROWS in each cell table, not listed
+
+
+LIST_ROWS = 100  # cells per table on the page (a bloc has 500); the rest by organisation
+FLAG_ROWS = 200  # members flagged under Điều 8, the flagged first
 
 
 def lists(s: Session, root: Organisation, period: Period, settings: Settings,
           now: datetime) -> Lists:
+    """The lists, through the view's 60-second cache (the year's classification of a
+    whole bloc reads every member's year)."""
+    return cached(_lists, s, root, period, now.date(), extra=(settings, now))
+
+
+def _lists(s: Session, root: Organisation, period: Period, _day: date, settings: Settings,
+           now: datetime) -> Lists:
     upto = period.months[-1]
     yr = int(upto[:4])
     c = classification(s, root, yr, settings)
@@ -55,9 +69,13 @@ def lists(s: Session, root: Organisation, period: Period, settings: Settings,
     excellent = sum(1 for x in c["cells"] if x["level"] == "htxsnv")
     good = sum(1 for x in c["cells"] if rank(x["level"]) <= rank("httnv"))
     cap = c["rules"].excellent_cap
+    watch = sorted(dieu8.members_to_watch(s, root, upto),
+                   key=lambda r: ("flag", "warn", "attention").index(r["level"].value))
+    cells = reports.cells_without_thematic(s, root, tuple(quarter_months(upto)))
+    plan, fees = plan_rows(s, root, yr), fee_totals(s, root, yr)
     return Lists(
-        yr, upto, dieu8.members_to_watch(s, root, upto),
-        streaks.long_runs(s, root, yr, now),
-        reports.cells_without_thematic(s, root, tuple(quarter_months(upto))),
-        plan_rows(s, root, yr), fee_totals(s, root, yr), c["cells"], stages, members,
-        c["targets"], cap, excellent_allowed(excellent, good, cap))
+        yr, upto, watch[:FLAG_ROWS], streaks.long_runs(s, root, yr, now)[:FLAG_ROWS],
+        cells[:LIST_ROWS], plan[:LIST_ROWS], fees[:LIST_ROWS], c["cells"][:LIST_ROWS],
+        stages, members, c["targets"], cap, excellent_allowed(excellent, good, cap),
+        hidden_flags=max(len(watch) - FLAG_ROWS, 0),
+        hidden_cells=max(len(plan) - LIST_ROWS, 0))
