@@ -491,3 +491,56 @@ async def test_lists_show_flags_plan_fees_and_classification(engine, settings, b
     assert len(page.tables["classification"]) == 5
     targets = page.tables["targets"]
     assert "Hoàn thành xuất sắc không quá 20%" in targets[-1][0]
+
+
+async def test_meeting_documents_download_for_the_cell_only(engine, settings, bloc,
+                                                            web_clock) -> None:
+    from models.files import StoredFile
+    from models.meeting import Meeting
+    from models.records import DocumentRevision
+
+    qlns = _org_id(engine, "Chi bộ Phòng Quản lý ngân sách")
+    with Session(engine) as s:
+        m = s.exec(select(Meeting).where(Meeting.cell_id == qlns,
+                                         Meeting.period == "2026-10")).one()
+        f = StoredFile(filename="bien-ban-10-2026.docx", size=4, data=b"PK\x03\x04")
+        s.add(f)
+        s.flush()
+        s.add(DocumentRevision(meeting_id=m.id or 0, doc_type="bienban", revision=1,
+                               final=True, file_id=f.id or 0))
+        s.commit()
+        mid = m.id
+    async with web_client(engine, settings, web_clock) as client:
+        await _as(client, engine, "Dương Văn Thành")  # the cell's secretary
+        page = await client.get(f"/web/meeting/{mid}")
+        html = await page.text()
+        assert f"/web/doc/{mid}/bienban" in html and f"/web/doc/{mid}/nghiquyet" not in html
+        doc = await client.get(f"/web/doc/{mid}/bienban")
+        assert doc.status == 200 and await doc.read() == b"PK\x03\x04"
+        assert "bien-ban-10-2026.docx" in doc.headers["Content-Disposition"]
+        assert (await client.get(f"/web/doc/{mid}/nghiquyet")).status == 404
+        assert (await client.get(f"/web/doc/{mid}/../../etc")).status in (403, 404)
+    async with web_client(engine, settings, web_clock) as client:
+        await _as(client, engine, "Lâm Văn Sơn")  # another cell's secretary
+        assert (await client.get(f"/web/doc/{mid}/bienban")).status == 403
+        assert (await client.get(f"/web/meeting/{mid}")).status == 403
+
+
+async def test_chibot_run_serves_the_view_on_its_http_server(app: App) -> None:
+    """The runner's HTTP server (web.port 0 in tests: an ephemeral port) carries /web."""
+    import aiohttp
+
+    from bot.runner import _http_routes
+    from bot.web.http import start_http
+
+    started = await start_http(app.settings, _http_routes(app))
+    assert started is not None
+    runner, port = started
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/web/") as r:
+                assert r.status == 401 and "/web" in await r.text()
+            async with http.get(f"http://127.0.0.1:{port}/web/static/app.css") as r:
+                assert r.status == 200
+    finally:
+        await runner.cleanup()

@@ -22,6 +22,8 @@ async def test_web_in_private_opens_the_mini_app_and_sets_the_menu_button(tg: TG
     assert "https://chibot.example.vn/web/l/" in sent.text
     button = sent.reply_markup["inline_keyboard"][0][0]
     assert button["web_app"] == {"url": "https://chibot.example.vn/web/tg"}
+    call = [p for m, p in tg.emu.calls if m == "sendMessage" and "/web/l/" in p["text"]][-1]
+    assert call["link_preview_options"] == {"is_disabled": True}  # no preview fetch
     assert tg.emu.menu_buttons[101] == {"type": "web_app", "text": "Theo dõi",
                                         "web_app": {"url": "https://chibot.example.vn/web/tg"}}
 

@@ -30,7 +30,7 @@ from models.i18n import _
 from models.meeting import Meeting
 from models.member import Member
 from models.org import Organisation
-from models.records import latest_revision
+from models.records import DocType, latest_revision
 from models.reports import Period, month, quarter, year
 from models.settings import Settings
 from models.web import WebSession
@@ -158,7 +158,7 @@ def doc_download(s: Session, v: Viewer, match: dict[str, str],
     m = s.get(Meeting, ident) if ident is not None else None
     cell = s.get(Organisation, m.cell_id) if m is not None else None
     kind = match.get("kind", "")
-    if m is None or cell is None or kind not in ("minutes", "resolution") \
+    if m is None or cell is None or kind not in (DocType.MINUTES.value, DocType.RESOLUTION.value) \
             or not may_see_org(s, v.actor, cell):
         return _denied(v)
     rev = latest_revision(s, m.id or 0, kind, final=True)
