@@ -42,11 +42,11 @@ def series(s: Session, org: Organisation, period: Period) -> dict[str, Any]:
             oid = r["org_id"]
             names.setdefault(oid, r["name"])
             rate.setdefault(oid, [math.nan] * 12)[i] = \
-                100 * r["attended"] / r["due"] if r["due"] else math.nan
+                100 * float(r["attended"]) / float(r["due"]) if r["due"] else math.nan
             sc = r.get("score")
             score.setdefault(oid, [math.nan] * 12)[i] = float(sc) if sc is not None \
                 else math.nan
-        not_met.append(cached(reports.summary, s, org, p)["not_met"])
+        not_met.append(int(cached(reports.summary, s, org, p)["not_met"]))
     return {"labels": [f"{m[5:]}/{m[2:4]}" for m in months], "names": names, "rate": rate,
             "score": score, "not_met": not_met}
 
