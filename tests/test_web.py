@@ -544,3 +544,43 @@ async def test_chibot_run_serves_the_view_on_its_http_server(app: App) -> None:
                 assert r.status == 200
     finally:
         await runner.cleanup()
+
+
+async def test_https_cookies_can_live_in_telegram_webs_frame(engine, settings, bloc,
+                                                             web_clock) -> None:
+    https = settings.model_copy(update={"web": settings.web.model_copy(
+        update={"public_url": "https://chibot.example.vn"})})
+    async with web_client(engine, https, web_clock) as client:
+        page = await client.get(link_for(engine, bloc, NOW))
+        pre = page.headers["Set-Cookie"]
+        assert "Secure" in pre and "SameSite=None" in pre and "Partitioned" in pre
+        assert "HttpOnly" in pre and "Path=/web" in pre
+
+
+async def test_demo_web_serves_the_demo_bloc_with_a_printed_link(settings) -> None:
+    import asyncio
+
+    import aiohttp
+
+    from bot.demo_web import serve_demo
+
+    stop, lines = asyncio.Event(), []
+    task = asyncio.create_task(serve_demo(settings, stop, lines.append))
+    try:
+        for _ in range(600):
+            if lines or task.done():
+                break
+            await asyncio.sleep(0.05)  # polling for the printed line, not a fixed wait
+        url = lines[0].split(": ", 1)[1]
+        assert url.startswith("http://127.0.0.1:") and "/web/l/" in url
+        # a browser keeps cookies of 127.0.0.1; aiohttp's jar needs to be told
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(url) as r:
+                html = await r.text()
+                assert r.status == 200
+            csrf = csrf_of(html)
+            async with http.post(url, data={"csrf": csrf}) as r:  # follows to the overview
+                assert r.status == 200 and "Còn thiếu" in await r.text()
+    finally:
+        stop.set()
+        assert await task == 0

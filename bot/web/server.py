@@ -98,11 +98,16 @@ class WebView:
         return web.Response(status=status, text=body, content_type="text/html")
 
     def _cookie(self, resp: web.StreamResponse, name: str, value: str, max_age: int) -> None:
-        # Inside Telegram Web the page is framed by another site: its cookie must be
-        # SameSite=None (and Secure, which an HTTPS address gives); a plain local HTTP
-        # address (the demo) keeps Lax.
-        resp.set_cookie(name, value, max_age=max_age, path="/web", httponly=True,
-                        secure=self.secure, samesite="None" if self.secure else "Lax")
+        """Set (``max_age`` > 0) or clear a cookie under /web, HttpOnly.
+
+        Inside Telegram Web the page is framed by another site: its cookie must be
+        SameSite=None, Secure (an HTTPS address) and Partitioned (CHIPS: browsers that
+        block third-party cookies keep a partitioned one for the frame); a plain local
+        HTTP address (the demo) keeps Lax. Written by hand: Python 3.11's http.cookies
+        knows no Partitioned attribute. Values are token_urlsafe: nothing to quote."""
+        attrs = ["Path=/web", f"Max-Age={max_age}", "HttpOnly"]
+        attrs += ["Secure", "SameSite=None", "Partitioned"] if self.secure else ["SameSite=Lax"]
+        resp.headers.add("Set-Cookie", "; ".join([f"{name}={value}", *attrs]))
 
     async def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Database work and rendering off the event loop."""
@@ -127,7 +132,7 @@ class WebView:
     def _signed_in(self, sid: str) -> web.Response:
         resp = see_other("/web/")
         self._cookie(resp, COOKIE, sid, int(SESSION_TTL.total_seconds()))
-        resp.del_cookie(PRE_COOKIE, path="/web")
+        self._cookie(resp, PRE_COOKIE, "", 0)
         return resp
 
     # -- one-time link ------------------------------------------------------------------
@@ -214,7 +219,7 @@ class WebView:
             return self._page(403, _("Yêu cầu không hợp lệ"), _("Không đăng xuất được."))
         resp = self._page(200, _("Đã đăng xuất"), _(
             "Đồng chí đã đăng xuất. Gửi /web cho bot để mở lại trang theo dõi."))
-        resp.del_cookie(COOKIE, path="/web")
+        self._cookie(resp, COOKIE, "", 0)
         return resp
 
     def _logout(self, sid: str, csrf: str) -> bool:
