@@ -141,6 +141,7 @@ class WebView:
         token = request.match_info["token"]
         ok = await self._db(self._peek, token)
         if not ok:
+            log.info("web: unknown, used or expired link opened from %s", request.remote)
             return self._page(404, _("Liên kết không còn hiệu lực"), _(
                 "Liên kết đã dùng hoặc đã hết hạn. Đồng chí gửi /web cho bot để nhận "
                 "liên kết mới."))
@@ -153,10 +154,12 @@ class WebView:
     async def link_post(self, request: web.Request) -> web.StreamResponse:
         form = await self._form(request)
         if not self._pre_ok(request, form):
+            log.info("web: link sign-in without a valid CSRF token from %s", request.remote)
             return self._page(403, _("Yêu cầu không hợp lệ"), _(
                 "Phiên đăng nhập đã cũ. Đồng chí mở lại liên kết và bấm nút một lần nữa."))
         sid = await self._db(self._consume, request.match_info["token"])
         if sid is None:
+            log.info("web: unknown, used or expired link posted from %s", request.remote)
             return self._page(404, _("Liên kết không còn hiệu lực"), _(
                 "Liên kết đã dùng hoặc đã hết hạn. Đồng chí gửi /web cho bot để nhận "
                 "liên kết mới."))
@@ -182,6 +185,7 @@ class WebView:
     async def tg_post(self, request: web.Request) -> web.StreamResponse:
         form = await self._form(request)
         if not self._pre_ok(request, form):
+            log.info("web: launch without a valid CSRF token from %s", request.remote)
             return self._page(403, _("Yêu cầu không hợp lệ"), _(
                 "Phiên đăng nhập đã cũ. Đồng chí đóng và mở lại trang từ bot."))
         data = launch.validate(form.get("init_data", ""), self.settings.telegram.token,
@@ -266,6 +270,9 @@ class WebView:
                 # whether it was shown or refused.
                 audit(s, "web_view" if reply.status < 400 else "web_denied", "page", None,
                       actor_id=ws.member_id, path=path[:300], status=reply.status)
+                if reply.status >= 400:
+                    log.info("web: member %s refused %s (%s)", ws.member_id, path[:300],
+                             reply.status)
             s.commit()
             return reply
 
