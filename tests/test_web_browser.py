@@ -61,6 +61,12 @@ async def served(engine, settings):  # type: ignore[no-untyped-def]
         await server.close()
 
 
+async def _follow(page, selector: str) -> None:  # type: ignore[no-untyped-def]
+    """Click a link and wait for the page it opens (never read the old page's text)."""
+    async with page.expect_navigation():
+        await page.click(selector)
+
+
 async def _browser(p):  # type: ignore[no-untyped-def]
     return await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
 
@@ -75,7 +81,7 @@ async def test_link_drill_down_layouts_and_workbook(served, engine, tmp_path) ->
         page = await ctx.new_page()
         # The link's GET shows a button and consumes nothing; the press signs in.
         await page.goto(base + link_for(engine, officer, NOW))
-        await page.click("button.primary")
+        await _follow(page, "button.primary")
         await page.wait_for_url("**/web/org/1?p=m2026-11")
         main = await page.inner_text("main")
         assert main.index("Còn thiếu") < main.index("Chi bộ đã sinh hoạt")  # missing first
@@ -83,18 +89,18 @@ async def test_link_drill_down_layouts_and_workbook(served, engine, tmp_path) ->
         await page.screenshot(path=str(_shots(tmp_path) / "web-dien-thoai.png"))
 
         # bloc -> base organisation -> cell -> meeting -> member, and back
-        await page.click("#children tbody tr:first-child a")
+        await _follow(page, "#children tbody tr:first-child a")
         await page.wait_for_url("**/web/org/*")
         org_title = await page.inner_text("h1")
         assert org_title.startswith("Đảng bộ Sở")
-        await page.click("#children tbody tr:nth-child(2) a")  # its meeting was not valid
+        await _follow(page, "#children tbody tr:nth-child(2) a")  # its meeting was not valid
         assert (await page.inner_text("h1")).startswith("Chi bộ")
         assert await page.evaluate(NO_HSCROLL)
-        await page.click("#meetings tbody tr:first-child a")
+        await _follow(page, "#meetings tbody tr:first-child a")
         await page.wait_for_url("**/web/meeting/*")
         text = await page.inner_text("main")
         assert "Điểm danh" in text and "Không đủ số đảng viên dự họp" in text
-        await page.click("#attendance tbody tr:first-child a")
+        await _follow(page, "#attendance tbody tr:first-child a")
         await page.wait_for_url("**/web/member/*")
         assert "Đảng phí năm 2026" in await page.inner_text("main")
         assert await page.evaluate(NO_HSCROLL)
@@ -142,7 +148,7 @@ async def test_telegram_launch_data_forged_and_valid(served, engine) -> None:
         page = await ctx.new_page()
         forged = launch.sign(fields, "1:not-the-bot")
         await page.goto(f"{base}/web/tg#tgWebAppData={quote(forged)}&tgWebAppVersion=8.0")
-        await page.wait_for_load_state("networkidle")
+        await page.wait_for_selector("text=Không xác thực được")  # the POST's answer
         assert "Không xác thực được" in await page.inner_text("main")
         assert "/web/org/" not in page.url
         valid = launch.sign(fields, BOT_TOKEN)
