@@ -491,6 +491,11 @@ async def test_lists_show_flags_plan_fees_and_classification(engine, settings, b
     assert len(page.tables["classification"]) == 5
     targets = page.tables["targets"]
     assert "Hoàn thành xuất sắc không quá 20%" in targets[-1][0]
+    with Session(engine) as s:  # the tile's count, by name
+        from models.records import cells_without_upper_attendee
+
+        no_upper = cells_without_upper_attendee(s, "/1/", ["2026-10", "2026-11", "2026-12"])
+    assert no_upper and all(f"/web/org/{cid}?" in html for cid, _name in no_upper)
 
 
 async def test_meeting_documents_download_for_the_cell_only(engine, settings, bloc,

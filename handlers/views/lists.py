@@ -19,6 +19,7 @@ from models import dieu8, reports, streaks
 from models.classification import excellent_allowed, rank
 from models.org import Organisation
 from models.plan import plan_rows
+from models.records import cells_without_upper_attendee
 from models.reports import Period
 from models.settings import Settings
 from models.yearreport import fee_totals
@@ -31,6 +32,7 @@ class Lists:
     dieu8: list[dict[str, Any]]
     runs: list[dict[str, Any]]
     no_thematic: list[Any]
+    no_upper: list[tuple[int, str]]  # cells no upper-level committee member attended
     plan: list[dict[str, Any]]
     fees: list[dict[str, Any]]
     cells: list[dict[str, Any]]  # classification per cell, with its stage
@@ -75,7 +77,8 @@ def _lists(s: Session, root: Organisation, period: Period, _day: date, settings:
     plan, fees = plan_rows(s, root, yr), fee_totals(s, root, yr)
     return Lists(
         yr, upto, watch[:FLAG_ROWS], streaks.long_runs(s, root, yr, now)[:FLAG_ROWS],
-        cells[:LIST_ROWS], plan[:LIST_ROWS], fees[:LIST_ROWS], c["cells"][:LIST_ROWS],
+        cells[:LIST_ROWS], cells_without_upper_attendee(s, root.path, quarter_months(upto))[
+            :LIST_ROWS], plan[:LIST_ROWS], fees[:LIST_ROWS], c["cells"][:LIST_ROWS],
         stages, members, c["targets"], cap, excellent_allowed(excellent, good, cap),
         hidden_flags=max(len(watch) - FLAG_ROWS, 0),
         hidden_cells=max(len(plan) - LIST_ROWS, 0))
