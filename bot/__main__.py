@@ -104,6 +104,14 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    if args.web:
+        from bot.demo_web import serve_demo
+
+        logging.getLogger().setLevel(logging.WARNING)
+        try:
+            return asyncio.run(serve_demo(settings))
+        except KeyboardInterrupt:
+            return 0
     if args.year:
         from bot.demo_year import run_year_demo
 
@@ -365,6 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="use the configured database instead of a throw-away one")
     demo.add_argument("--year", action="store_true",
                       help="play a whole year at speed, ending with the year's classification")
+    demo.add_argument("--web", action="store_true",
+                      help="serve the demo bloc's web view on 127.0.0.1 and print a "
+                           "one-time link to it")
     demo.add_argument("--out", default="chibot-demo",
                       help="folder for the transcript and the month's biên bản and nghị quyết "
                            "(with --year: every file the bot sends in the year)")

@@ -19,13 +19,16 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("bot", "handlers", "models")
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+# The web view's Jinja2 templates call ``_()`` too (bot/web/templates).
+METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract"),
+           ("**/templates/**.svg", "jinja2.ext:babel_extract")]
 
 
 def extract() -> Catalog:
     template = Catalog(project="chibot", fuzzy=False)
     for src in SOURCES:
         for filename, lineno, message, comments, context in extract_from_dir(
-                ROOT / src, method_map=[("**.py", "python")], keywords=KEYWORDS):
+                ROOT / src, method_map=METHODS, keywords=KEYWORDS):
             template.add(message, None, [(f"{src}/{filename}", lineno)],
                          auto_comments=comments, context=context)
     return template

@@ -13,14 +13,13 @@ import logging
 import signal
 import sys
 
-from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.app import App
 from bot.health import HealthProbe, add_health_routes, probe_engine
-from bot.platforms import webhook
 from bot.scheduler import CycleRunner
+from bot.web.http import RouteAdder, start_http
 from handlers.onboarding.help import refresh_all
 from models.db import make_engine, migrate
 from models.dberrors import backoff, describe, is_transient
@@ -132,22 +131,6 @@ async def wait_for_database(settings: Settings, stop: asyncio.Event) -> Engine |
                 return None
 
 
-async def start_web(settings: Settings, probe: HealthProbe) -> web.AppRunner | None:
-    """The HTTP server `chibot run` always serves (``/healthz``). A port already taken is
-    one error line, not the end of the bot: the chats matter more than the monitor."""
-    web_app = webhook.make_app()
-    add_health_routes(web_app, probe)
-    runner = webhook.make_runner(web_app)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, settings.web.host, settings.web.port).start()
-    except OSError as exc:
-        log.error("web server: cannot listen on %s:%d (%s); /healthz is off",
-                  settings.web.host, settings.web.port, exc.strerror or exc)
-        await runner.cleanup()
-        return None
-    log.info("web server on %s (GET /healthz)", ", ".join(map(str, runner.addresses)))
-    return runner
 def _refresh_menus(app: App) -> None:
     """Queue each Telegram member's own menu where it changed (a worker thread: SQL)."""
     try:
@@ -160,6 +143,18 @@ def _refresh_menus(app: App) -> None:
         log.exception("telegram: personal menus not refreshed")
 
 
+def _http_routes(app: App, probe: HealthProbe) -> list[RouteAdder]:
+    """What the HTTP server serves once the database answers: /healthz and, unless
+    turned off, the web view."""
+    from bot.web.server import add_routes
+
+    adders: list[RouteAdder] = [lambda web_app: add_health_routes(web_app, probe)]
+    if app.settings.web.enabled:
+        adders.append(lambda web_app: add_routes(web_app, app.engine, app.settings,
+                                                 app.clock))
+    return adders
+
+
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Serve until stopped; returns the process exit code (1: no platform could run)."""
     stop = stop or asyncio.Event()
@@ -169,17 +164,22 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             loop.add_signal_handler(sig, stop.set)
     # Up before the database, so that a monitor sees 503 while chibot waits for it.
     probe = HealthProbe(probe_engine(settings.database_url), lambda: None)
-    web_runner = await start_web(settings, probe)
+    http = await start_http(settings, [lambda web_app: add_health_routes(web_app, probe)])
     try:
         engine = await wait_for_database(settings, stop)
         if engine is None:
             return 0  # stopped while waiting: a clean stop
         app = App(settings, engine=engine, migrate_db=False)
         probe.last_update = lambda: app.intake.last_handled_at
+        # The web view needs the database: the full server replaces the health-only one
+        # (routes cannot be added to a running aiohttp application).
+        if http is not None:
+            await http[0].cleanup()
+        http = await start_http(settings, _http_routes(app, probe))
         return await _serve_app(app, settings, stop)
     finally:
-        if web_runner is not None:
-            await web_runner.cleanup()
+        if http is not None:
+            await http[0].cleanup()
         probe.engine.dispose()
 
 

@@ -37,3 +37,4 @@ from handlers.scoring import rubric_choice
 from handlers.records import minutes_book
 from handlers.committee import status
 from handlers.records import tasks
+from handlers.views import web_command

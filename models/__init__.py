@@ -25,6 +25,7 @@ from models.review import MemberReview, OrgReview
 from models.schedule import ScheduledStep
 from models.score import Score, ScoreItem
 from models.textguard import install as _install_textguard
+from models.web import WebLink, WebSession
 
 _install_textguard()
 
@@ -60,4 +61,6 @@ __all__ = [
     "StoredFile",
     "Task",
     "ThematicTopic",
+    "WebLink",
+    "WebSession",
 ]

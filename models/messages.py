@@ -18,8 +18,18 @@ ChatKind = Literal["private", "group"]
 
 @dataclass(frozen=True, slots=True)
 class Button:
+    """A button under a message. ``kind`` "callback" (default) sends ``data`` back as a
+    press; "url" opens the link ``data``; "web_app" opens ``data`` as a Telegram Mini App
+    (private chats only: Telegram refuses it in groups). Platforms without buttons show
+    only choices: link buttons are left out there, so the text must carry the link."""
+
     label: str
     data: str
+    kind: Literal["callback", "url", "web_app"] = "callback"
+
+    @property
+    def is_choice(self) -> bool:
+        return self.kind == "callback"
 
 
 Keyboard = tuple[tuple[Button, ...], ...]
@@ -127,6 +137,9 @@ class Outgoing:
     # adapter without ``Capabilities.edit`` posts the text as a new message.
     edit: str | None = None
     edit_of: str | None = None
+    # An action instead of a message: make the private chat's menu button open this Mini
+    # App address, labelled ``text`` (Telegram; other platforms have no such button).
+    menu_button: str | None = None
 
     @property
     def answer_only(self) -> bool:
@@ -230,7 +243,7 @@ class Adapter(Messenger, Protocol):
 
 def numbered(text: str, buttons: Keyboard) -> str:
     """Render buttons as a numbered list for platforms without them."""
-    flat = [b for row in buttons for b in row]
+    flat = [b for row in buttons for b in row if b.is_choice]
     if not flat:
         return text
     lines = [text, ""] + [f"{i}. {b.label}" for i, b in enumerate(flat, 1)]

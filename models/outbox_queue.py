@@ -36,7 +36,8 @@ CHANNEL = "chibot_outbox"  # the LISTEN/NOTIFY channel that wakes senders in oth
 def to_payload(out: Outgoing, is_group: bool) -> dict[str, Any]:
     payload: dict[str, Any] = {"text": out.text, "group": is_group}
     if out.buttons:
-        payload["buttons"] = [[[b.label, b.data] for b in row] for row in out.buttons]
+        payload["buttons"] = [[[b.label, b.data] if b.is_choice else [b.label, b.data, b.kind]
+                               for b in row] for row in out.buttons]
     if out.reply_to:
         payload["reply_to"] = out.reply_to
     if out.answer_callback:
@@ -51,6 +52,8 @@ def to_payload(out: Outgoing, is_group: bool) -> dict[str, Any]:
         payload["edit"] = out.edit
     if out.edit_of:
         payload["edit_of"] = out.edit_of
+    if out.menu_button:
+        payload["menu_button"] = out.menu_button
     if out.attachment:
         payload["attachment"] = {"filename": out.attachment.filename,
                                  "kind": out.attachment.kind}
@@ -77,7 +80,7 @@ def to_outgoing(row: OutboxMessage,
         platform=row.platform,
         chat_id=row.chat_id,
         text=p.get("text", ""),
-        buttons=tuple(tuple(Button(lbl, d) for lbl, d in r) for r in p.get("buttons", [])),
+        buttons=tuple(tuple(Button(*b) for b in r) for r in p.get("buttons", [])),
         attachment=att,
         key=row.idempotency_key,
         reply_to=p.get("reply_to"),
@@ -88,6 +91,7 @@ def to_outgoing(row: OutboxMessage,
         else None,
         edit=p.get("edit"),
         edit_of=p.get("edit_of"),
+        menu_button=p.get("menu_button"),
     )
 
 

@@ -68,14 +68,6 @@ class ZaloSettings(BaseModel):
     public_base_url: str = ""
 
 
-class WebSettings(BaseModel):
-    """The HTTP server `chibot run` always serves (``/healthz`` for monitoring), whatever
-    the platforms' modes. Port 0 picks a free port (tests)."""
-
-    host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=0, le=65535)
-
-
 class CycleSettings(BaseModel):
     """Offsets of each reminder stage relative to the meeting start, in hours."""
 
@@ -131,6 +123,22 @@ class YearSettings(BaseModel):
     classification_rules: str = "qd366-2025"  # locales/classification/<id>.toml
 
 
+class WebSettings(BaseModel):
+    """The HTTP server `chibot run` always serves: ``/healthz`` for monitoring, whatever
+    the platforms' modes, and the officers' web view unless ``enabled`` is false."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)  # 0: an ephemeral port (tests)
+    # The address members open (behind the reverse proxy that terminates HTTPS), e.g.
+    # "https://chibot.example.vn"; empty: http://host:port. Mini Apps need HTTPS.
+    public_url: str = ""
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
 class OutboxSettings(BaseModel):
     max_attempts: int = Field(default=12, ge=1)
     lease_seconds: float = Field(default=60, gt=0)
@@ -162,6 +170,7 @@ class Settings(BaseSettings):
     cycle: CycleSettings = Field(default_factory=CycleSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     year: YearSettings = Field(default_factory=YearSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @field_validator("timezone")
     @classmethod

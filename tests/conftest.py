@@ -90,7 +90,8 @@ def db_url(_template: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return load_settings(None, data_dir=str(tmp_path), database={"url": db_url})
+    return load_settings(None, data_dir=str(tmp_path), database={"url": db_url},
+                         web={"port": 0})  # the web view, when served, on an ephemeral port
 
 
 @pytest.fixture

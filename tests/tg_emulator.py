@@ -107,6 +107,7 @@ class TelegramEmulator:
         self._global_sends: deque[float] = deque()
         self._group_sends: dict[int, deque[float]] = defaultdict(deque)
         self.chats: dict[int, dict[str, Any]] = {}
+        self.menu_buttons: dict[int, dict[str, Any]] = {}  # setChatMenuButton, per chat
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.runner: web.AppRunner | None = None
         self.port = 0
@@ -248,6 +249,16 @@ class TelegramEmulator:
     async def m_deleteMyCommands(self, p: dict[str, Any], f: dict[str, Any]) -> bool:
         return True
 
+    async def m_setChatMenuButton(self, p: dict[str, Any], f: dict[str, Any]) -> bool:
+        button = p.get("menu_button") or {}
+        if isinstance(button, str):
+            button = json.loads(button)
+        if int(p.get("chat_id", 0)) < 0 or (button.get("type") == "web_app" and not str(
+                button.get("web_app", {}).get("url", "")).startswith("https://")):
+            raise _ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
+        self.menu_buttons[int(p["chat_id"])] = button
+        return True
+
     def _conflict(self, description: str) -> _ApiError:
         self.conflicts_sent += 1
         return _ApiError(409, description)
@@ -315,6 +326,8 @@ class TelegramEmulator:
         if _length(text, p.get("parse_mode")) > self.max_text:
             raise _ApiError(400, "Bad Request: message is too long")
         self._check_limits(chat_id)
+        if chat_id < 0 and _has_web_app(p.get("reply_markup")):
+            raise _ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")  # no Mini Apps in groups
         if self.send_delay:
             await asyncio.sleep(self.send_delay)
         msg = self._message(chat_id, text, p.get("reply_markup"))
@@ -558,6 +571,11 @@ def _length(text: str, parse_mode: str | None) -> int:
     if parse_mode == "HTML":
         text = html.unescape(re.sub(r"<[^>]*>", "", text))
     return len(text.encode("utf-16-le")) // 2
+def _has_web_app(markup: Any) -> bool:
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    rows = (markup or {}).get("inline_keyboard", []) if isinstance(markup, dict) else []
+    return any("web_app" in b for row in rows for b in row)
 
 
 class _ApiError(Exception):

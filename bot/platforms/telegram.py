@@ -58,6 +58,7 @@ from models.messages import (
     KEEP_KEYBOARD,
     PRESS_TAKEN,
     Attachment,
+    Button,
     Capabilities,
     Incoming,
     Keyboard,
@@ -344,6 +345,9 @@ class TelegramAdapter:
             await self.bot.set_my_commands(
                 [BotCommand(c.name, c.summary[:256]) for c in out.menu],
                 scope=BotCommandScopeChat(chat_id))
+        if out.menu_button is not None:  # the private chat's menu button opens the Mini App
+            await call(self.bot, "setChatMenuButton", {"chat_id": chat_id, "menu_button": {
+                "type": "web_app", "text": out.text[:64], "web_app": {"url": out.menu_button}}})
             return SentRef("menu")
         if out.answer_callback:  # rows queued before answers went on their own
             await self._answer(out)
@@ -432,8 +436,17 @@ def _markup_json(buttons: Keyboard) -> dict[str, Any] | None:
     """The keyboard as the Bot API's JSON, for calls made without PTB objects."""
     if not buttons:
         return None
-    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data} for b in row]
-                                for row in buttons]}
+    return {"inline_keyboard": [[_button_json(b) for b in row] for row in buttons]}
+
+
+def _button_json(b: Button) -> dict[str, Any]:
+    """A press, a link, or a Mini App (``web_app``: the Bot API takes it in private chats
+    only; the core sends a plain link to groups)."""
+    if b.kind == "url":
+        return {"text": b.label, "url": b.data}
+    if b.kind == "web_app":
+        return {"text": b.label, "web_app": {"url": b.data}}
+    return {"text": b.label, "callback_data": b.data}
 
 
 def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:

@@ -1,0 +1,141 @@
+"""Web view benchmark (issue 22): every page of the web view on the bench bloc, through
+the real aiohttp routes on 127.0.0.1 (session check, queries, rendering, audit row).
+
+Usage (after `chibot bench-seed --url URL`):
+    python bench/bench_web.py --url URL [--period 2026-11] [--repeat 20]
+Prints per page the median and p95 time of a whole request and the page's size; targets
+p95 < 150 ms and a page < 200 KB. ``--cold`` empties the view's 60-second aggregate cache
+(handlers/views/cache.py) before every request: the first view of a page in a minute.
+The bench bloc has no officer: one is appointed (a role row on the bloc), and each
+request writes its audit row, as in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from bot.web.server import add_routes
+from handlers.views import cache as views_cache
+from models import i18n
+from models.base import utcnow
+from models.db import make_engine, migrate
+from models.meeting import Meeting
+from models.member import Member, Role, RoleAssignment
+from models.org import Organisation
+from models.settings import load_settings
+from models.web import mint_link
+
+P95_MS, PAGE_KB = 150, 200
+
+
+def _officer(engine, period: str) -> tuple[int, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """An officer of the bloc, and one path per page kind on the bench tree."""
+    with Session(engine) as s:
+        bloc = s.exec(select(Organisation).where(Organisation.parent_id.is_(None))
+                      .order_by(Organisation.id)).first()
+        assert bloc is not None, "run chibot bench-seed first"
+        base = s.exec(select(Organisation).where(Organisation.parent_id == bloc.id)
+                      .order_by(Organisation.id)).first()
+        cell = s.exec(select(Organisation).where(Organisation.parent_id == base.id)
+                      .order_by(Organisation.id)).first()
+        member = s.exec(select(Member).where(Member.cell_id == cell.id)
+                        .order_by(Member.id)).first()
+        meeting = s.exec(select(Meeting).where(Meeting.cell_id == cell.id,
+                                               Meeting.period == period)).first()
+        has = s.exec(select(func.count(RoleAssignment.id)).where(
+            RoleAssignment.member_id == member.id, RoleAssignment.org_id == bloc.id,
+            RoleAssignment.role == Role.OFFICER.value)).one()
+        if not has:
+            s.add(RoleAssignment(member_id=member.id, org_id=bloc.id, role=Role.OFFICER.value))
+            s.commit()
+        y, mo = period[:4], period
+        q = f"q{y}-{(int(period[5:]) - 1) // 3 + 1}"
+        paths = {
+            "bloc, month": f"/web/org/{bloc.id}?p=m{mo}",
+            "bloc, quarter": f"/web/org/{bloc.id}?p={q}",
+            "bloc, year": f"/web/org/{bloc.id}?p=y{y}",
+            "base org, month": f"/web/org/{base.id}?p=m{mo}",
+            "base org, year": f"/web/org/{base.id}?p=y{y}",
+            "cell, month": f"/web/org/{cell.id}?p=m{mo}",
+            "cell, year": f"/web/org/{cell.id}?p=y{y}",
+            "meeting": f"/web/meeting/{meeting.id}" if meeting else "",
+            "member, month": f"/web/member/{member.id}?p=m{mo}",
+            "member, year": f"/web/member/{member.id}?p=y{y}",
+            "bloc lists, year": f"/web/lists/{bloc.id}?p=y{y}",
+            "bloc trend (svg)": f"/web/trend/{bloc.id}?p=m{mo}",
+            "cell trend (svg)": f"/web/trend/{cell.id}?p=m{mo}",
+        }
+        return member.id or 0, {k: v for k, v in paths.items() if v}
+
+
+async def run(url: str, period: str, repeat: int, cold: bool) -> bool:
+    settings = load_settings(None, database={"url": url})
+    i18n.configure(settings.locales_dir, settings.locale)
+    engine = make_engine(url)
+    migrate(engine)
+    officer, paths = _officer(engine, period)
+    with Session(engine) as s:
+        token = mint_link(s, member_id=officer, now=utcnow())
+        s.commit()
+    app = web.Application()
+    add_routes(app, engine, settings)
+    ok = True
+    async with TestClient(TestServer(app, host="127.0.0.1", port=0)) as client:
+        page = await client.get(f"/web/l/{token}")
+        m = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+        assert m is not None
+        csrf = m.group(1)
+        await client.post(f"/web/l/{token}", data={"csrf": csrf}, allow_redirects=False)
+        print(f"{'page':<18}{'p50 ms':>9}{'p95 ms':>9}{'KB':>8}  ok")
+        for name, path in paths.items():
+            times, size = [], 0
+            for i in range(repeat + 1):
+                if cold:
+                    views_cache.clear()
+                t0 = time.perf_counter()
+                r = await client.get(path)
+                body = await r.read()
+                if i:  # the first request warms the statement caches
+                    times.append((time.perf_counter() - t0) * 1000)
+                assert r.status == 200, (path, r.status)
+                size = len(body)
+            times.sort()
+            p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+            good = p95 < P95_MS and size < PAGE_KB * 1024
+            ok &= good
+            print(f"{name:<18}{statistics.median(times):>9.1f}{p95:>9.1f}"
+                  f"{size / 1024:>8.1f}  {'yes' if good else 'NO'}")
+    engine.dispose()
+    return ok
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--url", required=True, help="the bench database (chibot bench-seed)")
+    ap.add_argument("--period", default="2026-11")
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--cold", action="store_true",
+                    help="empty the view's 60-second aggregate cache before every request")
+    args = ap.parse_args()
+    print(f"web view on {make_engine(args.url).dialect.name}, period {args.period}, "
+          f"{args.repeat} requests per page, cache {'emptied each time' if args.cold else 'on'}")
+    ok = asyncio.run(run(args.url, args.period, args.repeat, args.cold))
+    print("all pages within p95 < 150 ms and < 200 KB" if ok else "some pages over target")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

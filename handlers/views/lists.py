@@ -1,0 +1,84 @@
+"""The web view's lists for one organisation and year: Điều 8 and HD 42 flags, cells
+without a thematic meeting this quarter, the thematic plan against meetings held, party
+fees per quarter, and the yearly classification by stage against the bloc's targets and
+the 20 % cap. Each list is an existing computation (models.dieu8, models.streaks,
+models.plan, models.yearreport, handlers.year.sheets), read-only here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from handlers.meetings.schedule_rules import quarter_months
+from handlers.views.cache import cached
+from handlers.year.sheets import classification
+from models import dieu8, reports, streaks
+from models.classification import excellent_allowed, rank
+from models.org import Organisation
+from models.plan import plan_rows
+from models.records import cells_without_upper_attendee
+from models.reports import Period
+from models.settings import Settings
+from models.yearreport import fee_totals
+
+
+@dataclass
+class Lists:
+    year: int
+    upto: str
+    dieu8: list[dict[str, Any]]
+    runs: list[dict[str, Any]]
+    no_thematic: list[Any]
+    no_upper: list[tuple[int, str]]  # cells no upper-level committee member attended
+    plan: list[dict[str, Any]]
+    fees: list[dict[str, Any]]
+    cells: list[dict[str, Any]]  # classification per cell, with its stage
+    stages: dict[str, dict[str, int]]  # stage -> level -> cells
+    members: dict[str, int]  # level -> members
+    targets: list[tuple[str, float, float | None]]
+    cap: float
+    cap_ok: bool
+    hidden_flags: int = 0  # members over FLAG_ROWS, not listed
+    hidden_cells: int = 0  # cells over LIST_ROWS in each cell table, not listed
+
+
+LIST_ROWS = 100  # cells per table on the page (a bloc has 500); the rest by organisation
+FLAG_ROWS = 200  # members flagged under Điều 8, the flagged first
+
+
+def lists(s: Session, root: Organisation, period: Period, settings: Settings,
+          now: datetime) -> Lists:
+    """The lists, through the view's 60-second cache (the year's classification of a
+    whole bloc reads every member's year)."""
+    return cached(_lists, s, root, period, now.date(), extra=(settings, now))
+
+
+def _lists(s: Session, root: Organisation, period: Period, _day: date, settings: Settings,
+           now: datetime) -> Lists:
+    upto = period.months[-1]
+    yr = int(upto[:4])
+    c = classification(s, root, yr, settings)
+    stages: dict[str, dict[str, int]] = {}
+    for x in c["cells"]:
+        stages.setdefault(x["stage"], {}).setdefault(x["level"], 0)
+        stages[x["stage"]][x["level"]] += 1
+    members: dict[str, int] = {}
+    for m in c["members"]:
+        members[m["level"]] = members.get(m["level"], 0) + 1
+    excellent = sum(1 for x in c["cells"] if x["level"] == "htxsnv")
+    good = sum(1 for x in c["cells"] if rank(x["level"]) <= rank("httnv"))
+    cap = c["rules"].excellent_cap
+    watch = sorted(dieu8.members_to_watch(s, root, upto),
+                   key=lambda r: ("flag", "warn", "attention").index(r["level"].value))
+    cells = reports.cells_without_thematic(s, root, tuple(quarter_months(upto)))
+    plan, fees = plan_rows(s, root, yr), fee_totals(s, root, yr)
+    return Lists(
+        yr, upto, watch[:FLAG_ROWS], streaks.long_runs(s, root, yr, now)[:FLAG_ROWS],
+        cells[:LIST_ROWS], cells_without_upper_attendee(s, root.path, quarter_months(upto))[
+            :LIST_ROWS], plan[:LIST_ROWS], fees[:LIST_ROWS], c["cells"][:LIST_ROWS],
+        stages, members, c["targets"], cap, excellent_allowed(excellent, good, cap),
+        hidden_flags=max(len(watch) - FLAG_ROWS, 0),
+        hidden_cells=max(len(plan) - LIST_ROWS, 0))
