@@ -1,7 +1,7 @@
-"""web view: one-time links and browser sessions (issue 22)
+"""web view: one-time links and browser sessions
 
-Revision ID: 0013_i22
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-02 17:00:00
 """
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0013_i22'
-down_revision: str | None = '0012'
+revision: str = '0015'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
