@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot import delivery
 from bot import sender_sql as sql
@@ -30,11 +30,7 @@ from bot.ratelimit import PlatformPacer
 from models.base import utcnow
 from models.dberrors import DbHealth, is_transient
 from models.dberrors import backoff as dbbackoff
-from models.files import StoredFile
-from models.messages import (
-    Messenger,
-    SendError,
-)
+from models.messages import Messenger, SendError, wait_either
 from models.outbox import OutboxMessage, OutboxStatus
 from models.outbox_queue import (
     add_wake_listener,
@@ -91,6 +87,9 @@ class OutboxSender:
         self._complete = False  # the last read returned every head there was
         # On PostgreSQL, the platforms this process sends for (bot/leader.py); set by run().
         self.lease: SenderLease | None = None
+        # Platform ids of rows this sender sent, by key, for edits queued right after them
+        # (before the outcome is flushed); bounded, the database answers for older ones.
+        self._refs: OrderedDict[str, str] = OrderedDict()
 
     async def drop_messenger(self, platform: str) -> None:
         """Stop sending for a platform whose adapter is gone: its rows stay pending in
@@ -132,9 +131,6 @@ class OutboxSender:
                 "outbox: this process now sends for %s (%d rows re-queued from the "
                 "previous sender, %d chats paced on)", ", ".join(sorted(platforms)),
                 requeued, len(recent))
-        # Platform ids of rows this sender sent, by key, for edits queued right after them
-        # (before the outcome is flushed); bounded, the database answers for older ones.
-        self._refs: OrderedDict[str, str] = OrderedDict()
 
     # -- claiming ---------------------------------------------------------------
     def recover_stale(self) -> int:
@@ -237,7 +233,7 @@ class OutboxSender:
             data = None
             file_id = (row.payload.get("attachment") or {}).get("file_id")
             if file_id is not None:  # read in a worker thread, off the event loop
-                data = await asyncio.to_thread(self._stored_file, int(file_id))
+                data = await asyncio.to_thread(sql.stored_file, self.engine, int(file_id))
             out = to_outgoing(row, lambda _id: data)
         except LookupError as exc:
             await self._fail(row, SendError(str(exc), transient=False), pacer)
@@ -245,7 +241,7 @@ class OutboxSender:
         if out.edit_of and out.edit is None:
             ref = self._refs.get(out.edit_of)
             if ref is None:
-                state, ref = await asyncio.to_thread(self._sent_ref, out.edit_of)
+                state, ref = await asyncio.to_thread(sql.sent_ref, self.engine, out.edit_of)
                 if state in (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value):
                     await self._fail(row, SendError("the message to edit is not sent yet",
                                                     transient=True), pacer)
@@ -269,18 +265,6 @@ class OutboxSender:
         self._results.append((True, {"b_id": row.id, "b_sent_at": self.clock(),
                                      "b_ref": ref.message_id, "b_attempts": row.attempts + 1}))
         self.sent_count += 1
-
-    def _sent_ref(self, key: str) -> tuple[str | None, str | None]:
-        """(status, platform message id) of the row queued under ``key``."""
-        with Session(self.engine) as s:
-            row = s.exec(select(OutboxMessage.status, OutboxMessage.platform_message_id)
-                         .where(OutboxMessage.idempotency_key == key)).first()
-            return (row[0], row[1]) if row is not None else (None, None)
-
-    def _stored_file(self, file_id: int) -> bytes | None:
-        with Session(self.engine) as s:
-            f = s.get(StoredFile, file_id)
-            return f.data if f is not None else None
 
     async def _fail(self, row: OutboxMessage, exc: SendError, pacer: PlatformPacer) -> None:
         """Migrated, blocked, expired, quota: ``bot/delivery.py`` settles them (in a worker
@@ -441,7 +425,7 @@ class OutboxSender:
                     else:
                         outage = 1
                         log.exception("outbox sweep failed")
-                    await _wait_either(stop, wake, dbbackoff(outage))
+                    await wait_either(stop, wake, dbbackoff(outage))
                     continue
                 if n:
                     continue
@@ -451,7 +435,7 @@ class OutboxSender:
                 if self.lease is not None and set(self.messengers) - self.lease.held:
                     timeout = min(timeout, TRY_EVERY_S)  # another process's may be freed
                 self.idle = True
-                await _wait_either(stop, wake, timeout)
+                await wait_either(stop, wake, timeout)
                 self.idle = False
         finally:
             self._wake = None
@@ -463,12 +447,3 @@ class OutboxSender:
             with contextlib.suppress(Exception):
                 await self._flush()
 
-
-async def _wait_either(stop: asyncio.Event, wake: asyncio.Event, timeout: float) -> None:
-    """Sleep until ``stop`` or ``wake`` is set, at most ``timeout`` seconds."""
-    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for w in waiters:
-            w.cancel()

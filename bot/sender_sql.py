@@ -1,13 +1,15 @@
 """The outbox sender's statements, each built once with bind parameters: building them
-cost more than running them."""
+cost more than running them; and its two reads of single rows."""
 
 from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import Engine, bindparam, exists, func, select, update
 from sqlalchemy.orm import aliased
+from sqlmodel import Session
 
+from models.files import StoredFile
 from models.outbox import OutboxMessage, OutboxStatus
 
 
@@ -68,3 +70,18 @@ def next_due_stmt():  # type: ignore[no-untyped-def]
     return (select(func.min(OutboxMessage.next_attempt_at))
             .where(OutboxMessage.status == OutboxStatus.PENDING.value,
                    OutboxMessage.platform.in_(bindparam("platforms", expanding=True))))
+
+
+def sent_ref(engine: Engine, key: str) -> tuple[str | None, str | None]:
+    """(status, platform message id) of the row queued under ``key`` (an edit of it
+    waits until it has gone out)."""
+    with Session(engine) as s:
+        row = s.execute(select(OutboxMessage.status, OutboxMessage.platform_message_id)
+                     .where(OutboxMessage.idempotency_key == key)).first()
+        return (row[0], row[1]) if row is not None else (None, None)
+
+
+def stored_file(engine: Engine, file_id: int) -> bytes | None:
+    with Session(engine) as s:
+        f = s.get(StoredFile, file_id)
+        return f.data if f is not None else None

@@ -335,3 +335,13 @@ async def unless_stopped(stop: asyncio.Event, call: Awaitable[T]) -> T:
 class PlatformGone(Exception):
     """An adapter cannot go on (its token was refused): the message says so in plain
     words, for one log line; the runner stops that adapter and keeps the others."""
+
+
+async def wait_either(stop: asyncio.Event, wake: asyncio.Event, timeout: float) -> None:
+    """Sleep until ``stop`` or ``wake`` is set, at most ``timeout`` seconds."""
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()

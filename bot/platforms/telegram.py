@@ -53,15 +53,15 @@ from bot.platforms import webhook
 from bot.platforms.download import download_bounded
 from bot.platforms.telegram_errors import conflict_advice, send_error
 from bot.platforms.telegram_http import AiohttpRequest, call
+from bot.platforms.telegram_markup import markup as ptb_markup
+from bot.platforms.telegram_markup import markup_json
 from bot.platforms.telegram_updates import MAX_DOWNLOAD, PLATFORM, to_incoming
 from models.messages import (
     KEEP_KEYBOARD,
     PRESS_TAKEN,
     Attachment,
-    Button,
     Capabilities,
     Incoming,
-    Keyboard,
     MenuCommand,
     Outgoing,
     PlatformGone,
@@ -345,6 +345,7 @@ class TelegramAdapter:
             await self.bot.set_my_commands(
                 [BotCommand(c.name, c.summary[:256]) for c in out.menu],
                 scope=BotCommandScopeChat(chat_id))
+            return SentRef("menu")
         if out.menu_button is not None:  # the private chat's menu button opens the Mini App
             await call(self.bot, "setChatMenuButton", {"chat_id": chat_id, "menu_button": {
                 "type": "web_app", "text": out.text[:64], "web_app": {"url": out.menu_button}}})
@@ -359,7 +360,7 @@ class TelegramAdapter:
             # A caption Telegram would refuse (over 1,024 after parsing) follows the file
             # as a message of its own, with the buttons; never cut without a mark.
             inline = bool(out.text) and utf16_len(out.text) <= CAPTION
-            markup = _markup(out.buttons) if inline or not out.text else None
+            markup = ptb_markup(out.buttons) if inline or not out.text else None
             att = out.attachment
             file = InputFile(io.BytesIO(att.data), filename=att.filename)
             caption = html.escape(out.text, quote=False) if inline else None
@@ -375,7 +376,7 @@ class TelegramAdapter:
         msg_id = ""
         for i, part in enumerate(parts):
             msg_id = await self._send_text(
-                chat_id, part, _markup_json(out.buttons) if i == len(parts) - 1 else None)
+                chat_id, part, markup_json(out.buttons) if i == len(parts) - 1 else None)
         return SentRef(msg_id)
 
     async def _send_text(self, chat_id: int, raw: str, markup: dict[str, Any] | None) -> str:
@@ -408,7 +409,7 @@ class TelegramAdapter:
                 "text": html.escape((split_text(out.text, MAX_TEXT, utf16_len) or [" "])[0],
                                      quote=False), "parse_mode": "HTML",
                 "link_preview_options": {"is_disabled": True},
-                "reply_markup": _markup_json(out.buttons)})
+                "reply_markup": markup_json(out.buttons)})
         except BadRequest as exc:
             if "not modified" in str(exc).lower():  # the same text: nothing to do
                 return SentRef(str(out.edit))
@@ -431,25 +432,3 @@ class TelegramAdapter:
             log.info("telegram: callback %s not answered: %s", out.answer_callback, exc)
             return False
 
-
-def _markup_json(buttons: Keyboard) -> dict[str, Any] | None:
-    """The keyboard as the Bot API's JSON, for calls made without PTB objects."""
-    if not buttons:
-        return None
-    return {"inline_keyboard": [[_button_json(b) for b in row] for row in buttons]}
-
-
-def _button_json(b: Button) -> dict[str, Any]:
-    """A press, a link, or a Mini App (``web_app``: the Bot API takes it in private chats
-    only; the core sends a plain link to groups)."""
-    if b.kind == "url":
-        return {"text": b.label, "url": b.data}
-    if b.kind == "web_app":
-        return {"text": b.label, "web_app": {"url": b.data}}
-    return {"text": b.label, "callback_data": b.data}
-
-
-def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
-    """The same keyboard as PTB's object, for PTB's own methods (documents, photos)."""
-    data = _markup_json(buttons)
-    return InlineKeyboardMarkup.de_json(data) if data else None
