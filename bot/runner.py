@@ -143,12 +143,14 @@ def _refresh_menus(app: App) -> None:
         log.exception("telegram: personal menus not refreshed")
 
 
-def _http_routes(app: App, probe: HealthProbe) -> list[RouteAdder]:
+def _http_routes(app: App, probe: HealthProbe | None = None) -> list[RouteAdder]:
     """What the HTTP server serves once the database answers: /healthz and, unless
     turned off, the web view."""
     from bot.web.server import add_routes
 
-    adders: list[RouteAdder] = [lambda web_app: add_health_routes(web_app, probe)]
+    adders: list[RouteAdder] = []
+    if probe is not None:
+        adders.append(lambda web_app: add_health_routes(web_app, probe))
     if app.settings.web.enabled:
         adders.append(lambda web_app: add_routes(web_app, app.engine, app.settings,
                                                  app.clock))

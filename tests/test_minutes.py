@@ -171,7 +171,7 @@ async def test_one_month_minutes_and_resolution(driver: Driver, clock: FakeClock
     out = await driver.say(SEC, "1")
     # The secretary's confirmation of the form is the only one (issue 23): the minutes are
     # final at once, as revision 1, with no draft to confirm a second time.
-    assert any("Đã xác nhận biên bản (bản 1)" in t for t in out)
+    assert any("Đã xác nhận biên bản; đây là bản chính thức" in t for t in out)
     assert any("Đã ban hành nghị quyết Số 01-NQ/CB" in t for t in out)
     assert not [o for o in driver.messenger.sent if o.attachment is not None
                 and o.attachment.filename.endswith("du-thao.docx")]
@@ -348,8 +348,7 @@ async def test_a_failed_vote_issues_no_resolution(driver: Driver, clock: FakeClo
     out = await driver.say(SEC, "0 5 0")
     assert "tán thành 0, không tán thành 5" in out[-1]
     assert "Nghị quyết không được thông qua" in out[-1]
-    await driver.say(SEC, "1")
-    out = await driver.press(SEC, f"bb:ok:{mid}:1")
+    out = await driver.say(SEC, "1")  # the secretary's confirmation makes them final
     assert any("Đã xác nhận biên bản" in t for t in out)
     told = next(t for t in out if "Nghị quyết không được thông qua" in t)
     assert "0/5" in told and f"/ghibienban {mid}" in told and "biểu quyết lại" in told
@@ -374,7 +373,5 @@ async def test_a_failed_vote_issues_no_resolution(driver: Driver, clock: FakeClo
                                else "1" if "Đồng chí" in out[-1] else "-")
     out = await driver.say(SEC, "5 0 0")
     assert "không được thông qua" not in out[-1]
-    await driver.say(SEC, "1")
-    ok = next(d for lbl, d in driver.last_buttons() if "Xác nhận" in lbl)
-    out = await driver.press(SEC, ok)
+    out = await driver.say(SEC, "1")
     assert any("Đã ban hành nghị quyết Số 01-NQ/CB" in t for t in out), out

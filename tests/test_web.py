@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from bot.app import App
-from bot.platforms.telegram import _markup_json
+from bot.platforms.telegram_markup import markup_json as _markup_json
 from bot.web import launch
 from models.audit import AuditEntry
 from models.db import make_engine

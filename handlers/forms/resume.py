@@ -35,6 +35,7 @@ TITLES = {
     "exempt": N_("miễn sinh hoạt"),
     "minutes": N_("ghi biên bản"),
     "committee": N_("ghi kết quả họp chi ủy"),
+    "fees": N_("ghi đảng phí"),
 }
 
 
