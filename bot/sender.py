@@ -91,6 +91,9 @@ class OutboxSender:
         self._complete = False  # the last read returned every head there was
         # On PostgreSQL, the platforms this process sends for (bot/leader.py); set by run().
         self.lease: SenderLease | None = None
+        # Platform ids of rows this sender sent, by key, for edits queued right after them
+        # (before the outcome is flushed); bounded, the database answers for older ones.
+        self._refs: OrderedDict[str, str] = OrderedDict()
 
     async def drop_messenger(self, platform: str) -> None:
         """Stop sending for a platform whose adapter is gone: its rows stay pending in
@@ -132,9 +135,6 @@ class OutboxSender:
                 "outbox: this process now sends for %s (%d rows re-queued from the "
                 "previous sender, %d chats paced on)", ", ".join(sorted(platforms)),
                 requeued, len(recent))
-        # Platform ids of rows this sender sent, by key, for edits queued right after them
-        # (before the outcome is flushed); bounded, the database answers for older ones.
-        self._refs: OrderedDict[str, str] = OrderedDict()
 
     # -- claiming ---------------------------------------------------------------
     def recover_stale(self) -> int:
