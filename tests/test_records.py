@@ -175,6 +175,30 @@ async def test_minutes_book_and_text_version(driver: Driver, clock: FakeClock,
     assert "chưa có biên bản chính thức nào trong năm 2025" in out[-1]
     out = await driver.say(MEMBER, "/sobienban 2026 Chi bộ Phòng Quản lý ngân sách")
     assert "Không tìm thấy chi bộ" in out[-1]  # not hers to read
+    # Review: the officer got "Chi bộ Văn phòng Sở chưa có biên bản …" (his own cell, whose
+    # name two cells share) and not the cell with final minutes: he gets each cell's book
+    # in his subtree that has final minutes, the cell named with its parent. Here he sits
+    # in the other "Chi bộ Văn phòng Sở" (of the education department), without minutes.
+    from models.member import Member
+
+    with Session(driver.app.engine) as s:
+        other = s.exec(select(Organisation).where(
+            Organisation.name == "Chi bộ Văn phòng Sở",
+            Organisation.parent_id == select(Organisation.id).where(
+                Organisation.name == "Đảng bộ Sở Giáo dục và Đào tạo").scalar_subquery())).one()
+        cuong = s.exec(select(Member).where(Member.full_name == "Đỗ Mạnh Cường")).one()
+        cuong.cell_id = other.id
+        s.add(cuong)
+        s.commit()
+    for cmd in ("/sobienban 2026", "/baocao sobienban 2026"):
+        before = len(driver.messenger.sent)
+        await driver.say("Đỗ Mạnh Cường", cmd)
+        sent = driver.messenger.sent[before:]
+        assert [o.text for o in sent] == ["Sổ ghi biên bản năm 2026 của Chi bộ Văn phòng Sở — "
+                                          "Đảng bộ Sở Tài chính: 1 biên bản."]
+        assert sent[0].attachment is not None
+    out = await driver.say("Đỗ Mạnh Cường", "/sobienban 2025")
+    assert "Chưa chi bộ nào trong phạm vi của đồng chí" in out[-1]
     # The CLI writes the same book.
     from bot.__main__ import main
 
