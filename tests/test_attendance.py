@@ -113,7 +113,7 @@ async def test_quorum_failure_records_not_held_and_blocks_scoring(
            "kiện biểu quyết." in out[0]
     with Session(driver.app.engine) as s:
         assert s.get(Meeting, mid).status == "not_held"
-    out = await driver.say(SEC, f"/chamdiem {mid}")
+    out = await driver.say(SEC, f"/chamdiem #{mid}")
     assert "không đủ điều kiện" in out[0]
     # Exactly half is still no quorum; more than half is.
     from handlers.attendance.rollcall import quorum

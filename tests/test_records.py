@@ -63,7 +63,7 @@ async def test_records_compute_at_least_55_points(driver: Driver, clock: FakeClo
                                            Meeting.scheduled_at == DEC_MEETING)).one().id or 0
     # Three days ahead: the chi ủy meets, the documents go up to Sổ tay.
     clock.set(DEC_MEETING - timedelta(hours=74))
-    out = await driver.say(SEC, f"/hopchiuy {mid}")
+    out = await driver.say(SEC, f"/hopchiuy #{mid}")
     assert "Chi ủy họp lúc nào" in out[-1]
     out = await driver.say(SEC, "29/11/2026 09:00")
     assert "Các đồng chí chi ủy dự họp" in out[-1]
@@ -111,14 +111,14 @@ async def test_records_compute_at_least_55_points(driver: Driver, clock: FakeClo
     assert computed["close_share"][0] == 1 and computed["close_minutes"][0] == 2
     assert computed_max >= 57
     # An override with a reason wins over the computed value, and is kept.
-    out = await driver.say(SEC, f"/dieuchinh {mid} conduct_speakers 4 một ý kiến ngoài lề")
+    out = await driver.say(SEC, f"/dieuchinh #{mid} conduct_speakers 4 một ý kiến ngoài lề")
     assert "bot tính: 5" in out[-1]
     _max, computed = _computed_points(driver, mid)
     assert computed["conduct_speakers"] == (4.0, "đã điều chỉnh: một ý kiến ngoài lề "
                                                  "(bot tính: 5.0)")
-    out = await driver.say(SEC, f"/dieuchinh {mid} prep_content 3 lý do")
+    out = await driver.say(SEC, f"/dieuchinh #{mid} prep_content 3 lý do")
     assert "không phải tiêu chí bot tự tính" in out[-1]
-    out = await driver.say(MEMBER, f"/dieuchinh {mid} conduct_speakers 5 lý do")
+    out = await driver.say(MEMBER, f"/dieuchinh #{mid} conduct_speakers 5 lý do")
     assert "không có quyền" in out[-1]
     with Session(driver.app.engine) as s:
         assert s.exec(select(AuditEntry).where(AuditEntry.action == "score.auto_override")).one()
