@@ -249,3 +249,27 @@ async def test_sotay_reminders_until_recorded(driver: Driver, clock: FakeClock) 
         rec = s.exec(select(MeetingRecord).where(MeetingRecord.meeting_id == mid)).one()
         assert rec.sotay_after_at == DEC_MEETING + timedelta(hours=24)
         assert rec.sotay_after_link is None and cell.id
+
+
+async def test_correction_shows_a_computed_change_before_confirming(
+        driver: Driver, clock: FakeClock) -> None:
+    """Review: the roll call recorded 3 speakers, the score was saved with that; the minutes
+    then named 4. A correction of one group recomputed the speakers' share and saved a
+    new total with nothing said. One source (the minutes' named speakers once they exist,
+    said in the note), and the change is shown in the pick prompt and the summary."""
+    _cid, mid = await setup_month(driver, clock)
+    with Session(driver.app.engine) as s:  # the roll call's count: 1 of the 5 present spoke
+        m = s.get(Meeting, mid)
+        m.speakers_count = 1
+        s.add(m)
+        s.commit()
+    await score(driver, mid)
+    await _minutes(driver, mid)
+    out = await driver.say(SEC, f"/chamdiem #{mid}")
+    assert "⚠️ Điểm bot tự tính đã thay đổi từ lần ghi trước" in out[-1]
+    change = next(t for t in out[-1].splitlines() if t.startswith("• Tổ chức sinh hoạt"))
+    assert "2 → 5" in change and "4/5 người phát biểu" in change and "theo biên bản" in change
+    await driver.say(SEC, "3")
+    await driver.say(SEC, "đủ")
+    out = await driver.say(SEC, "Sửa theo ý kiến chi ủy")
+    assert "⚠️ Điểm bot tự tính đã thay đổi" in out[-1] and change in out[-1]
