@@ -176,3 +176,17 @@ async def test_a_one_question_form_takes_a_late_answer(driver: Driver,
     clock.advance(hours=5)
     out = await driver.say("Châu Minh Tuấn", "Đi công tác Hà Nội")
     assert "Đã ghi nhận đồng chí vắng, lý do: Đi công tác Hà Nội" in out[0]
+
+
+def test_a_member_choice_takes_a_given_name() -> None:
+    """Review: "Phương" at the minutes form's minute-taker step was refused while
+    /thuky Phương took it. A choice-only step takes whole words found in one label only
+    (the form itself: tests/test_minutes.py, capture, names the minute-taker "Ngoc")."""
+    from models.text import match_words
+
+    names = ["Dương Văn Thành", "Lý Thị Kim Oanh", "Mai Thị Phương", "Hồ Đức Thắng"]
+    assert match_words("Phương", names) == 2
+    assert match_words("phuong", names) == 2  # diacritics optional
+    assert match_words("Kim Oanh", names) == 1
+    assert match_words("Thị", names) is None  # two labels: ambiguous, asked again
+    assert match_words("Văn", ["Dương Văn Thành", "Nguyễn Văn An"]) is None

@@ -111,7 +111,7 @@ async def capture(driver: Driver, mid: int) -> list[str]:
     out = await driver.say(SEC, "Xong")
     assert "chủ trì" in out[-1]
     await driver.say(SEC, "1")  # An chairs
-    out = await driver.say(SEC, "2")  # Ngọc takes the minutes
+    out = await driver.say(SEC, "Ngoc")  # Ngọc takes the minutes: named, without diacritics
     assert "Ý kiến phát biểu" in out[-1]
     for typed, name, text in OPINIONS:
         out = await driver.say(SEC, f"{typed}: {text}")

@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from handlers.core.context import Ctx, column
 from handlers.core.router import Who, callback, form_text, navigation
-from handlers.core.text import fold, match_choice
+from handlers.core.text import fold, match_choice, match_words
 from handlers.forms.errors import Again, Invalid
 from handlers.forms.lists import edit_item, items_block
 from handlers.forms.steps import Choice, Data, Step
@@ -332,6 +332,9 @@ def _answer(ctx: Ctx, form: Form, state: FormState, *, text: str | None = None,
             value = None
         elif text is not None and step.parse is not None:
             value = step.parse(ctx, data, text)
+        elif text is not None and choices and (
+                word := match_words(text, [c.label for c in choices])) is not None:
+            value = choices[word].value  # "Phương": the one member of the list so named
         elif choices:
             raise Invalid(_("Đồng chí vui lòng chọn một trong các phương án (gửi số thứ tự)."))
         else:
