@@ -266,7 +266,8 @@ async def test_both_platforms_one_reminder_each_on_the_preferred_one(sample: App
         got = [m.text.split("\n")[0] for m in zemu.to("z102")]
         # The cell has no group here: the notice and the reminder come privately, once
         # each, on Zalo only.
-        assert got == ["📢 THÔNG BÁO SINH HOẠT CHI BỘ", "🔔 Nhắc lịch: chi bộ sinh hoạt ngày mai."]
+        assert got == ["📢 THÔNG BÁO SINH HOẠT CHI BỘ",
+                       "🔔 Nhắc lịch: chi bộ sinh hoạt ngày mai lúc 07:30."]
         assert temu.to(102) == []
     finally:
         for a in started:

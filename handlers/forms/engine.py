@@ -402,8 +402,9 @@ def handle_navigation(ctx: Ctx, name: str) -> bool:
     if state is None:
         if name in ("huy", "cancel"):
             ctx.reply(_("Không có việc nào đang làm dở để hủy."))
-            return True
-        return False
+        else:  # not "Không có lệnh /back": the command exists, there is no form to go back in
+            ctx.reply(_("Không có biểu mẫu nào đang mở để quay lại bước trước."))
+        return True
     form = FORMS.get(state.kind)
     if name in ("huy", "cancel") or form is None:
         cancel(ctx, state)
