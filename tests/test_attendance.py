@@ -191,6 +191,9 @@ async def test_absence_reason_typed_in_group_is_answered_privately(
     assert any("lý do vắng" in t for t in private)
     out = await driver.say("Hồ Đức Thắng", "2")
     assert "Đi công tác" in out[0]
+    await driver.say("Hồ Đức Thắng", "/vang", group=True)  # asked again: the reason stays
+    assert _rows(driver, mid)["Hồ Đức Thắng"].rsvp_reason == "Đi công tác"
+    await driver.say("Hồ Đức Thắng", "/huy")
     # Not reachable privately: the group hears that it is recorded, not the reason.
     from models.member import Identity
 

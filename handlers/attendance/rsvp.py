@@ -110,8 +110,12 @@ def _private_chat(ctx: Ctx) -> str | None:
 
 
 def _ask_reason(ctx: Ctx, meeting: Meeting, name: str) -> None:
-    """Record "absent" and ask the reason with the reasons list, privately."""
-    record_rsvp(ctx, meeting, False)
+    """Record "absent" and ask the reason with the reasons list, privately (a reason
+    already given stays until the new answer replaces it)."""
+    m = ctx.actor.member
+    current = attendance_row(ctx.session, meeting.id or 0, m.id or 0) if m else None
+    if current is None or current.rsvp != Rsvp.NO.value:
+        record_rsvp(ctx, meeting, False)
     private = _private_chat(ctx)
     if private:
         forms.start(ctx, "absence", {"meeting": meeting.id}, chat_id=private)
