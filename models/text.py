@@ -67,6 +67,15 @@ def match_choice(text: str, labels: list[str]) -> int | None:
     return hits[0] if len(hits) == 1 else None
 
 
+def match_words(text: str, labels: list[str]) -> int | None:
+    """Index of the one label holding ``text`` as whole words (diacritics-insensitive): a
+    member's given name, "Phương" for "Mai Thị Phương"; None when none or several do. For
+    steps that take only a choice (a free-text step reads the words as its answer)."""
+    t = fold(text).rstrip(".").strip()
+    hits = [i for i, lbl in enumerate(labels) if t and f" {t} " in f" {choice_key(lbl)} "]
+    return hits[0] if len(hits) == 1 else None
+
+
 # Every id column is an INTEGER: 32 bits on PostgreSQL, which refuses a larger number in a
 # comparison ("integer out of range") where SQLite only finds no row.
 MAX_ID = 2**31 - 1

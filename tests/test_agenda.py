@@ -13,7 +13,7 @@ async def test_agenda_is_posted_then_corrected(driver: Driver, clock: FakeClock)
     cell = link_cell(driver, QLNS)
     _materialise(driver.app)
     mid = _meeting(driver.app, cell).id
-    answers = [f"/chuongtrinh {mid}", "Có", "Học tập tư tưởng Hồ Chí Minh về tự phê bình",
+    answers = [f"/chuongtrinh #{mid}", "Có", "Học tập tư tưởng Hồ Chí Minh về tự phê bình",
                "https://meet.example.vn/chibo-qlns",
                "Chuyên đề tự phê bình | Đ/c Thành | https://tailieu.example.vn/cd.pdf",
                "a | b | c | d", "Kiểm điểm giải ngân", "Xong"]
@@ -33,7 +33,7 @@ async def test_agenda_is_posted_then_corrected(driver: Driver, clock: FakeClock)
         assert m.thematic_part and m.docs_posted_at == clock() and m.agenda_posted_rev == 1
     # An edit after the post goes out at once as a correction.
     # It starts from the saved items: one is removed, the other corrected, by number.
-    for a in [f"/chuongtrinh {mid}", "Có", "Học tập tư tưởng Hồ Chí Minh", "Hội trường A",
+    for a in [f"/chuongtrinh #{mid}", "Có", "Học tập tư tưởng Hồ Chí Minh", "Hội trường A",
               "xóa 2", "sửa 1 | Chuyên đề | Đ/c Thành", "Xong", "1"]:
         out = await driver.say(SEC, a)
     assert "đính chính" in out[-1]

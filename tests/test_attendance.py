@@ -113,7 +113,7 @@ async def test_quorum_failure_records_not_held_and_blocks_scoring(
            "kiện biểu quyết." in out[0]
     with Session(driver.app.engine) as s:
         assert s.get(Meeting, mid).status == "not_held"
-    out = await driver.say(SEC, f"/chamdiem {mid}")
+    out = await driver.say(SEC, f"/chamdiem #{mid}")
     assert "không đủ điều kiện" in out[0]
     # Exactly half is still no quorum; more than half is.
     from handlers.attendance.rollcall import quorum
@@ -160,3 +160,51 @@ def _qlns_id(driver: Driver) -> int:
 
     with Session(driver.app.engine) as s:
         return s.exec(select(Organisation.id).where(Organisation.name == QLNS)).one()
+
+
+async def test_absence_reason_typed_in_group_is_answered_privately(
+        driver: Driver, clock: FakeClock) -> None:
+    """Review: "/vang bị ốm nằm viện" in the group echoed the reason to the group. A reason
+    is personal: recorded, answered in the private chat, the group's tally names only;
+    a member the bot cannot reach privately is answered in the group without the reason;
+    a bare /vang offers the reasons list of the "Vắng" button; the group's /help does not
+    advertise "/vang LÝ DO"."""
+    cid, mid = await _setup(driver, clock)
+    group = f"group-{cid}"
+    before = len(driver.messenger.sent)
+    await driver.say("Châu Minh Tuấn", "/vang bị ốm nằm viện", group=True)
+    sent = driver.messenger.sent[before:]
+    assert not any("nằm viện" in o.text for o in sent if o.chat_id == group)
+    tuan = driver.member("Châu Minh Tuấn")
+    assert any("nằm viện" in o.text for o in sent if o.chat_id == f"dm-{tuan.id}")
+    assert _rows(driver, mid)["Châu Minh Tuấn"].rsvp_reason == "bị ốm nằm viện"
+    # Typed without the command: the same.
+    before = len(driver.messenger.sent)
+    await driver.say("Mai Thị Phương", "xin vắng đi khám bệnh", group=True)
+    assert not any("khám bệnh" in o.text for o in driver.messenger.sent[before:]
+                   if o.chat_id == group)
+    # Bare /vang: the reasons list, in the private chat.
+    before = len(driver.messenger.sent)
+    await driver.say("Hồ Đức Thắng", "/vang", group=True)
+    thang = driver.member("Hồ Đức Thắng")
+    private = [o.text for o in driver.messenger.sent[before:] if o.chat_id == f"dm-{thang.id}"]
+    assert any("lý do vắng" in t for t in private)
+    out = await driver.say("Hồ Đức Thắng", "2")
+    assert "Đi công tác" in out[0]
+    await driver.say("Hồ Đức Thắng", "/vang", group=True)  # asked again: the reason stays
+    assert _rows(driver, mid)["Hồ Đức Thắng"].rsvp_reason == "Đi công tác"
+    await driver.say("Hồ Đức Thắng", "/huy")
+    # Not reachable privately: the group hears that it is recorded, not the reason.
+    from models.member import Identity
+
+    thuy = driver.member("Phan Thị Thúy")
+    with Session(driver.app.engine) as s:
+        for ident in s.exec(select(Identity).where(Identity.member_id == thuy.id)):
+            ident.private_chat_id = None
+            s.add(ident)
+        s.commit()
+    out = await driver.say("Phan Thị Thúy", "/vang việc riêng của gia đình", group=True)
+    assert out and not any("việc riêng" in t for t in out)
+    assert _rows(driver, mid)["Phan Thị Thúy"].rsvp_reason == "việc riêng của gia đình"
+    help_text = "\n".join(await driver.say(SEC, "/help", group=True))
+    assert "/vang" in help_text and "LÝ DO" not in help_text

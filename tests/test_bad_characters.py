@@ -83,13 +83,13 @@ async def test_each_typed_path_makes_documents_that_open(driver: Driver,
 
     # The chi ủy meets three days ahead: its content.
     clock.set(DEC_MEETING - timedelta(hours=74))
-    out = await say(f"/hopchiuy {mid}", "29/11/2026 09:00", "1 9", "1 2 3",
+    out = await say(f"/hopchiuy #{mid}", "29/11/2026 09:00", "1 9", "1 2 3",
                     "Thống nhất chương trình" + BAD, "1")
     assert "Đã ghi biên bản họp chi ủy" in out[-1]
     chiuy = driver.messenger.sent[-1].attachment
     assert chiuy is not None and "Thống nhất chương trình" in _text(chiuy.data)
     # The agenda: an item's title.
-    out = await say(f"/chuongtrinh {mid}", "Không", "Phòng họp tầng 2",
+    out = await say(f"/chuongtrinh #{mid}", "Không", "Phòng họp tầng 2",
                     "Kết quả tháng 11" + BAD + " | Đ/c An", "Xong", "1")
     assert "Đã lưu chương trình" in out[0]
     clock.set(DEC_MEETING - timedelta(hours=72))
@@ -113,7 +113,7 @@ async def test_each_typed_path_makes_documents_that_open(driver: Driver,
         assert answer != "?", (prompt, replies[-12:])
         out = await say(answer)
     # The minutes: a guest, an opinion, the conclusions.
-    out = await say(f"/ghibienban {mid}", "Trần Văn Khách" + BAD + " | Phó Chánh Văn phòng",
+    out = await say(f"/ghibienban #{mid}", "Trần Văn Khách" + BAD + " | Phó Chánh Văn phòng",
                     "Xong", "1", "2", "Hà: Ý kiến" + BAD, "Xong", "Kết luận một" + BAD,
                     "Kết luận chung" + BAD,
                     "5 0 0", "1")

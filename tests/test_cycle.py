@@ -123,7 +123,7 @@ async def test_reschedule_moves_the_reminders(driver: Driver, clock: FakeClock) 
     mid = _meeting(driver.app, cell).id
     clock.set(DEC_MEETING - timedelta(hours=72))
     await tick(driver.app)  # committee, agenda request, agenda post done
-    for answer in (f"/doilich {mid}", "05/12/2026 14:00", "Trùng lịch tiếp đoàn kiểm tra",
+    for answer in (f"/doilich #{mid}", "05/12/2026 14:00", "Trùng lịch tiếp đoàn kiểm tra",
                    "1"):
         out = await driver.say(SEC, answer)
     assert "Đã đổi lịch" in out[-1]
@@ -146,7 +146,7 @@ async def test_reschedule_refuses_the_past_and_bad_dates(driver: Driver) -> None
     cell = link_cell(driver, QLNS)
     _materialise(driver.app)
     mid = _meeting(driver.app, cell).id
-    await driver.say(SEC, f"/doilich {mid}")
+    await driver.say(SEC, f"/doilich #{mid}")
     assert "đã qua" in (await driver.say(SEC, "01/01/2020 07:30"))[0]
     assert "không có trên lịch" in (await driver.say(SEC, "31/02/2027 07:30"))[0]
     assert "cả ngày và giờ" in (await driver.say(SEC, "mai"))[0]
@@ -158,7 +158,7 @@ async def test_cancel_stops_reminders_and_announces(driver: Driver, clock: FakeC
     cell = link_cell(driver, QLNS)
     _materialise(driver.app)
     mid = _meeting(driver.app, cell).id
-    for answer in (f"/huyhop {mid}", "Chi bộ tham gia diễn tập phòng cháy", "1"):
+    for answer in (f"/huyhop #{mid}", "Chi bộ tham gia diễn tập phòng cháy", "1"):
         await driver.say(SEC, answer)
     assert "HỦY BUỔI SINH HOẠT" in driver.messenger.texts(f"group-{cell.id}")[-1]
     clock.set(DEC_MEETING + timedelta(days=5))

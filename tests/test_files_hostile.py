@@ -28,7 +28,7 @@ def _files(driver: Driver) -> int:
 
 
 async def _agenda_with_file(driver: Driver, mid: int, *, confirm: bool) -> None:
-    for text in (f"/chuongtrinh {mid}", "Không", "Hội trường tầng 3"):
+    for text in (f"/chuongtrinh #{mid}", "Không", "Hội trường tầng 3"):
         await driver.say(SEC, text)
     inc = driver.incoming(SEC, "Dự thảo nghị quyết | Đ/c Thành")
     driver.app.handle(replace(inc, attachment=Attachment("du-thao.pdf", PDF)))
@@ -47,7 +47,7 @@ async def test_cancelling_the_agenda_form_drops_its_files(driver: Driver) -> Non
     assert _files(driver) == 1
     # A new agenda without the document drops it; a replaced unfinished form too. (The
     # edit starts from the saved items, so the document's item is removed by number.)
-    for text in (f"/chuongtrinh {mid}", "Không", "Hội trường", "xóa 1", "Chỉ một mục", "Xong",
+    for text in (f"/chuongtrinh #{mid}", "Không", "Hội trường", "xóa 1", "Chỉ một mục", "Xong",
                  "1"):
         await driver.say(SEC, text)
     assert _files(driver) == 0
@@ -59,7 +59,7 @@ async def test_cancelling_the_meeting_drops_its_files(driver: Driver, clock: Fak
     mid = _meeting(driver.app, cell).id or 0
     await _agenda_with_file(driver, mid, confirm=True)
     assert _files(driver) == 1
-    for text in (f"/huyhop {mid}", "Chuyển sang tuần sau do lịch công tác", "1"):
+    for text in (f"/huyhop #{mid}", "Chuyển sang tuần sau do lịch công tác", "1"):
         out = await driver.say(SEC, text)
     assert any("Đã hủy buổi sinh hoạt" in t for t in out)
     assert _files(driver) == 0
@@ -98,7 +98,7 @@ async def test_download_is_bounded_when_the_size_claim_is_false(
     thanh = await _bound_group(tg)
     _materialise(tg.app)
     mid = _meeting(tg.app, tg.cell()).id
-    for text in (f"/chuongtrinh {mid}", "Không", "Hội trường tầng 3"):
+    for text in (f"/chuongtrinh #{mid}", "Không", "Hội trường tầng 3"):
         await tg.push(tg.emu.user_message(thanh, text))
     big = b"%PDF" + b"x" * (1024 * 1024 + 10)
     await tg.push(tg.emu.user_document(thanh, "that-ra-rat-lon.pdf", big, size=10,

@@ -57,7 +57,7 @@ FORM_PATHS = {
     "/themhop": ["1", "20/12/2026 14:00", "Chuyên đề"],
     "/quytac": ["1", "5"],
     "/diemdanh": ["1", "07:30", "09:30", "* c", "Đúng"],
-    "/chamdiem {nov}": ["3 2 2", "5 14 2 1 1 1", "đủ", "1 2 1 1", "27", "2 2"],
+    "/chamdiem #{nov}": ["3 2 2", "5 14 2 1 1 1", "đủ", "1 2 1 1", "27", "2 2"],
     "/ghibienban": ["1", "Xong", "1", "1", "Thang: Ý kiến.", "Xong", "Kết luận."],
     "/hopchiuy": ["1", "Vừa họp xong", "Đủ tất cả"],
 }

@@ -58,7 +58,10 @@ async def test_help_in_english_after_lang_en(driver: Driver) -> None:
     await driver.say(SEC, "/lang en")
     out = (await driver.say(SEC, "/help"))[-1]
     assert out.startswith("Your main commands (Secretary, deputy, Members):")
-    assert out.splitlines()[-1] == "Send /help tất cả to see every command."
+    # Review: the English help pointed at "/help tất cả"; it says "/help all", which works.
+    assert out.splitlines()[-1] == "Send /help all to see every command."
+    every = (await driver.say(SEC, "/help all"))[-1]
+    assert every.startswith("All commands:") and "/sobienban" in every
 
 
 async def test_telegram_menus_default_and_per_person(tg: TG) -> None:

@@ -102,7 +102,7 @@ async def score(driver: Driver, mid: int) -> None:
 
 
 async def capture(driver: Driver, mid: int) -> list[str]:
-    out = await driver.say(SEC, f"/ghibienban {mid}")
+    out = await driver.say(SEC, f"/ghibienban #{mid}")
     assert "Khách mời" in out[-1]
     assert "➕ Dương Văn Thành (cấp ủy viên phụ trách)" in [b[0] for b in driver.last_buttons()]
     await driver.say(SEC, "1")  # the follower attended
@@ -111,7 +111,7 @@ async def capture(driver: Driver, mid: int) -> list[str]:
     out = await driver.say(SEC, "Xong")
     assert "chủ trì" in out[-1]
     await driver.say(SEC, "1")  # An chairs
-    out = await driver.say(SEC, "2")  # Ngọc takes the minutes
+    out = await driver.say(SEC, "Ngoc")  # Ngọc takes the minutes: named, without diacritics
     assert "Ý kiến phát biểu" in out[-1]
     for typed, name, text in OPINIONS:
         out = await driver.say(SEC, f"{typed}: {text}")
@@ -227,14 +227,14 @@ async def test_one_month_minutes_and_resolution(driver: Driver, clock: FakeClock
 async def test_access_and_correction_window(driver: Driver, clock: FakeClock) -> None:
     cid, mid = await setup_month(driver, clock)
     # A plain member may not write the minutes; another cell's secretary neither.
-    out = await driver.say(MEMBER, f"/ghibienban {mid}")
+    out = await driver.say(MEMBER, f"/ghibienban #{mid}")
     assert "không có quyền" in out[-1]
-    out = await driver.say(OTHER_SEC, f"/ghibienban {mid}")
+    out = await driver.say(OTHER_SEC, f"/ghibienban #{mid}")
     assert "Không tìm thấy buổi sinh hoạt" in out[-1] or "không có quyền" in out[-1]
     # The secretary names Hà minute-taker: she may write them.
     out = await driver.say(SEC, "/thuky thu ha")
     assert "Phạm Thị Thu Hà ghi biên bản" in out[-1]
-    out = await driver.say(MEMBER, f"/ghibienban {mid}")
+    out = await driver.say(MEMBER, f"/ghibienban #{mid}")
     assert "Khách mời" in out[-1]
     for answer in ("Xong", "1", "4", "Hà: Ý kiến của thư ký.", "Xong", "-", "-",
                    "Kết luận chung.", "Tất cả tán thành", "1"):
@@ -253,14 +253,14 @@ async def test_access_and_correction_window(driver: Driver, clock: FakeClock) ->
     assert "không có quyền" in out[-1]
     # A correction within 7 days is a new draft; after 7 days the base organisation reopens.
     clock.advance(days=8)
-    out = await driver.say(SEC, f"/ghibienban {mid}")
+    out = await driver.say(SEC, f"/ghibienban #{mid}")
     assert "/mobienban" in out[-1]
-    out = await driver.say(DEPUTY, f"/mobienban {mid}")
+    out = await driver.say(DEPUTY, f"/mobienban #{mid}")
     assert "không có quyền" in out[-1]
     officer = "Đỗ Mạnh Cường"  # Cán bộ Ban Tổ chức of the base organisation
-    out = await driver.say(officer, f"/mobienban {mid}")
+    out = await driver.say(officer, f"/mobienban #{mid}")
     assert "Đã mở lại việc sửa biên bản" in out[-1]
-    out = await driver.say(SEC, f"/ghibienban {mid}")
+    out = await driver.say(SEC, f"/ghibienban #{mid}")
     assert "Khách mời" in out[-1]
     with Session(driver.app.engine) as s:
         revs = list(s.exec(select(DocumentRevision.revision, DocumentRevision.final).where(
@@ -281,7 +281,7 @@ async def test_minutes_during_the_meeting_then_roll_call_counts_speakers(
         mid = s.exec(select(Meeting).where(Meeting.cell_id == cell.id,
                                            Meeting.scheduled_at == DEC_MEETING)).one().id or 0
     clock.set(DEC_MEETING + timedelta(minutes=40))
-    await driver.say(SEC, f"/ghibienban {mid}")
+    await driver.say(SEC, f"/ghibienban #{mid}")
     for answer in ("Xong", "1", "1", "Ha: Ý kiến thứ nhất.", "minh: Ý kiến thứ hai."):
         await driver.say(SEC, answer)
     # The process restarts: a new App on the same database resumes the form at its step.
@@ -351,7 +351,7 @@ async def test_a_failed_vote_issues_no_resolution(driver: Driver, clock: FakeClo
     out = await driver.say(SEC, "1")  # the secretary's confirmation makes them final
     assert any("Đã xác nhận biên bản" in t for t in out)
     told = next(t for t in out if "Nghị quyết không được thông qua" in t)
-    assert "0/5" in told and f"/ghibienban {mid}" in told and "biểu quyết lại" in told
+    assert "0/5" in told and "/ghibienban 12/2026" in told and "biểu quyết lại" in told
     assert not any("Đã ban hành nghị quyết" in t for t in out)
     with Session(driver.app.engine) as s:
         rec = s.exec(select(MeetingRecord).where(MeetingRecord.meeting_id == mid)).one()
@@ -365,7 +365,7 @@ async def test_a_failed_vote_issues_no_resolution(driver: Driver, clock: FakeClo
     out = await driver.say(SEC, "/nghiquyet 12/2026")
     assert any("Nghị quyết không được thông qua" in t for t in out)
     # The cell votes again: the secretary corrects the vote and confirms; now it is issued.
-    out = await driver.say(SEC, f"/ghibienban {mid}")
+    out = await driver.say(SEC, f"/ghibienban #{mid}")
     for _ in range(12):
         if "Biểu quyết" in out[-1]:
             break

@@ -203,3 +203,32 @@ async def test_officer_names_a_cell_meeting_by_month_and_cell(driver: Driver,
         assert s.get(Meeting, reg).score_reopened_at is not None  # type: ignore[union-attr]
         assert s.get(Meeting, extra).score_reopened_at is None  # type: ignore[union-attr]
     _no_ids(driver.messenger.texts(), reg, extra)
+
+
+async def test_small_number_is_a_month_not_a_hidden_id(driver: Driver, clock: FakeClock) -> None:
+    """Review: "/mochamdiem 1" as the officer reopened meeting id 1 of some cell; no screen
+    shows ids. A typed 1–12 is a month; a month alone over several cells asks which cell,
+    the buttons naming each cell with its parent; a button's "#id" stays an id."""
+    reg, _extra = await _two_held(driver, clock)
+    officer = "Đỗ Mạnh Cường"
+    with Session(driver.app.engine) as s:
+        small = [m for m in s.exec(select(Meeting).where(Meeting.id <= 12))
+                 if m.period[5:7] != f"{m.id:02d}"]
+        for m in small:
+            m.status = MeetingStatus.HELD.value
+            s.add(m)
+        s.commit()
+        ids = [m.id for m in small]
+    assert ids
+    for n in ids:
+        out = await driver.say(officer, f"/mochamdiem {n}")
+        assert not any("Đã mở lại" in t for t in out)
+    with Session(driver.app.engine) as s:
+        assert all(s.get(Meeting, n).score_reopened_at is None for n in ids)  # type: ignore[union-attr]
+    out = await driver.say(officer, "/mochamdiem 12")  # December, in every cell he oversees
+    assert out[-1] == "Đồng chí chọn buổi sinh hoạt:"
+    labels = [label for label, _d in driver.last_buttons()]
+    assert "Chi bộ Văn phòng Sở — Đảng bộ Sở Tài chính — Sinh hoạt thường kỳ — 07:30 03/12/2026" \
+        in labels
+    out = await driver.press(officer, f"mt:mochamdiem:{reg}")
+    assert out[-1] == "Đã mở lại việc sửa điểm cho Chi bộ Phòng Quản lý ngân sách."

@@ -124,7 +124,7 @@ async def test_correction_within_window_keeps_history(driver: Driver, clock: Fak
     await _score(driver, mid, [*ANSWERS, "1"])
     first = _scores(driver, mid)[0]
     clock.advance(days=6)
-    out = await driver.say(SEC, f"/chamdiem {mid}")
+    out = await driver.say(SEC, f"/chamdiem #{mid}")
     for a in ["7", "20", "Sửa theo ý kiến cấp ủy"]:  # only group 7 changes
         out = await driver.say(SEC, a)
     assert "Lý do sửa: Sửa theo ý kiến cấp ủy" in out[0]
@@ -142,15 +142,15 @@ async def test_correction_after_window_needs_an_officer(driver: Driver, clock: F
     mid = await _held(driver, clock)
     await _score(driver, mid, [*ANSWERS, "1"])
     clock.advance(days=8)
-    out = await driver.say(SEC, f"/chamdiem {mid}")
+    out = await driver.say(SEC, f"/chamdiem #{mid}")
     assert "Đã quá 7 ngày" in out[0]
-    out = await driver.say("Lý Thị Kim Oanh", f"/mochamdiem {mid}")  # a deputy cannot reopen
+    out = await driver.say("Lý Thị Kim Oanh", f"/mochamdiem #{mid}")  # a deputy cannot reopen
     assert "không có quyền" in out[0]
     driver.member(FOLLOWER)
-    out = await driver.say(FOLLOWER, f"/mochamdiem {mid}")  # officer of the base organisation
+    out = await driver.say(FOLLOWER, f"/mochamdiem #{mid}")  # officer of the base organisation
     assert "Đã mở lại" in out[-1]
     assert any("/chamdiem" in t for t in driver.messenger.texts(f"dm-{_member_id(driver, SEC)}"))
-    out = await driver.say(SEC, f"/chamdiem {mid}")
+    out = await driver.say(SEC, f"/chamdiem #{mid}")
     assert "Sửa điểm" in out[-1] and "3. Công tác chuẩn bị" in out[-1]
 
 

@@ -29,7 +29,7 @@ async def test_agenda_items_are_acknowledged_in_one_line(driver: Driver) -> None
     cell = link_cell(driver, QLNS)
     _materialise(driver.app)
     mid = _meeting(driver.app, cell).id
-    for answer in (f"/chuongtrinh {mid}", "Không", "Phòng họp 3"):
+    for answer in (f"/chuongtrinh #{mid}", "Không", "Phòng họp 3"):
         out = await driver.say(SEC, answer)
     assert "Tiêu đề | Người trình bày | Link tài liệu" in out[0]  # stated once
     out = await driver.say(SEC, "Quán triệt nghị quyết | Đ/c Thành")

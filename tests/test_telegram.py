@@ -198,7 +198,7 @@ async def test_agenda_document_sent_as_a_file_is_posted_to_the_group(tg: TG) -> 
     pdf = b"%PDF-1.4 du thao nghi quyet " * 100
     await tg.push(tg.emu.user_document(thanh, "stray.pdf", b"%PDF"))  # no form open
     assert "khi đồng chí nhập chương trình sinh hoạt (/chuongtrinh)" in tg.emu.to(101)[-1].text
-    await tg.push(tg.emu.user_message(thanh, f"/chuongtrinh {mid}"))
+    await tg.push(tg.emu.user_message(thanh, f"/chuongtrinh #{mid}"))
     await tg.push(tg.emu.user_document(thanh, "early.pdf", b"%PDF"))  # a step without files
     assert tg.emu.to(101)[-1].text.startswith("⚠️ Ở bước này bot không nhận tệp.")
     for text in ("Không", "Hội trường tầng 3"):

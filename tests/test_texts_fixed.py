@@ -5,6 +5,7 @@ text."""
 from __future__ import annotations
 
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from handlers.forms.resume import TITLES, title
 from handlers.year.marks import summary_notes
 from models.reports import year
 from tests.helpers import SEC, Driver, FakeClock
+from tests.test_cycle import DEC_MEETING
 from tests.test_plain_words import MEMBER, _two_held
 from tests.test_status import month as month
 
@@ -92,3 +94,16 @@ def test_who_may_names_only_real_commands_and_buttons() -> None:
     from handlers.core.router import CALLBACKS, COMMANDS
 
     assert set(WHO_MAY) <= set(COMMANDS) | set(CALLBACKS)
+
+
+async def test_review_small_texts(driver: Driver, clock: FakeClock) -> None:
+    """Review: "/back" with no form said "Không có lệnh /back."; "/thuky Không Có Ai" asked
+    "Có phải: —?"; a Sổ tay record just after the meeting said "0 giờ sau khi kết thúc"."""
+    out = await driver.say(SEC, "/back")
+    assert out == ["Không có biểu mẫu nào đang mở để quay lại bước trước."]
+    await _two_held(driver, clock)
+    out = await driver.say(SEC, "/thuky Không Có Ai")
+    assert out == ["Không tìm thấy đồng chí “Không Có Ai” trong chi bộ."]
+    clock.set(DEC_MEETING + timedelta(days=5, minutes=100))  # 5 min after the last ended
+    out = await driver.say(SEC, "/sotay sau đã đăng")
+    assert "chưa đầy 1 giờ sau khi kết thúc" in out[0] and "0 giờ" not in out[0]

@@ -52,7 +52,25 @@ async def test_the_early_reminder_waits_for_the_morning(driver: Driver,
     await tick(driver.app)
     assert len(_keys(driver.app, f"m{mid}:remind_2h:")) == 7
     texts = driver.messenger.texts(f"dm-{driver.member(SEC).id}")
-    assert "🔔 Nhắc lịch: chi bộ sinh hoạt sau 1 giờ nữa." in texts[-1]  # as it now is
+    assert "🔔 Nhắc lịch: chi bộ sinh hoạt hôm nay lúc 07:30." in texts[-1]  # as it now is
+
+
+def test_a_reminder_on_the_day_says_today() -> None:
+    """Review: a reminder sent at 05:00 on the meeting day for a 07:30 meeting said "chi bộ
+    sinh hoạt ngày mai" (its lead time was 24 h). It says the day as of when it goes out."""
+    from handlers.meetings.agenda import reminder_text
+    from models.meeting import Meeting
+    from models.org import Organisation
+
+    m = Meeting(cell_id=1, period="2026-12", scheduled_at=DEC_MEETING,
+                timezone="Asia/Ho_Chi_Minh")
+    cell = Organisation(name="Chi bộ X", kind="cell")
+    first = reminder_text(m, cell, _local(2026, 12, 3, 5, 0)).splitlines()[0]
+    assert first == "🔔 Nhắc lịch: chi bộ sinh hoạt hôm nay lúc 07:30."
+    first = reminder_text(m, cell, _local(2026, 12, 2, 7, 30)).splitlines()[0]
+    assert first == "🔔 Nhắc lịch: chi bộ sinh hoạt ngày mai lúc 07:30."
+    first = reminder_text(m, cell, _local(2026, 11, 30, 7, 30)).splitlines()[0]
+    assert first == "🔔 Nhắc lịch: chi bộ sinh hoạt lúc 07:30 03/12/2026."
 
 
 async def test_secretary_sets_the_notice_day_and_hour(driver: Driver,

@@ -97,10 +97,26 @@ def rsvp_button(ctx: Ctx, parts: list[str]) -> None:
         record_rsvp(ctx, meeting, True)
         _said(ctx, meeting, _("Đã ghi nhận đồng chí {name} sẽ có mặt.").format(name=name))
         return
-    record_rsvp(ctx, meeting, False)
+    _ask_reason(ctx, meeting, name)
+
+
+def _private_chat(ctx: Ctx) -> str | None:
+    """Where the member can be answered privately: this chat, or from a group the private
+    chat the member opened with the bot (None when there is none)."""
+    if not ctx.in_group:
+        return ctx.incoming.chat.id
     ident = ctx.actor.identity
-    private = ctx.incoming.chat.id if not ctx.in_group else (
-        ident.private_chat_id if ident else None)
+    return ident.private_chat_id if ident else None
+
+
+def _ask_reason(ctx: Ctx, meeting: Meeting, name: str) -> None:
+    """Record "absent" and ask the reason with the reasons list, privately (a reason
+    already given stays until the new answer replaces it)."""
+    m = ctx.actor.member
+    current = attendance_row(ctx.session, meeting.id or 0, m.id or 0) if m else None
+    if current is None or current.rsvp != Rsvp.NO.value:
+        record_rsvp(ctx, meeting, False)
+    private = _private_chat(ctx)
     if private:
         forms.start(ctx, "absence", {"meeting": meeting.id}, chat_id=private)
         if ctx.in_group:
@@ -161,6 +177,10 @@ def rsvp_typed_in_group(ctx: Ctx) -> bool:
         rsvp_button(ctx, [str(meeting.id), "n"])
         return True
     record_rsvp(ctx, meeting, yes, reason[:300] if reason else None)
+    private = _private_chat(ctx)
+    if reason and private:  # the group sees the tally (names only); the reason is answered alone
+        ctx.send(private, _("Đã ghi nhận đồng chí vắng, lý do: {reason}. Đồng chí Bí thư sẽ "
+                            "xác nhận khi điểm danh.").format(reason=reason[:300]))
     update_tally(ctx, meeting)
     return True
 
@@ -214,17 +234,26 @@ def rsvp_yes(ctx: Ctx, args: list[str], rest: str) -> None:
 
 
 @command("vang", "absent", who=Who.LINKED, where=Where.ANY,
-         summary=N_("Báo vắng buổi sinh hoạt tới: /vang LÝ DO"))
+         summary=N_("Báo vắng buổi sinh hoạt tới (lý do gửi riêng cho bot)"))
 def rsvp_no(ctx: Ctx, args: list[str], rest: str) -> None:
     meeting = _rsvp_meeting(ctx, None)
     if meeting is None:
         return
-    if not rest:
-        ctx.reply(_("Đồng chí vui lòng ghi lý do: /vang LÝ DO (ví dụ: /vang đi công tác)."))
+    m = ctx.actor.member
+    assert m is not None
+    if not rest:  # the reasons list the "Vắng" button offers, asked privately
+        _ask_reason(ctx, meeting, m.full_name)
         return
     reason = rest[:300]
     record_rsvp(ctx, meeting, False, reason)
+    said = _("Đã ghi nhận đồng chí vắng, lý do: {reason}. Đồng chí Bí thư sẽ xác nhận "
+             "khi điểm danh.").format(reason=reason)
+    private = _private_chat(ctx)
     if not ctx.in_group:
-        ctx.reply(_("Đã ghi nhận đồng chí vắng, lý do: {reason}. Đồng chí Bí thư sẽ xác nhận "
-                    "khi điểm danh.").format(reason=reason))
+        ctx.reply(said)
+    elif private:  # a reason is personal: the answer goes to the member alone
+        ctx.send(private, said)
+    else:
+        ctx.reply(_("Đã ghi nhận đồng chí {name} báo vắng có lý do. Lý do chỉ Bí thư xem "
+                    "được.").format(name=m.full_name))
     update_tally(ctx, meeting)

@@ -22,7 +22,7 @@ from handlers.meetings.steps import step_handler
 from models.attendance import Attendance, Rsvp
 from models.i18n import _, fmt_datetime
 from models.meeting import Meeting
-from models.member import Member, due_members
+from models.member import due_members
 from models.messages import Outgoing, can_edit
 from models.org import Organisation
 from models.outbox_queue import enqueue, queued_status
@@ -40,20 +40,16 @@ def tally_text(s: Session, meeting: Meeting) -> str:
     yes = [m for m in due if rows.get(m.id or 0) and rows[m.id or 0].rsvp == Rsvp.YES.value]
     no = [m for m in due if rows.get(m.id or 0) and rows[m.id or 0].rsvp == Rsvp.NO.value]
 
-    def absent(m: Member) -> str:
-        reason = rows[m.id or 0].rsvp_reason
-        return f"{m.full_name} ({reason})" if reason else m.full_name
-
     lines = [_("📋 Đăng ký dự sinh hoạt {when}: có mặt {y}, vắng {n}, chưa trả lời {u}.")
              .format(when=fmt_datetime(meeting.scheduled_at, meeting.timezone), y=len(yes),
                      n=len(no), u=len(due) - len(yes) - len(no))]
     if yes:
         lines.append(_("✅ Có mặt: {names}").format(names=", ".join(m.full_name for m in yes)))
-    if no:
-        lines.append(_("🚫 Vắng: {names}").format(names="; ".join(absent(m) for m in no)))
+    if no:  # names only: a reason is personal (the secretary sees it at the roll call)
+        lines.append(_("🚫 Vắng: {names}").format(names=", ".join(m.full_name for m in no)))
     if len(due) > len(yes) + len(no):
-        lines.append(_("Đồng chí nào chưa trả lời xin bấm nút, hoặc gõ “có mặt” / “vắng "
-                       "lý do” trong nhóm."))
+        lines.append(_("Đồng chí nào chưa trả lời xin bấm nút, hoặc gõ “có mặt” / “vắng” "
+                       "trong nhóm (bot hỏi lý do riêng)."))
     return "\n".join(lines)
 
 

@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from handlers.core.context import Ctx, column
 from handlers.core.router import Who, callback, form_text, navigation
-from handlers.core.text import fold, match_choice
+from handlers.core.text import fold, match_choice, match_words
 from handlers.forms.errors import Again, Invalid
 from handlers.forms.lists import edit_item, items_block
 from handlers.forms.steps import Choice, Data, Step
@@ -332,6 +332,9 @@ def _answer(ctx: Ctx, form: Form, state: FormState, *, text: str | None = None,
             value = None
         elif text is not None and step.parse is not None:
             value = step.parse(ctx, data, text)
+        elif text is not None and choices and (
+                word := match_words(text, [c.label for c in choices])) is not None:
+            value = choices[word].value  # "Phương": the one member of the list so named
         elif choices:
             raise Invalid(_("Đồng chí vui lòng chọn một trong các phương án (gửi số thứ tự)."))
         else:
@@ -399,8 +402,9 @@ def handle_navigation(ctx: Ctx, name: str) -> bool:
     if state is None:
         if name in ("huy", "cancel"):
             ctx.reply(_("Không có việc nào đang làm dở để hủy."))
-            return True
-        return False
+        else:  # not "Không có lệnh /back": the command exists, there is no form to go back in
+            ctx.reply(_("Không có biểu mẫu nào đang mở để quay lại bước trước."))
+        return True
     form = FORMS.get(state.kind)
     if name in ("huy", "cancel") or form is None:
         cancel(ctx, state)

@@ -2,7 +2,7 @@
 "15/12/2026", or picked from buttons of the cell's recent meetings.
 
 Database ids stay accepted (old habits; "#12" from a button is only ever an id, a typed
-"12" is a meeting id of the cell, else December) but are never shown: a text that
+1–12 is always a month, a larger number a meeting id of the cell) but are never shown: a text that
 tells a member what to type shows ``meeting_ref`` instead. A picked button re-runs the
 command with the meeting's id, so the command checks everything again.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlmodel import select
 
 from handlers.core.context import Ctx, column
-from handlers.core.labels import meeting_kind_label
+from handlers.core.labels import cell_label, meeting_kind_label
 from handlers.core.router import COMMANDS, Where, Who, callback
 from handlers.core.text import as_id, fold
 from models.i18n import N_, _, fmt_datetime, to_local
@@ -156,12 +157,15 @@ def lookup(ctx: Ctx, cell_ids: Sequence[int], text: str, tz: str) -> Lookup:
     ref, rest, said = parsed
     s = ctx.session
     if "ident" in ref:
-        m = s.get(Meeting, ref["ident"])
-        if m is not None and m.cell_id in cell_ids:
-            return Lookup(True, [m], rest, said)
         n = int(ref["ident"])  # type: ignore[call-overload]
+        # A typed 1–12 is a month ("/mochamdiem 1": January), never a hidden id that no
+        # screen shows; only a button's "#id" and larger numbers are ids.
         period = None if ref.get("strict") else _month_year(n, ctx.now(), tz)
-        if period is None:  # not a month: an id, of a meeting elsewhere or of none
+        if period is None:
+            m = s.get(Meeting, ref["ident"])
+            if m is not None and m.cell_id in cell_ids:
+                return Lookup(True, [m], rest, said)
+            # an id of a meeting elsewhere or of none
             return Lookup(True, [], rest, said, foreign=m is not None or "strict" in ref)
         ref["period"] = period  # "/chamdiem 12": December, as people mean it
     stmt = select(Meeting).where(Meeting.cell_id.in_(list(cell_ids)),
@@ -201,9 +205,14 @@ def offer(ctx: Ctx, meetings: Sequence[Meeting], command: str, question: str = "
     assert command in COMMANDS, command
     cells = {m.cell_id for m in meetings}
     names: dict[int, str] = {}
-    if len(cells) > 1:
-        names = {c.id or 0: c.name for c in ctx.session.exec(
-            select(Organisation).where(Organisation.id.in_(list(cells))))}
+    if len(cells) > 1:  # a name two of them share gets its parent (a phone cuts long ones)
+        orgs = list(ctx.session.exec(select(Organisation).where(Organisation.id.in_(list(cells)))))
+        parents = {p.id: p.name for p in ctx.session.exec(select(Organisation).where(
+            Organisation.id.in_([o.parent_id for o in orgs if o.parent_id])))
+            if p.kind != "bloc"}
+        shared = Counter(fold(o.name) for o in orgs)
+        names = {c.id or 0: cell_label(c.name, parents.get(c.parent_id))
+                 if shared[fold(c.name)] > 1 else c.name for c in orgs}
 
     def label(m: Meeting) -> str:
         # The cell first when there are several: a phone cuts the end of a long button.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session
 
 from handlers.core.context import buttons
 from handlers.core.labels import meeting_kind_label
-from models.i18n import N_, _, fmt_date, fmt_datetime, fmt_weekday
+from models.i18n import N_, _, fmt_date, fmt_datetime, fmt_time, fmt_weekday, to_local
 from models.meeting import AgendaItem, Meeting, Task, agenda_of, previous_meeting, tasks_of
 from models.member import Member
 from models.messages import Keyboard
@@ -95,8 +97,15 @@ def agenda_text(session: Session, meeting: Meeting, cell: Organisation,
     return "\n".join(lines), has_docs
 
 
-def reminder_text(meeting: Meeting, cell: Organisation, hours: float) -> str:
-    when = _("ngày mai") if hours >= 12 else _("sau {h} giờ nữa").format(h=int(hours))
+def reminder_text(meeting: Meeting, cell: Organisation, now: datetime) -> str:
+    """The reminder as of ``now``, the moment it goes out (the quiet hours or a late sweep
+    may move it): "hôm nay lúc 07:30" on the day itself, never "ngày mai"."""
+    tz = meeting.timezone
+    days = (to_local(meeting.scheduled_at, tz).date() - to_local(now, tz).date()).days
+    at = fmt_time(meeting.scheduled_at, tz)
+    when = _("hôm nay lúc {time}").format(time=at) if days == 0 else \
+        _("ngày mai lúc {time}").format(time=at) if days == 1 else \
+        _("lúc {when}").format(when=fmt_datetime(meeting.scheduled_at, tz))
     return "\n".join([
         _("🔔 Nhắc lịch: chi bộ sinh hoạt {when}.").format(when=when),
         title_line(meeting, cell), *when_where(meeting)])

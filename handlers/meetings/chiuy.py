@@ -171,4 +171,6 @@ def committee_cmd(ctx: Ctx, args: list[str], rest: str) -> None:
 @callback("hcu", who=Who.LINKED)
 def committee_button(ctx: Ctx, parts: list[str]) -> None:
     """The button on the chi ủy reminder: the same as /hopchiuy for that meeting."""
-    committee_cmd(ctx, parts[:1], parts[0] if parts else "")
+    # "#id": a button names the meeting by id (a bare number 1–12 is a month)
+    ref = f"#{parts[0]}" if parts and parts[0].isascii() and parts[0].isdigit() else ""
+    committee_cmd(ctx, [ref] if ref else [], ref)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -123,9 +123,6 @@ def agenda_post(s: Session, meeting: Meeting, cell: Organisation, step: Schedule
 @step_handler("remind_*")
 def remind(s: Session, meeting: Meeting, cell: Organisation, step: ScheduledStep,
            now: datetime, settings: Settings) -> None:
-    # From when the step fell, not its name: the quiet hours may have moved it.
-    due = step.due_at if step.due_at.tzinfo else step.due_at.replace(tzinfo=UTC)
-    hours = max(round((meeting.scheduled_at - due).total_seconds() / 3600), 1)
     said_no = set(s.exec(select(Attendance.member_id).where(
         Attendance.meeting_id == meeting.id, Attendance.rsvp == Rsvp.NO.value)))
     if meeting.kind == MeetingKind.COMMITTEE.value:
@@ -133,12 +130,12 @@ def remind(s: Session, meeting: Meeting, cell: Organisation, step: ScheduledStep
     else:
         members = [m for m in due_members(s, cell_id=cell.id or 0) if m.id not in said_no]
     unreachable = _to_members(s, members, meeting, step, now,
-                              lambda: reminder_text(meeting, cell, hours),
+                              lambda: reminder_text(meeting, cell, now),
                               lambda: rsvp_buttons(meeting.id or 0))
     if unreachable:
         # Members who never opened a private chat with the bot are reminded in the group.
         with use_locale(cell.locale):
-            text = reminder_text(meeting, cell, hours) + "\n" + _(
+            text = reminder_text(meeting, cell, now) + "\n" + _(
                 "Kính nhắc các đồng chí: {names}.").format(
                 names=", ".join(m.full_name for m in unreachable))
         if not send_group(s, cell.id or 0, text, _key(meeting, step, "g"), now=now,

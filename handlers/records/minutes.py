@@ -409,8 +409,10 @@ def name_taker(ctx: Ctx, args: list[str], rest: str) -> None:
     meeting = found[0]
     member, candidates = match_member(due_members(s, cell_id=cell.id or 0), rest)
     if member is None:
+        log.info("/thuky: no member named %r", rest[:60])
         ctx.reply(_("Không xác định được đồng chí “{name}”. Có phải: {names}?").format(
-            name=rest[:60], names=", ".join(m.full_name for m in candidates) or "—"))
+            name=rest[:60], names=", ".join(m.full_name for m in candidates)) if candidates
+            else _("Không tìm thấy đồng chí “{name}” trong chi bộ.").format(name=rest[:60]))
         return
     rec = record_of(s, meeting.id or 0) or MeetingRecord(meeting_id=meeting.id or 0,
                                                          cell_id=cell.id or 0)

@@ -92,7 +92,7 @@ def _not_adopted(ctx: Ctx, m: Meeting, agree: int, present: int) -> None:
                 "và không gửi đi. Chi bộ thảo luận, hoàn chỉnh dự thảo và biểu quyết lại; "
                 "khi có kết quả mới, đồng chí sửa phần biểu quyết (/ghibienban {id}) và xác "
                 "nhận lại biên bản, nghị quyết sẽ được ban hành.").format(
-        a=agree, p=present, id=m.id))
+        a=agree, p=present, id=meeting_ref(m)))  # words, never the hidden id
 
 
 def send_resolution(s: Session, m: Meeting, cell: Organisation, filename: str, docx: bytes,

@@ -108,7 +108,9 @@ def sotay(ctx: Ctx, args: list[str], rest: str) -> None:
         end = m.ended_at or m.scheduled_at
         hours = int((ctx.now() - end).total_seconds() // 3600)
         reply = _("Đã ghi: văn bản sau buổi {meeting} đăng lên Sổ tay {h} giờ sau khi kết "
-                  "thúc.").format(meeting=meeting_label(m), h=max(hours, 0))
+                  "thúc.").format(meeting=meeting_label(m), h=hours) if hours >= 1 else _(
+            "Đã ghi: văn bản sau buổi {meeting} đăng lên Sổ tay chưa đầy 1 giờ sau khi kết "
+            "thúc.").format(meeting=meeting_label(m))  # not "0 giờ sau"
     s.add(rec)
     audit(s, "sotay.before" if before else "sotay.after", "meeting", m.id, me, link=link)
     ctx.reply(reply)

@@ -132,12 +132,17 @@ def documents_ahead(s: Session, m: Meeting, c: Criterion) -> Auto:
 def speakers(s: Session, m: Meeting, c: Criterion) -> Auto:
     attended = s.exec(select(func.count()).select_from(Attendance).where(
         Attendance.meeting_id == m.id, Attendance.status.in_(ATTENDED))).one()
-    if m.speakers_count is None or not attended:
+    # One source: the minutes' named speakers when the minutes hold opinions, else the
+    # count the roll call recorded; the note says which.
+    named = len({o.member_id for o in opinions_of(s, m.id or 0) if o.member_id})
+    count = named or m.speakers_count
+    if count is None or not attended:
         return Auto(None, _("chưa ghi số người phát biểu"))
-    share = m.speakers_count / attended
+    share = count / attended
+    source = _("theo biên bản") if named else _("theo điểm danh")
     return Auto(min(_at_least(c.steps, share * 100), c.max),
-                _("{n}/{a} người phát biểu ({share})").format(
-                    n=m.speakers_count, a=attended, share=fmt_percent(share)))
+                _("{n}/{a} người phát biểu ({share}, {source})").format(
+                    n=count, a=attended, share=fmt_percent(share), source=source))
 
 
 def tasks_done(s: Session, m: Meeting, c: Criterion) -> Auto:

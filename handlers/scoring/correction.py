@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from handlers.forms.errors import Invalid
-from handlers.scoring.store import current_score, gtitle
+from handlers.scoring.store import ctitle, current_score, gtitle
 from models.i18n import _, fmt_number
 from models.rubric import Group, Rubric
 from models.score import ScoreItem
@@ -28,6 +28,36 @@ def saved_manual(s: Session, meeting_id: int, auto: Data) -> dict[str, float]:
         if not (i.criterion_id in auto and auto[i.criterion_id][0] is not None)}
 
 
+def auto_changes(s: Session, meeting_id: int, rubric: Rubric, auto: Data) -> list[list[Any]]:
+    """Computed criteria whose points differ from the current score's ([criterion, saved,
+    now, note]): a correction shows them, it never changes another group silently."""
+    score = current_score(s, meeting_id)
+    if score is None:
+        return []
+    saved = {i.criterion_id: i.points for i in s.exec(
+        select(ScoreItem).where(ScoreItem.score_id == score.id))}
+    known = {c.id for c in rubric.criteria()}
+    return [[cid, saved[cid], now, note] for cid, (now, note) in auto.items()
+            if now is not None and cid in saved and cid in known
+            and abs(saved[cid] - now) > 1e-9]
+
+
+def changes_lines(rubric: Rubric, data: Data) -> list[str]:
+    """The computed changes, as the secretary reads them before confirming."""
+    changes = data.get("auto_changed") or []
+    if not changes:
+        return []
+    lines = [_("⚠️ Điểm bot tự tính đã thay đổi từ lần ghi trước (sẽ được lưu cùng lần "
+               "sửa này):")]
+    for cid, old, new, note in changes:
+        c = rubric.criterion(cid)
+        group = next((g for g in rubric.groups if c in g.criteria), None)
+        lines.append(_("• {group} — {criterion}: {old} → {new} — {note}").format(
+            group=gtitle(group) if group else "", criterion=ctitle(c), old=fmt_number(old),
+            new=fmt_number(new), note=note))
+    return lines
+
+
 def pickable(rubric: Rubric, data: Data, asked: list[Group]) -> list[tuple[int, Group]]:
     """Groups that can be corrected: those with asked criteria, and the group of the
     computed task share (its rate can be adjusted with a reason)."""
@@ -44,7 +74,7 @@ def pick_prompt(rubric: Rubric, data: Data, asked: list[Group],
     for i, g in pickable(rubric, data, asked):
         got = sum(points.get(c.id, 0) for c in g.criteria)
         lines.append(f"{i}. {gtitle(g)}: {fmt_number(got)}/{fmt_number(g.max)}")
-    return "\n".join(lines)
+    return "\n".join([*lines, *changes_lines(rubric, data)])
 
 
 def parse_pick(rubric: Rubric, data: Data, asked: list[Group], text: str) -> list[str]:

@@ -31,7 +31,13 @@ from handlers.records.resolution import issue_if_ready
 from handlers.records.sotay import record_tapped, tap_question
 from handlers.records.tasks import plan_task_reminders
 from handlers.scoring.autoscore import compute, is_thematic, tasks_share_points
-from handlers.scoring.correction import parse_pick, pick_prompt, saved_manual
+from handlers.scoring.correction import (
+    auto_changes,
+    changes_lines,
+    parse_pick,
+    pick_prompt,
+    saved_manual,
+)
 from handlers.scoring.display import (
     band_explanation,
     computed,
@@ -273,6 +279,7 @@ class ScoringForm(CellForm):
             lines.append(f"• {t['text']} — {members.get(t['member'], '?')} ({due})")
         if data.get("reason"):
             lines.append(_("Lý do sửa: {r}").format(r=data["reason"]))
+        lines += changes_lines(rubric, data)  # a computed change is seen before confirming
         return "\n".join(lines)
 
     def finish(self, ctx: Ctx, data: Data) -> None:
@@ -411,6 +418,7 @@ def _start_scoring(ctx: Ctx, named: str) -> None:
             "correction": correction}
     if correction:
         data["manual"] = saved_manual(s, meeting.id or 0, auto)
+        data["auto_changed"] = auto_changes(s, meeting.id or 0, rubric, auto)
     else:
         data["sotay_ask"] = tap_question(s, meeting, rubric.criteria())
     if not ctx.in_group:
