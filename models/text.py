@@ -1,7 +1,6 @@
 """Text helpers below every story: diacritic folding, command parsing, choice matching, ids.
 
-Standard library only, so adapters, the importer and models may use them; `handlers.core.text`
-re-exports them for the stories."""
+Standard library only, so adapters, the importer, models and the stories all use them."""
 
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ from bot.web.render import render
 from handlers.committee.exports import cells_csv, workbook
 from handlers.committee.status import decode, encode
 from handlers.core.access import Actor
-from handlers.core.text import as_id
 from handlers.views import overview as ov
 from handlers.views import pages as pv
 from handlers.views.lists import lists
@@ -33,6 +32,7 @@ from models.org import Organisation
 from models.records import DocType, latest_revision
 from models.reports import Period, month, quarter, year
 from models.settings import Settings
+from models.text import as_id
 from models.web import WebSession
 
 

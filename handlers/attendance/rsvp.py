@@ -10,14 +10,13 @@ from sqlmodel import Session, select
 from handlers.attendance.tally import update_tally
 from handlers.core.context import Ctx
 from handlers.core.router import Where, Who, callback, command, text_fallback
-from handlers.core.text import as_id
 from handlers.forms import engine as forms
 from handlers.forms.engine import Choice, Form, Step
 from handlers.forms.validators import parse_text
 from models.attendance import Attendance, Rsvp
 from models.i18n import N_, _, fmt_datetime
 from models.meeting import Meeting, MeetingStatus, upcoming
-from models.text import fold
+from models.text import as_id, fold
 
 # Typed answers in the group are read for the next meeting when it is this close (the
 # notice goes out at most a few days ahead); otherwise a "có mặt" is just conversation.

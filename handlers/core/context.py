@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 from sqlmodel import Session
 
 from handlers.core.access import Actor, who_may
-from handlers.core.text import as_id
 from models.messages import Attachment, Button, Incoming, Keyboard, Outgoing
 from models.org import ChatBinding, Organisation, binding_for
 from models.outbox_queue import enqueue
 from models.settings import Settings
+from models.text import as_id
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

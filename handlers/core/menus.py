@@ -11,8 +11,8 @@ from sqlmodel import select
 
 from handlers.core.context import Ctx
 from handlers.core.router import dispatch_callback, text_fallback
-from handlers.core.text import match_choice
 from models.outbox import OutboxMessage
+from models.text import match_choice
 
 
 def _latest_menu(ctx: Ctx) -> list[tuple[str, str]]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
-from handlers.core.text import as_id, fold
 from models.member import Member
+from models.text import as_id, fold
 
 
 def _likeness(wanted: str, name: str) -> tuple[int, float]:

@@ -20,7 +20,6 @@ from sqlmodel import Session
 
 from handlers.core import preload
 from handlers.core.context import Ctx, find_binding
-from handlers.core.text import parse_command
 from models.base import utcnow
 from models.db import insert_once
 from models.dberrors import describe, is_transient
@@ -30,6 +29,7 @@ from models.messages import PRESS_TAKEN, Incoming, MenuCommand
 from models.outbox import ProcessedUpdate
 from models.parked import ParkedUpdate
 from models.settings import Settings
+from models.text import parse_command
 
 log = logging.getLogger(__name__)
 

@@ -18,13 +18,13 @@ from sqlmodel import select
 
 from handlers.core.context import Ctx, column
 from handlers.core.router import Who, callback, form_text, navigation
-from handlers.core.text import fold, match_choice, match_words
 from handlers.forms.errors import Again, Invalid
 from handlers.forms.lists import edit_item, items_block
 from handlers.forms.steps import Choice, Data, Step
 from models.form import FORMS_TOUCHED, FormState
 from models.i18n import _
 from models.messages import Keyboard
+from models.text import fold, match_choice, match_words
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from sqlmodel import select
 from handlers.core.context import Ctx, column
 from handlers.core.labels import cell_label, meeting_kind_label
 from handlers.core.router import COMMANDS, Where, Who, callback
-from handlers.core.text import as_id, fold
 from models.i18n import N_, _, fmt_datetime, to_local
 from models.meeting import Meeting, MeetingKind, MeetingStatus
 from models.org import Organisation
+from models.text import as_id, fold
 
 log = logging.getLogger(__name__)
 

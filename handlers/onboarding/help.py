@@ -17,11 +17,11 @@ from sqlmodel import Session, select
 
 from handlers.core.context import Ctx
 from handlers.core.router import COMMANDS, CommandSpec, Where, Who, command
-from handlers.core.text import fold
 from models.i18n import N_, _, use_locale
 from models.member import Identity, Member, Role, RoleAssignment
 from models.messages import MenuCommand, Outgoing
 from models.outbox_queue import enqueue
+from models.text import fold
 
 # The commands each role uses, most used first (data: edit here, not in the handlers).
 # The order of ROLES is the importance a person with several roles sees them in.

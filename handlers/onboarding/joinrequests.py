@@ -18,7 +18,6 @@ from handlers.core.access import can_manage_cell
 from handlers.core.context import Ctx, column
 from handlers.core.notify import officers_above, send_private
 from handlers.core.router import Who, callback, on_event
-from handlers.core.text import fold
 from models.audit import audit
 from models.i18n import _, use_locale
 from models.joinrequest import JoinRequest, JoinStatus
@@ -26,6 +25,7 @@ from models.member import Identity, Member, cell_members, members_with_role
 from models.messages import JoinDecision, Outgoing
 from models.org import Organisation
 from models.outbox_queue import enqueue
+from models.text import fold
 
 log = logging.getLogger(__name__)
 

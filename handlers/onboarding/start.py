@@ -11,7 +11,6 @@ from handlers.core.context import Ctx, column
 from handlers.core.labels import group_of
 from handlers.core.notify import officers_above, send_private
 from handlers.core.router import Where, Who, callback, command, on_event
-from handlers.core.text import fold
 from handlers.onboarding.code_guard import code_hint, code_locked, wrong_code
 from handlers.onboarding.help import refresh_menu
 from handlers.onboarding.identity_notice import tell_replaced
@@ -19,6 +18,7 @@ from models.audit import audit
 from models.i18n import N_, _, fmt_datetime, use_locale
 from models.member import Identity, Member, find_link_code, new_link_code
 from models.org import Organisation, move_chat, subtree_cells
+from models.text import fold
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,6 @@ from handlers.core.access import leads_cell
 from handlers.core.context import Ctx
 from handlers.core.roster import match_member
 from handlers.core.router import Where, Who, command
-from handlers.core.text import fold
 from handlers.forms import engine as forms
 from handlers.forms.cellform import led_cell, meeting_label
 from handlers.forms.engine import Again, Choice, Form, Invalid, Step
@@ -40,6 +39,7 @@ from models.records import (
     MeetingRecord,
     record_of,
 )
+from models.text import fold
 
 log = logging.getLogger(__name__)
 Data = dict[str, Any]

@@ -12,7 +12,6 @@ from typing import Any
 
 from handlers.core.context import Ctx
 from handlers.core.router import Where, Who, command
-from handlers.core.text import fold
 from handlers.forms.cellform import led_cell
 from handlers.forms.named import choose, lookup, meeting_label, recent
 from handlers.scoring.autoscore import compute
@@ -21,6 +20,7 @@ from models.audit import audit
 from models.i18n import N_, _, fmt_number
 from models.meeting import MeetingStatus
 from models.records import MeetingRecord, record_of
+from models.text import fold
 
 log = logging.getLogger(__name__)
 

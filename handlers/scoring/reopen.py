@@ -8,13 +8,13 @@ from collections.abc import Callable
 from handlers.core.access import oversees
 from handlers.core.context import Ctx
 from handlers.core.notify import send_private
-from handlers.core.text import fold
 from handlers.forms.named import RECENT, lookup, offer
 from models.audit import audit
 from models.i18n import _, use_locale
 from models.meeting import Meeting
 from models.member import Role, members_with_role
 from models.org import Organisation, subtree_cells
+from models.text import fold
 
 
 def overseen_meeting(ctx: Ctx, args: list[str], what: str,

@@ -20,7 +20,6 @@ from sqlmodel import Session, select
 from handlers.core.context import Ctx
 from handlers.core.labels import label, rubric_source
 from handlers.core.router import Where, Who, callback, command
-from handlers.core.text import as_id, fold
 from handlers.forms import engine as forms
 from handlers.forms.cellform import CellForm, led_cell, meeting_label
 from handlers.forms.engine import SKIP_WORDS, Again, Choice, Invalid, Step
@@ -62,6 +61,7 @@ from models.member import Member, cell_members
 from models.org import Organisation
 from models.rubric import Group, Rubric, load_rubric
 from models.score import ScoreKind
+from models.text import as_id, fold
 
 Data = dict[str, Any]
 FULL_WORDS = {"du", "du diem", "full", "toi da"}

@@ -16,7 +16,6 @@ from sqlmodel import Session, select
 
 from handlers.committee.status import encode
 from handlers.core.labels import cell_label, label
-from handlers.core.text import as_id
 from handlers.meetings.schedule_rules import quarter_months
 from handlers.views.cache import cached, name_key
 from handlers.year.marks import below_target
@@ -30,6 +29,7 @@ from models.records import cells_without_upper_attendee
 from models.reports import Period
 from models.schedule import ScheduledStep
 from models.settings import Settings
+from models.text import as_id
 
 # The cycle steps that remind a cell's leaders to hold, roll-call or score the meeting.
 REMINDER_STEPS = ("agenda_request", "rollcall", "scoring", "escalation")
