@@ -182,11 +182,7 @@ def _member(ctx: Ctx, cell: Organisation, year: int, cell_no: int, args: list[st
         why = _("Đồng chí {name} không xếp loại năm {y}: {reason}.").format(
             name=member.full_name, y=year, reason=nr)
     if why is None:
-        why = classify.refusal(rules, "member", classify.member_facts(r), level)
-    if why is None:
-        others = [classify.member_level(o, rules, ctx.settings)[0] for o in records
-                  if o["member_id"] != r["member_id"]]
-        why = classify.cap_refusal(rules, [*others, level], cell.name)
+        why = classify.member_refusal(rules, r, records, level, cell.name, ctx.settings)
     if why is not None:
         log.info("override refused for member %s: %s", member.id, why)
         ctx.reply(why)

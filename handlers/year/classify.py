@@ -153,6 +153,18 @@ def cap_refusal(rules: Rules, levels: list[str | None], unit: str) -> str | None
                                          x=excellent, g=good)
 
 
+def member_refusal(rules: Rules, r: dict[str, Any], records: list[dict[str, Any]],
+                   level: str, unit: str, settings: Settings) -> str | None:
+    """Why ``level`` may not be given to the member of record ``r``: a condition of the
+    rules, else the cap on the best level among ``records`` (the unit's members)."""
+    why = refusal(rules, "member", member_facts(r), level)
+    if why is None:
+        others = [member_level(o, rules, settings)[0] for o in records
+                  if o["member_id"] != r["member_id"]]
+        why = cap_refusal(rules, [*others, level], unit)
+    return why
+
+
 def level_name(level: str) -> str:
     from handlers.core.labels import label
 

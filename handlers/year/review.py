@@ -243,11 +243,7 @@ def review(ctx: Ctx, args: list[str], rest: str) -> None:
                     "tính lại.").format(name=member.full_name, y=year))
         return
     assert level is not None
-    why = classify.refusal(rules, "member", classify.member_facts(r), level)
-    if why is None:
-        others = [classify.member_level(o, rules, ctx.settings)[0] for o in records
-                  if o["member_id"] != r["member_id"]]
-        why = classify.cap_refusal(rules, [*others, level], cell.name)
+    why = classify.member_refusal(rules, r, records, level, cell.name, ctx.settings)
     if why is not None:
         log.info("review refused for member %s: %s", member.id, why)
         ctx.reply(why)
