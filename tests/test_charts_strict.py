@@ -5,13 +5,13 @@ by their Vietnamese names, "Tháng" is a date, every sheet has an autofilter."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from bot.app import App
-from handlers.committee.charts import chart_figure
+from handlers.committee.charts import chart_figure, not_met
 from handlers.committee.exports import workbook
 from handlers.year.sheets import levels_chart_figure
 from models import reports
@@ -38,6 +38,20 @@ def test_rating_chart_shows_cells_that_did_not_meet_with_labels(month: App) -> N
     labels = [t.get_text() for t in ax.texts]
     assert labels == [str(h) for h in heights]  # the value on every bar
     assert all(float(t).is_integer() for t in ax.get_yticks())
+
+
+def test_not_met_counts_only_meetings_that_were_due(month: App) -> None:
+    """The year's "Không họp" bar counts the meetings that were due and did not take
+    place: not the months before the cells were in the bot (no meeting), nor December's
+    meetings still to come (it counted 12 months a cell for the whole year)."""
+    at = datetime(2026, 11, 30, tzinfo=UTC)
+    with Session(month.engine) as s:
+        bloc = _bloc(s)
+        in_november = not_met(s, bloc, NOV, now=at)
+        in_the_year = not_met(s, bloc, reports.year(2026), now=at)
+        cells = len(reports.cell_rows(s, bloc, NOV))
+    assert 0 < in_november < cells
+    assert in_the_year == in_november
 
 
 def test_levels_chart_names_levels_in_vietnamese_with_counts(sample: App) -> None:

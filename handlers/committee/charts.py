@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import io
 import math
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import and_, func, or_
+from sqlmodel import Session, select
 
 from handlers.core.labels import label
 from models import reports
+from models.base import utcnow
 from models.i18n import _
-from models.org import Organisation
+from models.meeting import Meeting, MeetingKind, MeetingStatus
+from models.org import CELL_KINDS, Organisation
 from models.reports import Period
 
 TARGET = 85  # % attendance the committee aims for
@@ -26,12 +30,23 @@ COLOURS = ("#2E7D32", "#1565C0", "#F9A825", "#C62828")
 NOT_MET_COLOUR = "#9E9E9E"
 
 
-def not_met(session: Session, root: Organisation, period: Period) -> int:
-    """Regular meetings the subtree's cells did not hold in the period (a cell's months
-    without a held meeting): the "Không họp" bar beside the ratings of those held."""
-    months = len(period.months)
-    return sum(max(0, months - int(r["held"] or 0))
-               for r in reports.cell_rows(session, root, period))
+def not_met(session: Session, root: Organisation, period: Period,
+            now: datetime | None = None) -> int:
+    """Regular meetings of the subtree's cells in the period that were due and did not
+    take place (marked not held, or still planned after their time): the "Không họp" bar
+    beside the ratings of those held. Meetings still to come, and months before a cell
+    was in the bot (no meeting row), are not counted."""
+    when = now or utcnow()
+    stmt = (select(func.count()).select_from(Meeting)
+            .join(Organisation, Organisation.id == Meeting.cell_id)
+            .where(Organisation.path.startswith(root.path),
+                   Organisation.kind.in_(list(CELL_KINDS)),
+                   Meeting.kind == MeetingKind.REGULAR.value,
+                   Meeting.period.in_(list(period.months)),
+                   or_(Meeting.status == MeetingStatus.NOT_HELD.value,
+                       and_(Meeting.status == MeetingStatus.PLANNED.value,
+                            Meeting.scheduled_at < when))))
+    return int(session.exec(stmt).one())
 
 
 def trend_series(session: Session, root: Organisation,
@@ -44,7 +59,8 @@ def trend_series(session: Session, root: Organisation,
     return [f"{p[5:]}/{p[2:4]}" for p in months], [rates.get(p, math.nan) for p in months]
 
 
-def chart_figure(session: Session, root: Organisation, period: Period) -> Any:
+def chart_figure(session: Session, root: Organisation, period: Period,
+                 now: datetime | None = None) -> Any:
     """The matplotlib figure (tests inspect it; ``chart_png`` renders it)."""
     import matplotlib
 
@@ -72,7 +88,7 @@ def chart_figure(session: Session, root: Organisation, period: Period) -> Any:
         ax1.text(0.5, 0.5, _("Chưa có buổi sinh hoạt nào"), transform=ax1.transAxes,
                  ha="center", va="center", color="grey")
     # Cells that did not meet are a bar of their own ("không họp"), not left out.
-    counts = [int(rat.get(k, 0)) for k in BANDS] + [not_met(session, root, period)]
+    counts = [int(rat.get(k, 0)) for k in BANDS] + [not_met(session, root, period, now)]
     bars = ax2.bar([label(k) for k in BANDS] + [_("Không họp")], counts,
                    color=(*COLOURS, NOT_MET_COLOUR))
     ax2.bar_label(bars)
@@ -85,10 +101,11 @@ def chart_figure(session: Session, root: Organisation, period: Period) -> Any:
     return fig
 
 
-def chart_png(session: Session, root: Organisation, period: Period) -> bytes:
+def chart_png(session: Session, root: Organisation, period: Period,
+              now: datetime | None = None) -> bytes:
     import matplotlib.pyplot as plt
 
-    fig = chart_figure(session, root, period)
+    fig = chart_figure(session, root, period, now)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)

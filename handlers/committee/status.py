@@ -343,7 +343,8 @@ def report(ctx: Ctx, args: list[str], rest: str) -> None:
              attachment=Attachment(f"{name}.xlsx", workbook(s, root, period, ctx.settings),
                                    "document"))
     ctx.send(ctx.incoming.chat.id, _("Biểu đồ tỷ lệ dự họp và xếp loại."),
-             attachment=Attachment(f"{name}.png", chart_png(s, root, period), "photo"))
+             attachment=Attachment(f"{name}.png", chart_png(s, root, period, ctx.now()),
+                                   "photo"))
     if period.kind == "year":
         from handlers.year.sheets import levels_chart_png
 
