@@ -4,6 +4,7 @@ minute-taker named before the meeting, tasks offered only to members who can tak
 from __future__ import annotations
 
 import io
+from dataclasses import replace as dc_replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -17,12 +18,14 @@ from handlers.records.data import (
     Heading,
     ResolutionData,
     TaskLine,
+    minutes_data,
     recipients,
 )
 from handlers.records.doctext import resolution_text
-from handlers.records.documents import committee_docx, resolution_docx
+from handlers.records.documents import committee_docx, minutes_docx, resolution_docx
 from models.meeting import Meeting, Task
 from models.member import Member
+from models.org import Organisation
 from models.records import MeetingRecord
 from models.score import Score, ScoreItem
 from tests.helpers import Driver, FakeClock
@@ -129,6 +132,11 @@ async def test_minutes_and_resolution_keep_the_form(driver: Driver, clock: FakeC
     # The secretary's confirmation of the form makes the minutes final at once: no draft.
     minutes = _doc_text(_final(driver, mid, "bienban"))
     assert "DỰ THẢO" not in minutes
+    with Session(driver.app.engine) as s:  # a minute-taker's draft carries the mark
+        m = s.get(Meeting, mid)
+        d = minutes_data(s, m, s.get(Organisation, m.cell_id), driver.app.settings.place)
+        assert d.final
+        assert "DỰ THẢO" in _doc_text(minutes_docx(dc_replace(d, final=False))).splitlines()
     assert "- Khách mời: đồng chí Dương Văn Thành, Đảng ủy viên, phụ trách chi bộ (cấp ủy " \
         "cấp trên dự); đồng chí Trần Văn Khách, Phó Chánh Văn phòng Sở." in minutes
     spaces = _sign_space_mm(_final(driver, mid, "bienban"))
