@@ -21,10 +21,12 @@ from sqlmodel import Session, SQLModel, select
 
 from bot.app import App
 from bot.health import HealthProbe, add_health_routes, probe_engine
+from bot.runner import start_web
 from models.base import utcnow
 from models.messages import Outgoing
 from models.outbox import OutboxMessage
 from models.outbox_queue import enqueue
+from models.settings import Settings
 from tests.conftest import BASE_PG_URL, pg_database_url
 from tests.test_telegram import until
 from tests.tg_emulator import TelegramEmulator
@@ -297,3 +299,27 @@ async def test_run_starts_normally_once_the_database_answers() -> None:
     assert rc == 0, run.lines
     assert not any("Traceback" in line for line in run.lines), run.lines
     _one_schema(url)  # it migrated the empty database once it could
+
+
+async def test_a_taken_web_port_is_one_error_line_and_not_the_end(
+        settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        busy = settings.model_copy(update={"web": settings.web.model_copy(
+            update={"port": taken.getsockname()[1]})})
+        probe = HealthProbe(probe_engine(settings.database_url), lambda: None)
+        try:
+            assert await start_web(busy, probe) is None
+            free = await start_web(settings, probe)  # port 0: any free port
+            assert free is not None
+            port = free.addresses[0][1]
+            async with ClientSession() as http, \
+                    http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                assert resp.status == 200
+            await free.cleanup()
+        finally:
+            probe.engine.dispose()
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and "/healthz is off" in errors[0].getMessage()
+    assert errors[0].exc_info is None  # no traceback
