@@ -56,6 +56,8 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "/diemdanh": private(LEADERS),
     "/chamdiem": private(LEADERS),
     "/mochamdiem 1": private({MEMBER: D, SEC: D, DEP: D, BASE: A, BLOC: A}),
+    "/thangdiem": private(OFFICERS),
+    "/duyet": private(OFFICERS),
     "/kenh": private(READERS),
     "/lichhop": anywhere(READERS, FOREIGN_READERS),
     "/chibo": anywhere(READERS, FOREIGN_READERS),
