@@ -21,7 +21,6 @@ from models.fees import FeePayment
 from models.meeting import Meeting, Task
 from models.member import Member
 from models.org import Organisation
-from models.reports import plain_rows
 
 ATTENDED = ("present", "late")
 DUE = ("present", "late", "excused", "unexcused")
@@ -143,4 +142,4 @@ def year_record(session: Session, root: Organisation, year: int,
     params = {"prefix": root.path + "%", "year": year, "year_end": date(year, 12, 31),
               "as_of": as_of or date(year + 1, 1, 1),
               "months": [f"{year:04d}-{m:02d}" for m in range(1, 13)]}
-    return plain_rows(session.execute(_record_stmt(), params))
+    return [dict(r) for r in session.execute(_record_stmt(), params).mappings()]
