@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -306,7 +307,14 @@ async def run_processes(args: argparse.Namespace) -> int:
             work = [mp.update(first + k, 1000 + rng.randrange(args.users),
                               TEXTS[rng.randrange(len(TEXTS))])
                     for k in range(args.users * args.per_user)]
+            pids = [b.proc.pid for b in bots if b.proc is not None]
+            pg = mp.postgres_pids()
+            cpu0 = (mp.cpu_seconds(pids), mp.cpu_seconds(pg), time.process_time(),
+                    mp.cpu_seconds([proc.pid]))
             elapsed, statuses = await mp.deliver(bots, work)
+            cpu = [b - a for a, b in zip(cpu0, (mp.cpu_seconds(pids), mp.cpu_seconds(pg),
+                                                time.process_time(),
+                                                mp.cpu_seconds([proc.pid])), strict=True)]
             recorded, distinct, replies = await asyncio.to_thread(
                 mp.handled, args.database_url, first, first + len(work) - 1)
         finally:
@@ -320,6 +328,9 @@ async def run_processes(args: argparse.Namespace) -> int:
               f"(every 50th update delivered twice, to the other process); recorded "
               f"{distinct} of {len(work)} (lost {len(work) - distinct}), recorded twice "
               f"{recorded - distinct}; {replies} of them with their reply queued once")
+        print(f"  CPU seconds meanwhile: chibot {cpu[0]:.1f}, PostgreSQL {cpu[1]:.1f}, "
+              f"the bench's client {cpu[2]:.1f}, the emulator {cpu[3]:.1f} (the machine "
+              f"had {elapsed * (os.cpu_count() or 1):.1f})")
     if len(counts) > 1:
         base_rate = rates[counts[0]]
         for n in counts[1:]:

@@ -131,6 +131,32 @@ class Bot:
                 self.proc.wait()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds these processes have used (Linux /proc)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def postgres_pids() -> list[int]:
+    """The PostgreSQL server's processes on this machine (shared with other users of it:
+    an indication only)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if (d / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    out.append(int(d.name))
+            except OSError:
+                continue
+    return out
+
+
 def update(update_id: int, uid: int, text_: str) -> dict[str, object]:
     """A private message as Telegram posts it to a webhook."""
     user = {"id": uid, "is_bot": False, "first_name": f"User {uid}", "language_code": "vi"}

@@ -89,8 +89,9 @@ class SenderLease:
             self._conn.execute("SELECT 1")  # type: ignore[union-attr]
             return True
         except Exception as exc:
-            log.warning("outbox: the sender's lease connection is gone (%s); this process "
-                        "stops sending until it holds the lease again", exc)
+            # info: a database outage is reported once by DbHealth
+            log.info("outbox: the sender's lease connection is gone (%s); this process "
+                     "stops sending until it holds the lease again", exc)
             return False
 
     def _try(self, platforms: set[str]) -> set[str]:

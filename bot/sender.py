@@ -125,9 +125,9 @@ class OutboxSender:
         for platform, chat_id, age in recent:
             pacer = self.pacers[platform]
             pacer.delay_chat(chat_id, 60.0 / pacer.group_per_minute - age)
-        # A takeover from a sender that left work behind is worth a warning; the first
-        # lease of a fresh start is routine.
-        log.log(logging.WARNING if requeued or recent else logging.INFO,
+        # Loud only for a real takeover (a sender died mid-work); a start, or the lease
+        # taken again after a database outage (reported once by DbHealth), is routine.
+        log.log(logging.WARNING if requeued else logging.INFO,
                 "outbox: this process now sends for %s (%d rows re-queued from the "
                 "previous sender, %d chats paced on)", ", ".join(sorted(platforms)),
                 requeued, len(recent))
