@@ -21,7 +21,7 @@ from sqlmodel import Session, SQLModel, select
 
 from bot.app import App
 from bot.health import HealthProbe, add_health_routes, probe_engine
-from bot.runner import start_web
+from bot.web.http import start_http
 from models.base import utcnow
 from models.messages import Outgoing
 from models.outbox import OutboxMessage
@@ -310,10 +310,11 @@ async def test_a_taken_web_port_is_one_error_line_and_not_the_end(
             update={"port": taken.getsockname()[1]})})
         probe = HealthProbe(probe_engine(settings.database_url), lambda: None)
         try:
-            assert await start_web(busy, probe) is None
-            free = await start_web(settings, probe)  # port 0: any free port
-            assert free is not None
-            port = free.addresses[0][1]
+            health = [lambda web_app: add_health_routes(web_app, probe)]
+            assert await start_http(busy, health) is None
+            started = await start_http(settings, health)  # port 0: any free port
+            assert started is not None
+            free, port = started
             async with ClientSession() as http, \
                     http.get(f"http://127.0.0.1:{port}/healthz") as resp:
                 assert resp.status == 200
@@ -321,5 +322,5 @@ async def test_a_taken_web_port_is_one_error_line_and_not_the_end(
         finally:
             probe.engine.dispose()
     errors = [r for r in caplog.records if r.levelname == "ERROR"]
-    assert len(errors) == 1 and "/healthz is off" in errors[0].getMessage()
+    assert len(errors) == 1 and "/healthz and the web view are off" in errors[0].getMessage()
     assert errors[0].exc_info is None  # no traceback

@@ -30,8 +30,8 @@ async def start_http(settings: Settings, adders: Sequence[RouteAdder]
     try:
         await site.start()
     except OSError as exc:
-        log.error("web: cannot listen on %s:%s (%s); the bot goes on without the web view",
-                  settings.web.host, settings.web.port, exc)
+        log.error("web: cannot listen on %s:%s (%s); /healthz and the web view are off, the "
+                  "bot goes on", settings.web.host, settings.web.port, exc.strerror or exc)
         await runner.cleanup()
         return None
     port = settings.web.port
