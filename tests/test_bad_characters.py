@@ -17,13 +17,13 @@ from bot.app import App
 from bot.importer import import_rows
 from models.attendance import Attendance
 from models.meeting import AgendaItem, Meeting, Task
-from models.member import Member, RoleAssignment
+from models.member import Member
 from models.messages import Chat, Incoming, Sender
 from models.records import CommitteeMeeting, Guest, Opinion
 from models.text import clean_text
 from tests.helpers import Driver, FakeClock, tick
-from tests.test_cycle import DEC_MEETING, _materialise
-from tests.test_minutes import FOLLOWER, SEC, _cell, _final, _text
+from tests.test_cycle import DEC_MEETING
+from tests.test_minutes import SEC, _cell, _final, _text, linked_cell_with_follower
 
 # One of each class: C0 controls, vertical tab (Shift+Enter in Word), form feed, the
 # controls after the shift characters, the two non-characters, a lone surrogate.
@@ -59,19 +59,7 @@ def _clean_everywhere(app: App, mid: int) -> None:
 
 async def test_each_typed_path_makes_documents_that_open(driver: Driver,
                                                          clock: FakeClock) -> None:
-    cell = _cell(driver)
-    with Session(driver.app.engine) as s:
-        names = [m.full_name for m in s.exec(select(Member).where(
-            Member.cell_id == cell.id, Member.active == True))]  # noqa: E712
-    for n in names:
-        driver.member(n)
-    follower = driver.member(FOLLOWER)
-    _materialise(driver.app)
-    with Session(driver.app.engine) as s:
-        s.add(RoleAssignment(member_id=follower.id or 0, org_id=cell.id or 0, role="follower"))
-        mid = s.exec(select(Meeting).where(Meeting.cell_id == cell.id,
-                                           Meeting.scheduled_at == DEC_MEETING)).one().id or 0
-        s.commit()
+    _cell_org, mid = linked_cell_with_follower(driver)
     replies: list[str] = []
 
     async def say(*answers: str) -> list[str]:

@@ -45,8 +45,8 @@ def _cell(driver: Driver) -> Organisation:
         return cell
 
 
-async def setup_month(driver: Driver, clock: FakeClock) -> tuple[int, int]:
-    """Link the cell, add a follower and an agenda, hold the roll call, score it."""
+def linked_cell_with_follower(driver: Driver) -> tuple[Organisation, int]:
+    """Link every member of the cell and its follower; the December meeting's id."""
     cell = _cell(driver)
     with Session(driver.app.engine) as s:
         names = [m.full_name for m in s.exec(select(Member).where(
@@ -57,8 +57,18 @@ async def setup_month(driver: Driver, clock: FakeClock) -> tuple[int, int]:
     _materialise(driver.app)
     with Session(driver.app.engine) as s:
         s.add(RoleAssignment(member_id=follower.id or 0, org_id=cell.id or 0, role="follower"))
-        meeting = s.exec(select(Meeting).where(Meeting.cell_id == cell.id,
-                                               Meeting.scheduled_at == DEC_MEETING)).one()
+        mid = s.exec(select(Meeting).where(Meeting.cell_id == cell.id,
+                                           Meeting.scheduled_at == DEC_MEETING)).one().id or 0
+        s.commit()
+    return cell, mid
+
+
+async def setup_month(driver: Driver, clock: FakeClock) -> tuple[int, int]:
+    """Link the cell, add a follower and an agenda, hold the roll call, score it."""
+    cell, mid = linked_cell_with_follower(driver)
+    with Session(driver.app.engine) as s:
+        meeting = s.get(Meeting, mid)
+        assert meeting is not None
         meeting.place = "Phòng họp tầng 2, Sở Tài chính"
         s.add(meeting)
         s.add(AgendaItem(meeting_id=meeting.id or 0, position=1,
@@ -67,7 +77,6 @@ async def setup_month(driver: Driver, clock: FakeClock) -> tuple[int, int]:
                          title="Nhiệm vụ tháng 12 và công tác cuối năm",
                          presenter="Trần Thị Bích Ngọc"))
         s.commit()
-        mid = meeting.id or 0
     clock.set(DEC_MEETING - timedelta(hours=72))
     await tick(driver.app)
     clock.set(DEC_MEETING + timedelta(hours=2))
