@@ -25,16 +25,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
 from bench import multiproc as mp  # noqa: E402
-from bot.leader import lock_key  # noqa: E402
+from bot.leader import holder_pid  # noqa: E402
 from models.base import utcnow  # noqa: E402
 from models.db import make_engine  # noqa: E402
 from models.messages import Outgoing  # noqa: E402
 from models.outbox import OutboxMessage  # noqa: E402
 from models.outbox_queue import enqueue  # noqa: E402
+from tests.tg_emulator import max_per_minute  # noqa: E402
 
 GROUP = -1001
 
@@ -49,24 +49,6 @@ def stats(control: str) -> dict[str, float]:
         return json.load(r)  # type: ignore[no-any-return]
 
 
-def sender_pid(engine, platform: str = "telegram") -> int | None:  # type: ignore[no-untyped-def]
-    """The process holding the platform's sender lease (its connection's name)."""
-    with engine.connect() as conn:
-        name = conn.execute(text(
-            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
-            "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-            "AND ((l.classid::bigint << 32) | l.objid::bigint) = :k"),
-            {"k": lock_key(platform)}).scalar()
-    return int(name.rsplit("-", 1)[1]) if name else None
-
-
-def max_per_minute(times: list[float]) -> int:
-    best, j = 0, 0
-    for i, t in enumerate(times):
-        while t - times[j] >= 60.0:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
 
 
 async def run(url: str, messages: int, kill_after: int) -> int:
@@ -93,11 +75,11 @@ async def run(url: str, messages: int, kill_after: int) -> int:
                         OutboxMessage.status == "sending")).first():
                     break
             await asyncio.sleep(0.05)
-        victim = sender_pid(engine)
+        victim = holder_pid(engine, "telegram")
         assert victim is not None, "no process holds the sender's lease"
         os.kill(victim, signal.SIGKILL)
         killed_at, before = time.time(), len(sent(control))
-        while (holder := sender_pid(engine)) in (None, victim):
+        while (holder := holder_pid(engine, "telegram")) in (None, victim):
             await asyncio.sleep(0.05)
         lease_after = time.time() - killed_at
         deadline = time.time() + messages * 3.5 + 60

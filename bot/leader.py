@@ -21,7 +21,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlmodel import Session
 
 from models.outbox import OutboxMessage, OutboxStatus
@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 TRY_EVERY_S = 2.0  # how often a process without the lock tries to take it
 CHECK_EVERY_S = 1.0  # how often the holder checks that its session is alive
+
+
+APP_NAME = "chibot-sender-"  # + pid: the lock connection's name in pg_stat_activity
 
 
 def lock_key(platform: str) -> int:
@@ -101,7 +104,7 @@ class SenderLease:
             if self._conn is None:
                 self._conn = psycopg.connect(
                     self.url, autocommit=True, connect_timeout=5,
-                    application_name=f"chibot-sender-{os.getpid()}")
+                    application_name=f"{APP_NAME}{os.getpid()}")
                 self._checked = time.monotonic()
             got = set()
             for p in sorted(platforms):
@@ -122,6 +125,18 @@ class SenderLease:
             with contextlib.suppress(Exception):
                 self._conn.close()
             self._conn = None
+
+
+def holder_pid(engine: Engine, platform: str) -> int | None:
+    """The OS process holding ``platform``'s sender lease (its lock connection is named
+    after it), or None: for benches, tests and an operator's look."""
+    with engine.connect() as conn:
+        name = conn.execute(text(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
+            "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+            "AND ((l.classid::bigint << 32) | l.objid::bigint) = :k"),
+            {"k": lock_key(platform)}).scalar()
+    return int(name.removeprefix(APP_NAME)) if name else None
 
 
 def lease_for(engine: Engine) -> SenderLease | None:

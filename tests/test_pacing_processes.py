@@ -11,10 +11,10 @@ import sys
 import time
 
 import pytest
-from sqlalchemy import text
 from sqlmodel import Session, select
 
 from bot.app import App
+from bot.leader import holder_pid
 from models.messages import Outgoing
 from models.org import ChatBinding, Organisation
 from models.outbox import OutboxMessage
@@ -23,7 +23,7 @@ from tests.conftest import PG_URL
 from tests.helpers import QLNS
 from tests.test_multiprocess import _proc
 from tests.test_telegram import until
-from tests.tg_emulator import TelegramEmulator
+from tests.tg_emulator import TelegramEmulator, max_per_minute
 from tests.zalo_emulator import ZaloEmulator
 
 pytestmark = [
@@ -37,33 +37,10 @@ MESSAGES = 24
 KILL_AFTER = 7  # messages sent by the first sender before it is killed
 
 
-def sender_pid(app: App, platform: str = "telegram") -> int | None:
-    """The OS process holding the platform's sender lease (its lock connection is named
-    chibot-sender-<pid>)."""
-    from bot.leader import lock_key
-
-    key = lock_key(platform)
-    with app.engine.connect() as conn:
-        name = conn.execute(text(
-            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
-            "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-            "AND ((l.classid::bigint << 32) | l.objid::bigint) = :k"),
-            {"k": key}).scalar()
-    return int(name.rsplit("-", 1)[1]) if name else None
-
 
 def ours(temu: TelegramEmulator) -> list:  # type: ignore[type-arg]
     return [m for m in temu.to(GROUP) if m.text.startswith("Thông báo ")]
 
-
-def max_per_minute(times: list[float]) -> int:
-    """The most sends in any 60-second window (as the emulator counts them)."""
-    best, j = 0, 0
-    for i, t in enumerate(times):
-        while t - times[j] >= 60.0:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
 
 
 async def test_one_busy_group_two_processes_the_sender_killed(sample: App) -> None:
@@ -94,12 +71,12 @@ async def test_one_busy_group_two_processes_the_sender_killed(sample: App) -> No
                     OutboxMessage.status == "sending")).first()
 
         await until(settled, timeout=10)
-        pid = sender_pid(sample)
+        pid = holder_pid(sample.engine, "telegram")
         assert pid in {p.proc.pid for p in procs if p.proc is not None}
         os.kill(pid, signal.SIGKILL)
         killed_at, before = time.monotonic(), len(temu.to(GROUP))
         await until(lambda: len(ours(temu)) >= MESSAGES, timeout=MESSAGES * 3.5 + 60)
-        survivor = sender_pid(sample)
+        survivor = holder_pid(sample.engine, "telegram")
     finally:
         for p in procs:
             await p.stop()

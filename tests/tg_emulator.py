@@ -564,6 +564,16 @@ class TelegramEmulator:
         return [s for s in self.sent if s.chat_id == chat_id]
 
 
+def max_per_minute(times: list[float]) -> int:
+    """The most sends in any 60-second window (as Telegram counts a group's limit)."""
+    best, j = 0, 0
+    for i, t in enumerate(times):
+        while t - times[j] >= 60.0:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
 def _length(text: str, parse_mode: str | None) -> int:
     """What Telegram measures: UTF-16 code units of the text after entities parsing
     (Bot API, sendMessage: "1-4096 characters after entities parsing"; entity lengths are
