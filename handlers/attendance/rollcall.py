@@ -18,7 +18,7 @@ from handlers.core.router import Where, Who, callback, command
 from handlers.forms import engine as forms
 from handlers.forms.cellform import CellForm, led_cell, meeting_label
 from handlers.forms.engine import Again, Choice, Invalid, Step
-from handlers.forms.named import choose, meeting_ref, recent
+from handlers.forms.named import choose, meeting_ref, recent, step_answer
 from handlers.forms.validators import parse_number, parse_time
 from handlers.year import flags as yearflags
 from models.attendance import ATTENDED, Attendance, Presence, Rsvp
@@ -155,6 +155,8 @@ class RollCallForm(CellForm):
 
         return [
             Step("meeting", lambda c, d: _("Điểm danh buổi sinh hoạt nào?"), choices=candidates,
+                 parse=lambda c, d, t: step_answer(c, d["cell_id"], t,
+                                                   [ch.value for ch in candidates(c, d)]),
                  when=lambda c, d: not d.get("meeting_fixed")),
             Step("started", lambda c, d: _("Giờ bắt đầu thực tế (ví dụ 07:40):"),
                  choices=lambda c, d: [Choice(meeting(c, d).scheduled_at.astimezone(

@@ -14,7 +14,7 @@ from handlers.core.router import Where, Who, callback, command
 from handlers.forms import engine as forms
 from handlers.forms.cellform import led_cell, meeting_label
 from handlers.forms.engine import Choice, Form, Invalid, Step
-from handlers.forms.named import choose
+from handlers.forms.named import choose, step_answer
 from handlers.forms.validators import parse_datetime, parse_text
 from handlers.records.data import committee_data
 from handlers.records.documents import committee_docx
@@ -86,7 +86,9 @@ class CommitteeForm(Form):
 
         return [
             Step("meeting", lambda c, d: _("Họp chi ủy chuẩn bị cho buổi sinh hoạt nào?"),
-                 choices=meetings, when=lambda c, d: not d.get("meeting_fixed")),
+                 choices=meetings, when=lambda c, d: not d.get("meeting_fixed"),
+                 parse=lambda c, d, t: step_answer(c, d["cell_id"], t,
+                                                   [ch.value for ch in meetings(c, d)])),
             Step("held", lambda c, d: _("Chi ủy họp lúc nào? (ví dụ 28/11/2026 14:00)"),
                  choices=lambda c, d: [Choice(c.now().isoformat(), _("Vừa họp xong"))],
                  parse=self._parse_held),
