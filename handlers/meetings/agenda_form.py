@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import select
@@ -14,6 +15,7 @@ from handlers.forms.engine import Choice, Invalid, Step
 from handlers.forms.validators import parse_text
 from handlers.meetings.agenda import agenda_text
 from handlers.meetings.reminders import post_agenda
+from handlers.records.sotay import is_sotay_link, record_before
 from models.audit import audit
 from models.files import StoredFile
 from models.i18n import N_, _, fmt_datetime
@@ -25,9 +27,13 @@ from models.meeting import (
     agenda_of,
     drop_unused_files,
 )
+from models.org import Organisation
+from models.records import record_of
 from models.schedule import ScheduledStep, StepStatus
 
 Data = dict[str, Any]
+# Called after an agenda is saved (the chi ủy minutes that say "the programme" follow it).
+AFTER_SAVE: list[Callable[[Ctx, Meeting, Organisation], None]] = []
 
 
 # -- agenda ----------------------------------------------------------------------------
@@ -163,20 +169,39 @@ class AgendaForm(CellForm):
         drop_unused_files(s, replaced)  # documents the new agenda no longer lists
         audit(s, "meeting.agenda_set", "meeting", m.id,
               ctx.actor.member.id if ctx.actor.member else None, rev=m.agenda_rev)
+        self._after_save(ctx, m, cell, data)
+        ctx.reply(self._saved_text(ctx, m, cell) + "".join(
+            "\n" + note for note in self._notes(ctx, m, data)))
+
+    def _notes(self, ctx: Ctx, m: Meeting, data: Data) -> list[str]:
+        """What the saved agenda also settles: a document linked on Sổ tay is recorded as
+        posted there before the meeting (no "/sotay truoc" with the same link again)."""
+        links = [it.get("document") for it in data.get("items", []) if isinstance(it, dict)]
+        sotay = next((u for u in links if is_sotay_link(u)), None)
+        rec = record_of(ctx.session, m.id or 0)
+        if sotay is None or (rec is not None and rec.sotay_before_at is not None):
+            return []
+        return [record_before(ctx, m, sotay, by_agenda=True)]
+
+    def _after_save(self, ctx: Ctx, m: Meeting, cell: Organisation, data: Data) -> None:
+        """Hook for the chi ủy minutes that follow the agenda (see handlers.meetings.chiuy)."""
+        for fn in AFTER_SAVE:
+            fn(ctx, m, cell)
+
+    def _saved_text(self, ctx: Ctx, m: Meeting, cell: Organisation) -> str:
+        s = ctx.session
         if m.agenda_posted_rev is not None:
             post_agenda(s, m, cell, ctx.now(), f"m{m.id}:agenda:{m.revision}.{m.agenda_rev}",
                         correction=True)
-            ctx.reply(_("Đã lưu và đăng đính chính chương trình lên nhóm chi bộ."))
-        else:
-            post = s.exec(select(ScheduledStep.due_at).where(
-                ScheduledStep.meeting_id == m.id, ScheduledStep.step == "agenda_post",
-                ScheduledStep.status == StepStatus.PENDING.value)).first()
-            if post is not None:  # the cell's own notice time (/baotruoc), quiet hours kept
-                ctx.reply(_("Đã lưu chương trình. Bot sẽ đăng lên nhóm chi bộ lúc {when}.")
-                          .format(when=fmt_datetime(post, m.timezone)))
-            else:
-                ctx.reply(_("Đã lưu chương trình. Bot sẽ đăng lên nhóm chi bộ trước buổi họp "
-                            "{h} giờ.").format(h=int(ctx.settings.cycle.agenda_post_before_h)))
+            return _("Đã lưu và đăng đính chính chương trình lên nhóm chi bộ.")
+        post = s.exec(select(ScheduledStep.due_at).where(
+            ScheduledStep.meeting_id == m.id, ScheduledStep.step == "agenda_post",
+            ScheduledStep.status == StepStatus.PENDING.value)).first()
+        if post is not None:  # the cell's own notice time (/baotruoc), quiet hours kept
+            return _("Đã lưu chương trình. Bot sẽ đăng lên nhóm chi bộ lúc {when}.").format(
+                when=fmt_datetime(post, m.timezone))
+        return _("Đã lưu chương trình. Bot sẽ đăng lên nhóm chi bộ trước buổi họp {h} giờ."
+                 ).format(h=int(ctx.settings.cycle.agenda_post_before_h))
 
 
 forms.register(AgendaForm())

@@ -282,6 +282,18 @@ def resolution_data(s: Session, meeting: Meeting, cell: Organisation, place: str
         recipients=recipients(head.parent, cell.name))
 
 
+def programme_text(s: Session, meeting: Meeting) -> str:
+    """What chi ủy minutes that say "the programme" read: the meeting's agenda items (the
+    secretary types them once, in the agenda form), or a line saying they follow."""
+    items = agenda_of(s, meeting_id=meeting.id or 0)
+    if not items:
+        return _("Thống nhất chương trình buổi sinh hoạt (bí thư nhập chương trình vào bot "
+                 "sau cuộc họp chi ủy).")
+    return "\n".join([_("Thống nhất chương trình buổi sinh hoạt:")] + [
+        f"{i}. {it.title}" + (f" — {it.presenter}" if it.presenter else "")
+        for i, it in enumerate(items, 1)])
+
+
 def committee_data(s: Session, meeting: Meeting, cell: Organisation,
                    place: str) -> CommitteeData | None:
     cm = committee_of(s, meeting.id or 0)
@@ -296,5 +308,6 @@ def committee_data(s: Session, meeting: Meeting, cell: Organisation,
         year=int(meeting.period[:4]), held=held,
         attendees=[m.full_name for m in leaders if m.id in ids],
         absent=[m.full_name for m in leaders if m.id not in ids],
-        content=cm.content, secretary=secretary_name(s, cell.id or 0),
+        content=cm.content or programme_text(s, meeting),
+        secretary=secretary_name(s, cell.id or 0),
         recorder=_name(s, cm.recorded_by))
