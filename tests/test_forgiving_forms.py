@@ -73,8 +73,10 @@ async def test_roll_call_accepts_words_and_sends_the_list_once(
     clock.set(DEC_MEETING + timedelta(hours=2))
     out = await driver.press(SEC, f"rc:{mid}")
     out = await driver.say(SEC, "1")
-    out = await driver.say(SEC, "9 giờ 35")  # end time in words
+    await driver.say(SEC, "9 giờ 35")  # end time in words
+    out = await driver.say(SEC, "4 người")
     full = out[0]
+    assert "Bắt đầu 07:30, kết thúc 09:35; số người phát biểu: 4." in full
     assert "Danh sách điểm danh" in full and "7. [?] Tạ Thị Hạnh" in full
     out = await driver.say(SEC, "* c, 7 k")
     assert "Đã sửa 7 dòng." in out[0] and "Danh sách điểm danh" not in out[0]
@@ -82,8 +84,7 @@ async def test_roll_call_accepts_words_and_sends_the_list_once(
     assert len(out[0]) < len(full)
     out = await driver.say(SEC, "ds")  # the whole list on request
     assert "Danh sách điểm danh" in out[0]
-    await driver.say(SEC, "Đúng")
-    out = await driver.say(SEC, "4 người")
+    out = await driver.say(SEC, "Đúng")
     assert "Số người phát biểu: 4." in out[0]
 
 
