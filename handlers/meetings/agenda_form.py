@@ -27,9 +27,11 @@ from models.meeting import (
     agenda_of,
     drop_unused_files,
 )
+from models.member import cell_members
 from models.org import Organisation
 from models.records import record_of
 from models.schedule import ScheduledStep, StepStatus
+from models.text import fold, match_words
 
 Data = dict[str, Any]
 # Called after an agenda is saved (the chi ủy minutes that say "the programme" follow it).
@@ -51,6 +53,7 @@ def _parse_item(ctx: Ctx, data: Data, text: str) -> dict[str, str | int | None]:
         parts[0] = att.filename.rsplit(".", 1)[0][:300] or att.filename[:300]
     title = parse_text(parts[0], max_len=300)
     presenter = parse_text(parts[1], max_len=120) if len(parts) > 1 and parts[1] else None
+    presenter = _presenter(ctx, data, presenter)
     if att is None:
         doc = parse_text(parts[2], max_len=500) if len(parts) > 2 and parts[2] else None
         return {"title": title, "presenter": presenter, "document": doc}
@@ -62,6 +65,26 @@ def _parse_item(ctx: Ctx, data: Data, text: str) -> dict[str, str | int | None]:
     return {"title": title, "presenter": presenter, "document": stored.filename,
             "file": stored.id}
 
+
+
+def _presenter(ctx: Ctx, data: Data, said: str | None) -> str | None:
+    """A presenter named as the secretary says it ("Thành", "đ/c Oanh"): the one member of
+    the cell so named, in full ("Đ/c Dương Văn Thành"); anything else stays as typed (a
+    guest, a full name, a name two members share)."""
+    if not said:
+        return said
+    words = said.split()
+    folded = [fold(w) for w in words]
+    if folded[:2] == ["dong", "chi"]:
+        words = words[2:]
+    elif folded[:1] in (["d/c"], ["dc"]):
+        words = words[1:]
+    name = " ".join(words)
+    members = cell_members(ctx.session, cell_id=data.get("cell_id") or 0)
+    hit = match_words(name, [m.full_name for m in members]) if name else None
+    if hit is None or fold(name) == fold(members[hit].full_name):
+        return said
+    return f"Đ/c {members[hit].full_name}"  # stored data: written as the documents write it
 
 
 class AgendaForm(CellForm):
@@ -90,7 +113,7 @@ class AgendaForm(CellForm):
                  parse=lambda c, d, t: parse_text(t, max_len=300), when=needs_topic,
                  sub=True),
             Step("place", lambda c, d: _("Địa điểm, hoặc đường link nếu họp trực tuyến:"),
-                 parse=parse_place, optional=True),
+                 parse=parse_place, optional=True, choices=self._place_choices),
             Step("items", lambda c, d: _(
                 "Nội dung thứ {n}: gửi theo dạng Tiêu đề | Người trình bày | Link tài liệu "
                 "(chỉ tiêu đề là bắt buộc), hoặc gửi tệp tài liệu kèm chú thích Tiêu đề | "
@@ -101,6 +124,20 @@ class AgendaForm(CellForm):
                  short=lambda c, d: _("Nội dung thứ {n}, hoặc bấm Xong.").format(
                      n=len(d.get("items", [])) + 1)),
         ]
+
+    def _place_choices(self, ctx: Ctx, data: Data) -> list[Choice]:
+        """The place already set, else the cell's last meeting place, as one button."""
+        m = self.meeting(ctx, data)
+        if m is None:
+            return []
+        last = m if (m.place or m.online_link) else ctx.session.exec(select(Meeting).where(
+            Meeting.cell_id == m.cell_id, Meeting.id != m.id,
+            Meeting.scheduled_at < m.scheduled_at,
+            Meeting.status != MeetingStatus.CANCELLED.value,
+            (Meeting.place != None) | (Meeting.online_link != None))  # noqa: E711
+            .order_by(Meeting.scheduled_at.desc())).first()
+        where = (last.place or last.online_link) if last else None
+        return [Choice(where, "📍 " + where[:80])] if where else []
 
     def saved_answers(self, ctx: Ctx, meeting: Meeting) -> Data:
         """Editing an agenda starts from its saved items (one can be changed by number)."""
