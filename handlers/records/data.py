@@ -193,6 +193,18 @@ def _conclusions(s: Session, meeting: Meeting) -> list[tuple[str, str]]:
     return out
 
 
+def resolution_conclusions(s: Session, meeting: Meeting) -> list[tuple[str, str]]:
+    """The resolution's text: the minutes' conclusions, then the lines of the conclusion
+    given at scoring that they do not already hold (words added with “+ …”, or a text of
+    its own), so what was sent to members is in the nghị quyết too."""
+    out = _conclusions(s, meeting)
+    held = [text for _item, text in out if text]
+    extra = [line for line in (meeting.conclusion or "").splitlines()
+             if line.strip() and not any(text in line or line.strip() in text
+                                         for text in held)]
+    return [*out, ("", "\n".join(extra))] if extra else out
+
+
 def vote_passed(vote: tuple[int, int, int] | list[int] | None, present: int) -> bool | None:
     """Whether the resolution was adopted: more than half of the members present voted for
     it (Điều lệ Đảng, Điều 9: a decision needs more than half). None when no vote is recorded."""
@@ -276,7 +288,7 @@ def resolution_data(s: Session, meeting: Meeting, cell: Organisation, place: str
         absent=_absences(due_rows),
         score=score.total if score else None, band=score.rating if score else None,
         last_tasks=_tasks(s, prev.id or 0) if prev else [],
-        conclusions=_conclusions(s, meeting), tasks=_tasks(s, meeting.id or 0),
+        conclusions=resolution_conclusions(s, meeting), tasks=_tasks(s, meeting.id or 0),
         vote=_vote(record_of(s, meeting.id or 0)),
         secretary=secretary_name(s, cell.id or 0), parent=head.parent,
         recipients=recipients(head.parent, cell.name))
