@@ -122,7 +122,7 @@ async def test_agenda_edit_starts_from_saved_items(driver: Driver) -> None:
     out = await driver.say(SEC, "Không")
     out = await driver.say(SEC, "-")
     assert "(3/3) Nội dung thứ 3" in out[0]
-    assert "1. Quán triệt nghị quyết\n2. Kiểm điểm giải ngân | Đ/c Oanh" in out[0]
+    assert "1. Quán triệt nghị quyết\n2. Kiểm điểm giải ngân | Đ/c Lý Thị Kim Oanh" in out[0]
     out = await driver.say(SEC, "sửa 1 | Quán triệt nghị quyết | Đ/c Thành | "
                                 "https://tailieu.example.vn/nq.pdf")
     assert "Đã sửa mục 1." in out[0]
@@ -132,8 +132,10 @@ async def test_agenda_edit_starts_from_saved_items(driver: Driver) -> None:
         items = [(i.title, i.presenter, i.document_url) for i in s.exec(
             select(AgendaItem).where(AgendaItem.meeting_id == mid)
             .order_by(AgendaItem.position))]
-    assert items == [("Quán triệt nghị quyết", "Đ/c Thành", "https://tailieu.example.vn/nq.pdf"),
-                     ("Kiểm điểm giải ngân", "Đ/c Oanh", None)]
+    # "Đ/c Thành", "Đ/c Oanh": the cell's one Thành and one Oanh, written in full.
+    assert items == [("Quán triệt nghị quyết", "Đ/c Dương Văn Thành",
+                      "https://tailieu.example.vn/nq.pdf"),
+                     ("Kiểm điểm giải ngân", "Đ/c Lý Thị Kim Oanh", None)]
 
 
 async def test_step_counter_does_not_jump(driver: Driver) -> None:
