@@ -27,7 +27,9 @@ async def test_agenda_is_posted_then_corrected(driver: Driver, clock: FakeClock)
     await tick(driver.app)
     post = driver.messenger.texts(f"group-{cell.id}")[-1]
     assert post.startswith("📢 THÔNG BÁO") and "🔗 Trực tuyến: https://meet.example.vn" in post
-    assert "1. Chuyên đề tự phê bình — Đ/c Thành" in post and "2. Kiểm điểm giải ngân" in post
+    # "Đ/c Thành" is the cell's one Thành: named in full in the post.
+    assert "1. Chuyên đề tự phê bình — Đ/c Dương Văn Thành" in post
+    assert "2. Kiểm điểm giải ngân" in post
     with Session(driver.app.engine) as s:
         m = s.get(Meeting, mid)
         assert m.thematic_part and m.docs_posted_at == clock() and m.agenda_posted_rev == 1

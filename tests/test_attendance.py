@@ -63,7 +63,7 @@ async def test_rsvp_refused_for_other_cells_exempted_and_after_start(
 async def _roll_call(driver: Driver, mid: int, edits: str, end: str = "09:30",
                      speakers: str = "3") -> list[str]:
     out = await driver.press(SEC, f"rc:{mid}")
-    for answer in ("1", end, edits, "Đúng", speakers, "1"):
+    for answer in ("1", end, speakers, edits, "Đúng"):
         out = await driver.say(SEC, answer)
     return out
 
@@ -76,7 +76,11 @@ async def test_roll_call_prefills_from_rsvp_and_records_everything(
     clock.set(DEC_MEETING + timedelta(hours=2))
     out = await driver.press(SEC, f"rc:{mid}")
     await driver.say(SEC, "07:45")
-    out = await driver.say(SEC, "09:30")
+    await driver.say(SEC, "09:30")
+    out = await driver.say(SEC, "8")
+    assert "từ 0 đến 7" in out[0]  # at most the members due
+    out = await driver.say(SEC, "7")
+    assert "Bắt đầu 07:45, kết thúc 09:30; số người phát biểu: 7." in out[0]
     assert "[c] Hồ Đức Thắng" in out[0] and "[v] Châu Minh Tuấn — ốm" in out[0]
     out = await driver.say(SEC, "9 c")
     assert "số thứ tự phải từ 1 đến 7" in out[0] and "Danh sách điểm danh" not in out[0]
@@ -86,13 +90,14 @@ async def test_roll_call_prefills_from_rsvp_and_records_everything(
     assert "chưa xác định" in out[0]
     out = await driver.say(SEC, "2 m, * c")
     assert "Đã sửa" in out[0] and "[m] Lý Thị Kim Oanh" in out[0]
-    await driver.say(SEC, "Đúng")
-    out = await driver.say(SEC, "7")
-    assert "từ 0 đến 6" in out[0]
-    out = await driver.say(SEC, "4")
-    assert "Tỷ lệ dự họp: 85,7%" in out[0]
-    out = await driver.say(SEC, "1")
-    assert "hợp lệ" in out[0]
+    out = await driver.say(SEC, "Đúng")  # 7 speakers, 6 present: refused, nothing saved
+    assert "Số người phát biểu (7) nhiều hơn số có mặt (6)" in out[0]
+    with Session(driver.app.engine) as s:
+        assert s.get(Meeting, mid).status == "planned"
+    await driver.say(SEC, "quay lại")
+    await driver.say(SEC, "4")
+    out = await driver.say(SEC, "Đúng")  # the one confirmation
+    assert "hợp lệ" in out[0] and "Tỷ lệ dự họp: 85,7%" in out[0]
     rows = _rows(driver, mid)
     assert rows["Lý Thị Kim Oanh"].status == "late"
     assert rows["Châu Minh Tuấn"].status == "excused"

@@ -85,8 +85,8 @@ async def test_each_typed_path_makes_documents_that_open(driver: Driver,
     # The roll call: an absence reason.
     clock.set(DEC_MEETING + timedelta(hours=2))
     await driver.press(SEC, f"rc:{mid}")
-    await say("1", "09:45", f"5 v ốm{INLINE}, 6 v công tác, 7 v việc riêng, 8 k, * c", "Đúng",
-              "3", "1")
+    await say("1", "09:45", "3", f"5 v ốm{INLINE}, 6 v công tác, 7 v việc riêng, 8 k, * c",
+              "Đúng")
     # Scoring: a conclusion and a task.
     out = await driver.press(SEC, f"sc:{mid}")
     tasks = [f"4 | Báo cáo giải ngân{INLINE} | 20/12", "Xong"]

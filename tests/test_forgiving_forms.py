@@ -73,8 +73,10 @@ async def test_roll_call_accepts_words_and_sends_the_list_once(
     clock.set(DEC_MEETING + timedelta(hours=2))
     out = await driver.press(SEC, f"rc:{mid}")
     out = await driver.say(SEC, "1")
-    out = await driver.say(SEC, "9 giờ 35")  # end time in words
+    await driver.say(SEC, "9 giờ 35")  # end time in words
+    out = await driver.say(SEC, "4 người")
     full = out[0]
+    assert "Bắt đầu 07:30, kết thúc 09:35; số người phát biểu: 4." in full
     assert "Danh sách điểm danh" in full and "7. [?] Tạ Thị Hạnh" in full
     out = await driver.say(SEC, "* c, 7 k")
     assert "Đã sửa 7 dòng." in out[0] and "Danh sách điểm danh" not in out[0]
@@ -82,8 +84,7 @@ async def test_roll_call_accepts_words_and_sends_the_list_once(
     assert len(out[0]) < len(full)
     out = await driver.say(SEC, "ds")  # the whole list on request
     assert "Danh sách điểm danh" in out[0]
-    await driver.say(SEC, "Đúng")
-    out = await driver.say(SEC, "4 người")
+    out = await driver.say(SEC, "Đúng")
     assert "Số người phát biểu: 4." in out[0]
 
 
@@ -121,7 +122,7 @@ async def test_agenda_edit_starts_from_saved_items(driver: Driver) -> None:
     out = await driver.say(SEC, "Không")
     out = await driver.say(SEC, "-")
     assert "(3/3) Nội dung thứ 3" in out[0]
-    assert "1. Quán triệt nghị quyết\n2. Kiểm điểm giải ngân | Đ/c Oanh" in out[0]
+    assert "1. Quán triệt nghị quyết\n2. Kiểm điểm giải ngân | Đ/c Lý Thị Kim Oanh" in out[0]
     out = await driver.say(SEC, "sửa 1 | Quán triệt nghị quyết | Đ/c Thành | "
                                 "https://tailieu.example.vn/nq.pdf")
     assert "Đã sửa mục 1." in out[0]
@@ -131,8 +132,10 @@ async def test_agenda_edit_starts_from_saved_items(driver: Driver) -> None:
         items = [(i.title, i.presenter, i.document_url) for i in s.exec(
             select(AgendaItem).where(AgendaItem.meeting_id == mid)
             .order_by(AgendaItem.position))]
-    assert items == [("Quán triệt nghị quyết", "Đ/c Thành", "https://tailieu.example.vn/nq.pdf"),
-                     ("Kiểm điểm giải ngân", "Đ/c Oanh", None)]
+    # "Đ/c Thành", "Đ/c Oanh": the cell's one Thành and one Oanh, written in full.
+    assert items == [("Quán triệt nghị quyết", "Đ/c Dương Văn Thành",
+                      "https://tailieu.example.vn/nq.pdf"),
+                     ("Kiểm điểm giải ngân", "Đ/c Lý Thị Kim Oanh", None)]
 
 
 async def test_step_counter_does_not_jump(driver: Driver) -> None:

@@ -240,6 +240,10 @@ async def test_sotay_reminders_until_recorded(driver: Driver, clock: FakeClock) 
     await tick(driver.app)
     after = [t for t in driver.messenger.texts(sec_chat) if "trong 2 ngày" in t]
     assert len(after) == 1
+    assert "Đăng xong, đồng chí bấm nút dưới đây hoặc ghi: /sotay sau LINK." in after[0]
+    reminder = next(o for o in driver.messenger.sent if o.text == after[0])
+    assert [(b.label, b.data) for row in reminder.buttons for b in row] == [
+        ("📤 Đã đăng lên Sổ tay", f"sts:{mid}")]  # the same as /sotay sau đã đăng
     out = await driver.say(SEC, "/sotay sau đã đăng")
     assert "đăng lên Sổ tay 21 giờ sau khi kết thúc" in out[-1]  # ended 09:45 (UTC+7)
     clock.set(DEC_MEETING + timedelta(hours=44))

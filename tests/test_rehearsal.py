@@ -18,7 +18,7 @@ MONTH = [  # the README's rehearsal of one month, with the forms' answers
     "/comat",
     ":as Dương Văn Thành",
     ":tua 3d 2h",
-    "/diemdanh", "1", "1", "09:35", "* c, 7 k", "Đúng", "4", "1",
+    "/diemdanh", "1", "1", "09:35", "4", "* c, 7 k", "Đúng",
     "/chamdiem",
     ":tua 4d",
     ":thoat",

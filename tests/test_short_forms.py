@@ -33,7 +33,7 @@ async def test_agenda_items_are_acknowledged_in_one_line(driver: Driver) -> None
         out = await driver.say(SEC, answer)
     assert "Tiêu đề | Người trình bày | Link tài liệu" in out[0]  # stated once
     out = await driver.say(SEC, "Quán triệt nghị quyết | Đ/c Thành")
-    assert out[0] == ("Đã ghi mục 1: Quán triệt nghị quyết | Đ/c Thành\n"
+    assert out[0] == ("Đã ghi mục 1: Quán triệt nghị quyết | Đ/c Dương Văn Thành\n"
                       "(3/3) Nội dung thứ 2, hoặc bấm Xong. (Gõ ? để xem lại hướng dẫn.)")
 
 

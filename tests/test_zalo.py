@@ -140,8 +140,7 @@ async def test_scoring_form_by_numbered_replies(zl: ZL) -> None:
         materialise(s, zl.app.settings, zl.app.clock())
         s.commit()
     zl.app.clock.set(DEC_MEETING + timedelta(hours=2))  # type: ignore[attr-defined]
-    for text in ("/diemdanh", "1", "dung gio trong lich", "09:35", "* c", "dung", "4",
-                 "xac nhan"):
+    for text in ("/diemdanh", "1", "dung gio trong lich", "09:35", "4", "* c", "dung"):
         await zl.said(zl.emu.say("z101", SEC, text))
     assert "hợp lệ" in zl.emu.to("z101")[-1].text
     for text in ("/chamdiem", "3 2 2", "5 14 2 1 1 1", "du", "1 2 1 1", "27", "2 2",

@@ -18,7 +18,7 @@ from handlers.core.router import Where, Who, callback, command
 from handlers.forms import engine as forms
 from handlers.forms.cellform import CellForm, led_cell, meeting_label
 from handlers.forms.engine import Again, Choice, Invalid, Step
-from handlers.forms.named import choose, meeting_ref, recent
+from handlers.forms.named import choose, meeting_ref, recent, step_answer
 from handlers.forms.validators import parse_number, parse_time
 from handlers.year import flags as yearflags
 from models.attendance import ATTENDED, Attendance, Presence, Rsvp
@@ -53,7 +53,11 @@ def _local_time(ctx: Ctx, meeting: Meeting, text: str) -> str:
 
 
 class RollCallForm(CellForm):
+    """Times, the number of speakers, then the list: its "Đúng" saves the roll call (the
+    list step shows the times and counts, so it is the one confirmation)."""
+
     kind = "rollcall"
+    confirm = False
 
     def _members(self, ctx: Ctx, data: Data) -> list[Member]:
         return due_members(ctx.session, cell_id=data["cell_id"])
@@ -75,6 +79,11 @@ class RollCallForm(CellForm):
     def store(self, ctx: Ctx, data: Data, step: Step, value: Any) -> None:
         if step.name == "roll":
             self.check_complete(data)
+            attended = sum(1 for st, _r in data.get("marks", {}).values() if st in ATTENDED)
+            if data.get("speakers") is not None and data["speakers"] > attended:
+                raise Invalid(_("Số người phát biểu ({sp}) nhiều hơn số có mặt ({p}). Đồng "
+                                "chí sửa danh sách, hoặc gõ “quay lại” để sửa số người phát "
+                                "biểu.").format(sp=data["speakers"], p=attended))
         data[step.name] = value
         if step.name == "meeting":
             meeting = ctx.session.get(Meeting, value)
@@ -101,16 +110,16 @@ class RollCallForm(CellForm):
                            "{un}, chưa rõ {unk}. Gửi “ds” để xem lại cả danh sách.").format(
                 p=c["present"], late=c["late"], ex=c["excused"], un=c["unexcused"],
                 unk=c.get(UNKNOWN, 0)))
-            lines.append(_("Sửa tiếp (ví dụ “6 vắng đi học”, “7 muộn”) hoặc bấm Đúng khi danh "
-                           "sách đã chính xác."))
+            lines.append(_("Sửa tiếp (ví dụ “6 vắng đi học”, “7 muộn”) hoặc bấm Đúng để ghi "
+                           "điểm danh."))
             return "\n".join(lines)
         lines = [_("Danh sách điểm danh (c = có mặt, m = đến muộn, v = vắng có lý do, "
                    "k = vắng không lý do, ? = chưa rõ):")]
         lines += [line(i, m) for i, m in enumerate(members, 1)]
         lines.append(_("Sửa bằng cách gửi số thứ tự và có mặt / vắng [lý do] / muộn, ví dụ "
                        "“6 vắng đi học, 7 muộn”, “tất cả có mặt”, “tất cả trừ 3, 7”; hoặc mã: "
-                       "“3 v ốm, 5 k, 7-9 c”, “* c” cho những người chưa rõ. Bấm Đúng khi danh "
-                       "sách đã chính xác."))
+                       "“3 v ốm, 5 k, 7-9 c”, “* c” cho những người chưa rõ. Bấm Đúng để ghi "
+                       "điểm danh khi danh sách đã chính xác."))
         return "\n".join(lines)
 
     def parse_roll(self, ctx: Ctx, data: Data, text: str) -> None:
@@ -148,13 +157,18 @@ class RollCallForm(CellForm):
             return end
 
         def accept(c: Ctx, d: Data) -> list[Choice]:
-            return [Choice("ok", _("✅ Đúng"))]
+            return [Choice("ok", _("✅ Đúng, ghi điểm danh"))]
 
-        def present(d: Data) -> int:
-            return sum(1 for st, _r in d.get("marks", {}).values() if st in ATTENDED)
+        def roll_prompt(c: Ctx, d: Data) -> str:
+            sp = d.get("speakers", speakers_from_minutes(c.session, d.get("meeting")))
+            return _("Bắt đầu {start}, kết thúc {end}; số người phát biểu: {sp}.").format(
+                start=d["started"][11:16], end=d["ended"][11:16], sp=sp) + "\n" + \
+                self.roll_text(c, d)
 
         return [
             Step("meeting", lambda c, d: _("Điểm danh buổi sinh hoạt nào?"), choices=candidates,
+                 parse=lambda c, d, t: step_answer(c, d["cell_id"], t,
+                                                   [ch.value for ch in candidates(c, d)]),
                  when=lambda c, d: not d.get("meeting_fixed")),
             Step("started", lambda c, d: _("Giờ bắt đầu thực tế (ví dụ 07:40):"),
                  choices=lambda c, d: [Choice(meeting(c, d).scheduled_at.astimezone(
@@ -162,15 +176,14 @@ class RollCallForm(CellForm):
                  parse=lambda c, d, t: _local_time(c, meeting(c, d), t)),
             Step("ended", lambda c, d: _("Giờ kết thúc (ví dụ 09:30):"),
                  parse=end_after_start),
-            Step("roll", lambda c, d: self.roll_text(c, d), choices=accept,
-                 parse=self.parse_roll,
-                 keyboard=lambda c, d, fid: roll_keyboard(c, d, fid, self._members(c, d))),
             # Typed only when no opinions were captured yet (/ghibienban): otherwise the
             # number of distinct speakers comes from the minutes.
             Step("speakers", lambda c, d: _("Số đảng viên đã phát biểu ý kiến (0–{n}):").format(
-                n=present(d)),
-                 parse=lambda c, d, t: parse_number(t, 0, present(d), integer=True),
+                n=len(d.get("marks", {}))),
+                 parse=lambda c, d, t: parse_number(t, 0, len(d.get("marks", {})), integer=True),
                  when=lambda c, d: not speakers_from_minutes(c.session, d.get("meeting"))),
+            Step("roll", roll_prompt, choices=accept, parse=self.parse_roll,
+                 keyboard=lambda c, d, fid: roll_keyboard(c, d, fid, self._members(c, d))),
         ]
 
     def check_complete(self, data: Data) -> None:
@@ -235,14 +248,14 @@ class RollCallForm(CellForm):
               due=len(marks), status=m.status)
         warnings = absence_warnings(s, m, marks, ctx.now())
         if held:
-            ctx.reply("\n".join([_("Đã ghi điểm danh. Buổi sinh hoạt hợp lệ."), *warnings]),
+            ctx.reply("\n".join([_("Đã ghi điểm danh. Buổi sinh hoạt hợp lệ."),
+                                 *self.summary(ctx, data).splitlines(), *warnings]),
                       buttons([(_("📝 Chấm điểm ngay"), f"sc:{m.id}"),
                                (_("🖊 Ghi biên bản"), f"bb:edit:{m.id}")],
                               [(_("💰 Ghi đảng phí"), f"fe:{m.period}")]))
         else:
             ctx.reply("\n".join([_("Đã ghi: buổi sinh hoạt KHÔNG ĐỦ ĐIỀU KIỆN."),
-                                _("Số đảng viên có mặt chưa quá một nửa số phải dự; buổi sinh "
-                                  "hoạt không đủ điều kiện biểu quyết."),
+                                 *self.summary(ctx, data).splitlines(),
                                 _("Đề nghị chi bộ tổ chức lại (/themhop)."), *warnings]))
 
 

@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from handlers.core.access import led_cells
-from handlers.core.context import Ctx
+from handlers.core.context import Ctx, buttons
 from handlers.core.router import Where, Who, callback, command
 from handlers.forms import engine as forms
 from handlers.forms.amounts import ascii_int, fmt_dong, parse_amount
@@ -26,10 +26,13 @@ from handlers.year import flags as yearflags
 from models.audit import audit
 from models.fees import FeePayment, cell_fees, member_fees, record_fee, usual_amounts
 from models.i18n import N_, _
+from models.meeting import Meeting, MeetingStatus
 from models.member import Member, cell_members
-from models.messages import Attachment
+from models.messages import Attachment, Keyboard
 from models.org import Organisation
+from models.records import RecordStatus, record_of
 from models.reports import parse_period
+from models.score import Score, ScoreKind
 from models.text import fold
 
 log = logging.getLogger(__name__)
@@ -212,7 +215,25 @@ def record_entries(ctx: Ctx, cell: Organisation, period: str, entries: list[Entr
                      u=len(unpaid)), *month_lines(s, cell, period)]
     lines += yearflags.rollcall_warnings(s, cell, period, [e.member.id or 0 for e in unpaid],
                                          ctx.now())
-    ctx.reply("\n".join(lines))
+    ctx.reply("\n".join(lines), next_steps(s, cell, period))
+
+
+def next_steps(s: Session, cell: Organisation, period: str) -> Keyboard:
+    """Fees are recorded at the meeting, right after the roll call: what is left of that
+    meeting (its minutes, its score) as buttons, so no command has to be typed next."""
+    held = s.exec(select(Meeting).where(
+        Meeting.cell_id == cell.id, Meeting.period == period,
+        Meeting.status == MeetingStatus.HELD.value).order_by(Meeting.scheduled_at.desc())).first()
+    if held is None:
+        return ()
+    rec = record_of(s, held.id or 0)
+    left = []
+    if rec is None or rec.status != RecordStatus.FINAL.value:
+        left.append((_("🖊 Ghi biên bản"), f"bb:edit:{held.id}"))
+    if s.exec(select(Score.id).where(Score.meeting_id == held.id, Score.kind == ScoreKind.CELL
+                                     .value, Score.is_current == True)).first() is None:  # noqa: E712
+        left.append((_("📝 Chấm điểm ngay"), f"sc:{held.id}"))
+    return buttons(left) if left else ()
 
 
 def month_lines(s: Session, cell: Organisation, period: str) -> list[str]:

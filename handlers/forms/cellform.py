@@ -8,7 +8,7 @@ from handlers.core.access import can_manage_cell, led_cells
 from handlers.core.context import Ctx
 from handlers.forms import engine as forms
 from handlers.forms.engine import Choice, Form, Step
-from handlers.forms.named import choose, meeting_label
+from handlers.forms.named import choose, meeting_label, step_answer
 from handlers.forms.validators import parse_text
 from models.i18n import _
 from models.meeting import Meeting, upcoming
@@ -50,6 +50,8 @@ class CellForm(Form):
                     for m in upcoming(c.session, cell_id=d["cell_id"], now=c.now())]
 
         return Step("meeting", lambda c, d: _("Chọn buổi sinh hoạt:"), choices=choices,
+                    parse=lambda c, d, t: step_answer(c, d["cell_id"], t,
+                                                      [ch.value for ch in choices(c, d)]),
                     when=lambda c, d: not d.get("meeting_fixed"))
 
     def saved_answers(self, ctx: Ctx, meeting: Meeting) -> Data:

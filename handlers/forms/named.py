@@ -21,6 +21,7 @@ from sqlmodel import select
 from handlers.core.context import Ctx, column
 from handlers.core.labels import cell_label, meeting_kind_label
 from handlers.core.router import COMMANDS, Where, Who, callback
+from handlers.forms.errors import Invalid
 from models.i18n import N_, _, fmt_datetime, to_local
 from models.meeting import Meeting, MeetingKind, MeetingStatus
 from models.org import Organisation
@@ -186,6 +187,22 @@ def lookup(ctx: Ctx, cell_ids: Sequence[int], text: str, tz: str) -> Lookup:
         if len({m.cell_id for m in found}) == 1 and len(regular) == 1:
             found = regular  # "12/2026" is the month's regular meeting
     return Lookup(True, found, rest, said)
+
+
+def step_answer(ctx: Ctx, cell_id: int, text: str, offered: Sequence[int]) -> int:
+    """A form's "which meeting" step answered in words ("12/2026", "tháng 12"): the id of
+    the one offered meeting the words name, as the commands accept them; refused politely
+    when they name none of the offered ones."""
+    org = ctx.session.get(Organisation, cell_id)
+    look = lookup(ctx, [cell_id], text, org.timezone if org else "Asia/Ho_Chi_Minh")
+    hits = [m.id for m in look.found if m.id in offered]
+    if look.named and len(hits) == 1:
+        return hits[0] or 0
+    if look.named and hits:
+        raise Invalid(_("Có nhiều buổi sinh hoạt như vậy; đồng chí chọn một buổi trong danh "
+                        "sách (gửi số thứ tự)."))
+    raise Invalid(_("Không có buổi “{said}” trong danh sách; đồng chí gửi số thứ tự hoặc tên "
+                    "buổi như “12/2026”.").format(said=(look.said or text.strip())[:40]))
 
 
 def recent(ctx: Ctx, cell_ids: Sequence[int], *, statuses: Sequence[str] = (),

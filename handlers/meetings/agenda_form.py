@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import select
@@ -14,6 +15,7 @@ from handlers.forms.engine import Choice, Invalid, Step
 from handlers.forms.validators import parse_text
 from handlers.meetings.agenda import agenda_text
 from handlers.meetings.reminders import post_agenda
+from handlers.records.sotay import is_sotay_link, record_before
 from models.audit import audit
 from models.files import StoredFile
 from models.i18n import N_, _, fmt_datetime
@@ -25,9 +27,15 @@ from models.meeting import (
     agenda_of,
     drop_unused_files,
 )
+from models.member import cell_members
+from models.org import Organisation
+from models.records import record_of
 from models.schedule import ScheduledStep, StepStatus
+from models.text import fold, match_words
 
 Data = dict[str, Any]
+# Called after an agenda is saved (the chi ủy minutes that say "the programme" follow it).
+AFTER_SAVE: list[Callable[[Ctx, Meeting, Organisation], None]] = []
 
 
 # -- agenda ----------------------------------------------------------------------------
@@ -45,6 +53,7 @@ def _parse_item(ctx: Ctx, data: Data, text: str) -> dict[str, str | int | None]:
         parts[0] = att.filename.rsplit(".", 1)[0][:300] or att.filename[:300]
     title = parse_text(parts[0], max_len=300)
     presenter = parse_text(parts[1], max_len=120) if len(parts) > 1 and parts[1] else None
+    presenter = _presenter(ctx, data, presenter)
     if att is None:
         doc = parse_text(parts[2], max_len=500) if len(parts) > 2 and parts[2] else None
         return {"title": title, "presenter": presenter, "document": doc}
@@ -56,6 +65,26 @@ def _parse_item(ctx: Ctx, data: Data, text: str) -> dict[str, str | int | None]:
     return {"title": title, "presenter": presenter, "document": stored.filename,
             "file": stored.id}
 
+
+
+def _presenter(ctx: Ctx, data: Data, said: str | None) -> str | None:
+    """A presenter named as the secretary says it ("Thành", "đ/c Oanh"): the one member of
+    the cell so named, in full ("Đ/c Dương Văn Thành"); anything else stays as typed (a
+    guest, a full name, a name two members share)."""
+    if not said:
+        return said
+    words = said.split()
+    folded = [fold(w) for w in words]
+    if folded[:2] == ["dong", "chi"]:
+        words = words[2:]
+    elif folded[:1] in (["d/c"], ["dc"]):
+        words = words[1:]
+    name = " ".join(words)
+    members = cell_members(ctx.session, cell_id=data.get("cell_id") or 0)
+    hit = match_words(name, [m.full_name for m in members]) if name else None
+    if hit is None or fold(name) == fold(members[hit].full_name):
+        return said
+    return f"Đ/c {members[hit].full_name}"  # stored data: written as the documents write it
 
 
 class AgendaForm(CellForm):
@@ -84,7 +113,7 @@ class AgendaForm(CellForm):
                  parse=lambda c, d, t: parse_text(t, max_len=300), when=needs_topic,
                  sub=True),
             Step("place", lambda c, d: _("Địa điểm, hoặc đường link nếu họp trực tuyến:"),
-                 parse=parse_place, optional=True),
+                 parse=parse_place, optional=True, choices=self._place_choices),
             Step("items", lambda c, d: _(
                 "Nội dung thứ {n}: gửi theo dạng Tiêu đề | Người trình bày | Link tài liệu "
                 "(chỉ tiêu đề là bắt buộc), hoặc gửi tệp tài liệu kèm chú thích Tiêu đề | "
@@ -95,6 +124,20 @@ class AgendaForm(CellForm):
                  short=lambda c, d: _("Nội dung thứ {n}, hoặc bấm Xong.").format(
                      n=len(d.get("items", [])) + 1)),
         ]
+
+    def _place_choices(self, ctx: Ctx, data: Data) -> list[Choice]:
+        """The place already set, else the cell's last meeting place, as one button."""
+        m = self.meeting(ctx, data)
+        if m is None:
+            return []
+        last = m if (m.place or m.online_link) else ctx.session.exec(select(Meeting).where(
+            Meeting.cell_id == m.cell_id, Meeting.id != m.id,
+            Meeting.scheduled_at < m.scheduled_at,
+            Meeting.status != MeetingStatus.CANCELLED.value,
+            (Meeting.place != None) | (Meeting.online_link != None))  # noqa: E711
+            .order_by(Meeting.scheduled_at.desc())).first()
+        where = (last.place or last.online_link) if last else None
+        return [Choice(where, "📍 " + where[:80])] if where else []
 
     def saved_answers(self, ctx: Ctx, meeting: Meeting) -> Data:
         """Editing an agenda starts from its saved items (one can be changed by number)."""
@@ -163,20 +206,39 @@ class AgendaForm(CellForm):
         drop_unused_files(s, replaced)  # documents the new agenda no longer lists
         audit(s, "meeting.agenda_set", "meeting", m.id,
               ctx.actor.member.id if ctx.actor.member else None, rev=m.agenda_rev)
+        self._after_save(ctx, m, cell, data)
+        ctx.reply(self._saved_text(ctx, m, cell) + "".join(
+            "\n" + note for note in self._notes(ctx, m, data)))
+
+    def _notes(self, ctx: Ctx, m: Meeting, data: Data) -> list[str]:
+        """What the saved agenda also settles: a document linked on Sổ tay is recorded as
+        posted there before the meeting (no "/sotay truoc" with the same link again)."""
+        links = [it.get("document") for it in data.get("items", []) if isinstance(it, dict)]
+        sotay = next((u for u in links if is_sotay_link(u)), None)
+        rec = record_of(ctx.session, m.id or 0)
+        if sotay is None or (rec is not None and rec.sotay_before_at is not None):
+            return []
+        return [record_before(ctx, m, sotay, by_agenda=True)]
+
+    def _after_save(self, ctx: Ctx, m: Meeting, cell: Organisation, data: Data) -> None:
+        """Hook for the chi ủy minutes that follow the agenda (see handlers.meetings.chiuy)."""
+        for fn in AFTER_SAVE:
+            fn(ctx, m, cell)
+
+    def _saved_text(self, ctx: Ctx, m: Meeting, cell: Organisation) -> str:
+        s = ctx.session
         if m.agenda_posted_rev is not None:
             post_agenda(s, m, cell, ctx.now(), f"m{m.id}:agenda:{m.revision}.{m.agenda_rev}",
                         correction=True)
-            ctx.reply(_("Đã lưu và đăng đính chính chương trình lên nhóm chi bộ."))
-        else:
-            post = s.exec(select(ScheduledStep.due_at).where(
-                ScheduledStep.meeting_id == m.id, ScheduledStep.step == "agenda_post",
-                ScheduledStep.status == StepStatus.PENDING.value)).first()
-            if post is not None:  # the cell's own notice time (/baotruoc), quiet hours kept
-                ctx.reply(_("Đã lưu chương trình. Bot sẽ đăng lên nhóm chi bộ lúc {when}.")
-                          .format(when=fmt_datetime(post, m.timezone)))
-            else:
-                ctx.reply(_("Đã lưu chương trình. Bot sẽ đăng lên nhóm chi bộ trước buổi họp "
-                            "{h} giờ.").format(h=int(ctx.settings.cycle.agenda_post_before_h)))
+            return _("Đã lưu và đăng đính chính chương trình lên nhóm chi bộ.")
+        post = s.exec(select(ScheduledStep.due_at).where(
+            ScheduledStep.meeting_id == m.id, ScheduledStep.step == "agenda_post",
+            ScheduledStep.status == StepStatus.PENDING.value)).first()
+        if post is not None:  # the cell's own notice time (/baotruoc), quiet hours kept
+            return _("Đã lưu chương trình. Bot sẽ đăng lên nhóm chi bộ lúc {when}.").format(
+                when=fmt_datetime(post, m.timezone))
+        return _("Đã lưu chương trình. Bot sẽ đăng lên nhóm chi bộ trước buổi họp {h} giờ."
+                 ).format(h=int(ctx.settings.cycle.agenda_post_before_h))
 
 
 forms.register(AgendaForm())

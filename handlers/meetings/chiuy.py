@@ -12,22 +12,24 @@ from handlers.core.access import leads_cell
 from handlers.core.context import Ctx
 from handlers.core.router import Where, Who, callback, command
 from handlers.forms import engine as forms
-from handlers.forms.cellform import led_cell, meeting_label
+from handlers.forms.cellform import led_cell, meeting_label, start_for_meeting
 from handlers.forms.engine import Choice, Form, Invalid, Step
-from handlers.forms.named import choose
+from handlers.forms.named import choose, step_answer
 from handlers.forms.validators import parse_datetime, parse_text
-from handlers.records.data import committee_data
+from handlers.meetings.agenda_form import AFTER_SAVE
+from handlers.records.data import committee_data, programme_text
 from handlers.records.documents import committee_docx
 from handlers.records.store import store_document
 from models.audit import audit
 from models.i18n import N_, _, fmt_datetime, to_local, use_locale
-from models.meeting import Meeting, MeetingKind, MeetingStatus
+from models.meeting import Meeting, MeetingKind, MeetingStatus, agenda_of
 from models.member import Member, Role, members_with_role
 from models.messages import Attachment
 from models.org import Organisation
 from models.records import CommitteeMeeting, DocType, committee_of
 
 Data = dict[str, Any]
+PROGRAMME = "@programme"  # the content step's button: the agenda is the chi ủy's content
 COMMITTEE = (Role.SECRETARY.value, Role.DEPUTY.value, Role.COMMITTEE.value)
 
 
@@ -86,7 +88,9 @@ class CommitteeForm(Form):
 
         return [
             Step("meeting", lambda c, d: _("Họp chi ủy chuẩn bị cho buổi sinh hoạt nào?"),
-                 choices=meetings, when=lambda c, d: not d.get("meeting_fixed")),
+                 choices=meetings, when=lambda c, d: not d.get("meeting_fixed"),
+                 parse=lambda c, d, t: step_answer(c, d["cell_id"], t,
+                                                   [ch.value for ch in meetings(c, d)])),
             Step("held", lambda c, d: _("Chi ủy họp lúc nào? (ví dụ 28/11/2026 14:00)"),
                  choices=lambda c, d: [Choice(c.now().isoformat(), _("Vừa họp xong"))],
                  parse=self._parse_held),
@@ -94,9 +98,19 @@ class CommitteeForm(Form):
                  choices=lambda c, d: [Choice([m.id for m in self._leaders(c, d)],
                                               _("Đủ tất cả"))]),
             Step("content", lambda c, d: _("Nội dung chi ủy đã thống nhất (chương trình, người "
-                                           "trình bày, dự thảo nghị quyết…):"),
-                 parse=lambda c, d, t: parse_text(t, max_len=3000)),
+                                           "trình bày, dự thảo nghị quyết…), hoặc chọn nút "
+                                           "chương trình để khỏi gõ hai lần:"),
+                 parse=lambda c, d, t: parse_text(t, max_len=3000),
+                 choices=self._programme_choice),
         ]
+
+    def _programme_choice(self, ctx: Ctx, data: Data) -> list[Choice]:
+        """The programme as the chi ủy's content: the agenda entered already, or the one
+        the secretary enters right after (the form opens next); typed once either way."""
+        m = self.meeting(ctx, data)
+        n = len(agenda_of(ctx.session, meeting_id=m.id or 0)) if m else 0
+        return [Choice(PROGRAMME, _("📋 Theo chương trình đã nhập ({n} nội dung)").format(n=n)
+                       if n else _("📋 Thống nhất chương trình (nhập ngay sau đây)"))]
 
     def summary(self, ctx: Ctx, data: Data) -> str:
         m = self.meeting(ctx, data)
@@ -109,7 +123,8 @@ class CommitteeForm(Form):
             _("Thời gian: {when}").format(when=fmt_datetime(held, m.timezone if m else
                                                             "Asia/Ho_Chi_Minh")),
             _("Dự họp: {names}").format(names=", ".join(names.get(i, "") for i in data["who"])),
-            _("Nội dung: {text}").format(text=data["content"])])
+            _("Nội dung: {text}").format(text=programme_text(ctx.session, m) if m and data[
+                "content"] == PROGRAMME else data["content"])])
 
     def finish(self, ctx: Ctx, data: Data) -> None:
         from datetime import datetime
@@ -124,7 +139,8 @@ class CommitteeForm(Form):
                                                              held_at=ctx.now(), content="")
         row.held_at = datetime.fromisoformat(data["held"])
         row.attendees = {"ids": data["who"]}
-        row.content = data["content"]
+        follows = data["content"] == PROGRAMME
+        row.content = "" if follows else data["content"]  # "": the agenda's items, as saved
         row.recorded_by = ctx.actor.member.id if ctx.actor.member else None
         row.recorded_at = ctx.now()
         s.add(row)
@@ -138,11 +154,35 @@ class CommitteeForm(Form):
                        now=ctx.now())
         audit(s, "committee.recorded", "meeting", m.id, row.recorded_by,
               attendees=len(data["who"]))
-        ctx.send(ctx.incoming.chat.id, _("Đã ghi biên bản họp chi ủy chuẩn bị {meeting}. Nhắc "
-                                         "đồng chí: nhập chương trình (/chuongtrinh) và đăng tài "
-                                         "liệu lên Sổ tay đảng viên trước buổi họp, rồi ghi "
-                                         "/sotay truoc.").format(meeting=meeting_label(m)),
+        agenda_next = follows and not agenda_of(s, meeting_id=m.id or 0)
+        ctx.send(ctx.incoming.chat.id, (_(
+            "Đã ghi biên bản họp chi ủy chuẩn bị {meeting}; nội dung là chương trình đồng chí "
+            "nhập ngay sau đây.") if agenda_next else _(
+            "Đã ghi biên bản họp chi ủy chuẩn bị {meeting}. Nhắc đồng chí: nhập chương trình "
+            "(/chuongtrinh) nếu chưa nhập.")).format(meeting=meeting_label(m)) + " " + _(
+            "Tài liệu cần đăng lên Sổ tay đảng viên trước buổi họp; link Sổ tay trong chương "
+            "trình được ghi là đã đăng (hoặc ghi /sotay truoc)."),
                  attachment=Attachment(name, docx))
+        if agenda_next:
+            start_for_meeting(ctx, "agenda", [f"#{m.id}"], command="chuongtrinh")
+
+
+def _follow_agenda(ctx: Ctx, m: Meeting, cell: Organisation) -> None:
+    """Chi ủy minutes that say "the programme" are written again when the agenda is saved,
+    so the stored document lists its items."""
+    s = ctx.session
+    row = committee_of(s, m.id or 0)
+    if row is None or row.content:
+        return
+    with use_locale(cell.locale):
+        d = committee_data(s, m, cell, ctx.settings.place)
+        assert d is not None
+        docx = committee_docx(d)
+    store_document(s, m, DocType.COMMITTEE.value, f"hop-chi-uy-{m.period}.docx", docx,
+                   final=True, by=row.recorded_by, now=ctx.now())
+
+
+AFTER_SAVE.append(_follow_agenda)
 
 
 forms.register(CommitteeForm())

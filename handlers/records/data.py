@@ -193,6 +193,18 @@ def _conclusions(s: Session, meeting: Meeting) -> list[tuple[str, str]]:
     return out
 
 
+def resolution_conclusions(s: Session, meeting: Meeting) -> list[tuple[str, str]]:
+    """The resolution's text: the minutes' conclusions, then the lines of the conclusion
+    given at scoring that they do not already hold (words added with “+ …”, or a text of
+    its own), so what was sent to members is in the nghị quyết too."""
+    out = _conclusions(s, meeting)
+    held = [text for _item, text in out if text]
+    extra = [line for line in (meeting.conclusion or "").splitlines()
+             if line.strip() and not any(text in line or line.strip() in text
+                                         for text in held)]
+    return [*out, ("", "\n".join(extra))] if extra else out
+
+
 def vote_passed(vote: tuple[int, int, int] | list[int] | None, present: int) -> bool | None:
     """Whether the resolution was adopted: more than half of the members present voted for
     it (Điều lệ Đảng, Điều 9: a decision needs more than half). None when no vote is recorded."""
@@ -276,10 +288,22 @@ def resolution_data(s: Session, meeting: Meeting, cell: Organisation, place: str
         absent=_absences(due_rows),
         score=score.total if score else None, band=score.rating if score else None,
         last_tasks=_tasks(s, prev.id or 0) if prev else [],
-        conclusions=_conclusions(s, meeting), tasks=_tasks(s, meeting.id or 0),
+        conclusions=resolution_conclusions(s, meeting), tasks=_tasks(s, meeting.id or 0),
         vote=_vote(record_of(s, meeting.id or 0)),
         secretary=secretary_name(s, cell.id or 0), parent=head.parent,
         recipients=recipients(head.parent, cell.name))
+
+
+def programme_text(s: Session, meeting: Meeting) -> str:
+    """What chi ủy minutes that say "the programme" read: the meeting's agenda items (the
+    secretary types them once, in the agenda form), or a line saying they follow."""
+    items = agenda_of(s, meeting_id=meeting.id or 0)
+    if not items:
+        return _("Thống nhất chương trình buổi sinh hoạt (bí thư nhập chương trình vào bot "
+                 "sau cuộc họp chi ủy).")
+    return "\n".join([_("Thống nhất chương trình buổi sinh hoạt:")] + [
+        f"{i}. {it.title}" + (f" — {it.presenter}" if it.presenter else "")
+        for i, it in enumerate(items, 1)])
 
 
 def committee_data(s: Session, meeting: Meeting, cell: Organisation,
@@ -296,5 +320,6 @@ def committee_data(s: Session, meeting: Meeting, cell: Organisation,
         year=int(meeting.period[:4]), held=held,
         attendees=[m.full_name for m in leaders if m.id in ids],
         absent=[m.full_name for m in leaders if m.id not in ids],
-        content=cm.content, secretary=secretary_name(s, cell.id or 0),
+        content=cm.content or programme_text(s, meeting),
+        secretary=secretary_name(s, cell.id or 0),
         recorder=_name(s, cm.recorded_by))

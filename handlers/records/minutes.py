@@ -24,7 +24,7 @@ from handlers.core.router import Where, Who, command
 from handlers.forms import engine as forms
 from handlers.forms.cellform import led_cell, meeting_label
 from handlers.forms.engine import Again, Choice, Form, Invalid, Step
-from handlers.forms.named import choose, meeting_ref
+from handlers.forms.named import choose, meeting_ref, step_answer
 from handlers.forms.validators import parse_text
 from handlers.records.data import vote_passed
 from handlers.records.documents import vote_failed_text
@@ -275,7 +275,9 @@ class MinutesForm(Form):
 
         steps = [
             Step("meeting", lambda c, d: _("Ghi biên bản buổi sinh hoạt nào?"),
-                 choices=meetings, when=lambda c, d: not d.get("meeting_fixed")),
+                 choices=meetings, parse=lambda c, d, t: step_answer(
+                     c, d["cell_id"], t, [ch.value for ch in meetings(c, d)]),
+                 when=lambda c, d: not d.get("meeting_fixed")),
             Step("guests", self._guest_prompt, choices=self._guest_choices,
                  parse=self._parse_guest,
                  short=lambda c, d: _("Khách tiếp theo, hoặc bấm Xong.")),

@@ -17,6 +17,7 @@ from handlers.forms.named import meeting_ref
 from handlers.records.data import current_score, present_count, resolution_data, vote_passed
 from handlers.records.doctext import resolution_text
 from handlers.records.documents import resolution_docx, resolution_number
+from handlers.records.sotay import posted_button
 from handlers.records.store import requested_meetings, send_stored, store_document
 from handlers.scoring.late import refresh_late
 from models.audit import audit
@@ -77,8 +78,9 @@ def issue_if_ready(ctx: Ctx, m: Meeting, cell: Organisation) -> bool:
     audit(s, "resolution.issued", "meeting", m.id, me, number=rec.resolution_no, year=year,
           recipients=sent)
     refresh_late(ctx, m, cell)  # "sent within 2 days" is known now
-    ctx.reply(_("Đã ban hành nghị quyết {number} và gửi tới {n} nơi nhận.").format(
-        number=number, n=sent))
+    ctx.reply(_("Đã ban hành nghị quyết {number} và gửi tới {n} nơi nhận. Đăng biên bản, "
+                "nghị quyết lên Sổ tay đảng viên xong, đồng chí bấm nút dưới đây (hoặc "
+                "/sotay sau LINK).").format(number=number, n=sent), posted_button(m))
     return True
 
 

@@ -8,20 +8,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
 
-from handlers.core.context import Ctx
+from handlers.core.access import leads_cell
+from handlers.core.context import Ctx, buttons
 from handlers.core.labels import label
-from handlers.core.router import Where, Who, command
+from handlers.core.router import Where, Who, callback, command
 from handlers.forms.cellform import led_cell, meeting_label
 from handlers.scoring.late import refresh_late
 from models.audit import audit
 from models.i18n import N_, _, fmt_number
 from models.meeting import Meeting, MeetingStatus
+from models.messages import Keyboard
+from models.org import Organisation
 from models.records import MeetingRecord, record_of
 from models.rubric import Criterion
-from models.text import fold
+from models.text import as_id, fold
 
 BEFORE = {"truoc", "before"}
 AFTER = {"sau", "after"}
@@ -93,30 +97,75 @@ def sotay(ctx: Ctx, args: list[str], rest: str) -> None:
         ctx.reply(_("Không có buổi sinh hoạt sắp tới để ghi.") if before
                   else _("Không có buổi sinh hoạt đã họp để ghi."))
         return
-    rec = record_of(s, m.id or 0) or MeetingRecord(meeting_id=m.id or 0, cell_id=m.cell_id)
     link = proof if proof.startswith("http") else None
-    me = ctx.actor.member.id if ctx.actor.member else None
     if before:
-        rec.sotay_before_at, rec.sotay_before_link = ctx.now(), link
-        m.sotay_link = link or m.sotay_link
-        s.add(m)
-        hours = lead_hours(ctx.now(), m)
-        reply = _("Đã ghi: tài liệu buổi {meeting} đăng lên Sổ tay trước {h} giờ.").format(
-            meeting=meeting_label(m), h=hours)
+        ctx.reply(record_before(ctx, m, link))
     else:
-        rec.sotay_after_at, rec.sotay_after_link = ctx.now(), link
-        end = m.ended_at or m.scheduled_at
-        hours = int((ctx.now() - end).total_seconds() // 3600)
-        reply = _("Đã ghi: văn bản sau buổi {meeting} đăng lên Sổ tay {h} giờ sau khi kết "
-                  "thúc.").format(meeting=meeting_label(m), h=hours) if hours >= 1 else _(
-            "Đã ghi: văn bản sau buổi {meeting} đăng lên Sổ tay chưa đầy 1 giờ sau khi kết "
-            "thúc.").format(meeting=meeting_label(m))  # not "0 giờ sau"
+        record_after(ctx, m, cell, link)
+
+
+def is_sotay_link(url: str | None) -> bool:
+    """A link into Sổ tay đảng viên (a host with a "sotay" label, as sotay.dangcongsan.vn):
+    an agenda document there is on Sổ tay already, and other links are not."""
+    if not url:
+        return False
+    host = urlsplit(url.strip()).hostname or ""
+    return url.strip().lower().startswith(("http://", "https://")) and "sotay" in host.split(".")
+
+
+def record_before(ctx: Ctx, m: Meeting, link: str | None, by_agenda: bool = False) -> str:
+    """Record the documents on Sổ tay before ``m`` now; the reply says how far ahead."""
+    s = ctx.session
+    rec = record_of(s, m.id or 0) or MeetingRecord(meeting_id=m.id or 0, cell_id=m.cell_id)
+    rec.sotay_before_at, rec.sotay_before_link = ctx.now(), link
+    m.sotay_link = link or m.sotay_link
+    s.add(m)
     s.add(rec)
-    audit(s, "sotay.before" if before else "sotay.after", "meeting", m.id, me, link=link)
-    ctx.reply(reply)
-    if not before and cell is not None:
-        s.flush()
-        new = refresh_late(ctx, m, cell)  # "final documents within 2 days" is known now
-        if new is not None:
-            ctx.reply(_("Điểm buổi sinh hoạt tự cập nhật: {total} — {band}.").format(
-                total=fmt_number(new.total), band=label(new.rating)))
+    audit(s, "sotay.before", "meeting", m.id, ctx.actor.member.id if ctx.actor.member else None,
+          link=link, **({"from": "agenda"} if by_agenda else {}))
+    return _("Đã ghi: tài liệu buổi {meeting} đăng lên Sổ tay trước {h} giờ.").format(
+        meeting=meeting_label(m), h=lead_hours(ctx.now(), m))
+
+
+def record_after(ctx: Ctx, m: Meeting, cell: Organisation, link: str | None) -> None:
+    """Record the final documents on Sổ tay now, say so, and update the score's "sent
+    within 2 days" where it changes."""
+    s = ctx.session
+    rec = record_of(s, m.id or 0) or MeetingRecord(meeting_id=m.id or 0, cell_id=m.cell_id)
+    rec.sotay_after_at, rec.sotay_after_link = ctx.now(), link
+    end = m.ended_at or m.scheduled_at
+    hours = int((ctx.now() - end).total_seconds() // 3600)
+    s.add(rec)
+    audit(s, "sotay.after", "meeting", m.id, ctx.actor.member.id if ctx.actor.member else None,
+          link=link)
+    ctx.reply(_("Đã ghi: văn bản sau buổi {meeting} đăng lên Sổ tay {h} giờ sau khi kết "
+                "thúc.").format(meeting=meeting_label(m), h=hours) if hours >= 1 else _(
+        "Đã ghi: văn bản sau buổi {meeting} đăng lên Sổ tay chưa đầy 1 giờ sau khi kết "
+        "thúc.").format(meeting=meeting_label(m)))  # not "0 giờ sau"
+    s.flush()
+    new = refresh_late(ctx, m, cell)  # "final documents within 2 days" is known now
+    if new is not None:
+        ctx.reply(_("Điểm buổi sinh hoạt tự cập nhật: {total} — {band}.").format(
+            total=fmt_number(new.total), band=label(new.rating)))
+
+
+def posted_button(m: Meeting) -> Keyboard:
+    """One tap instead of "/sotay sau LINK" once the final documents are on Sổ tay."""
+    return buttons([(_("📤 Đã đăng lên Sổ tay"), f"sts:{m.id}")])
+
+
+@callback("sts", who=Who.LINKED)
+def posted_pressed(ctx: Ctx, parts: list[str]) -> None:
+    """The secretary says with a tap that the final documents are on Sổ tay (no link)."""
+    s = ctx.session
+    m = s.get(Meeting, as_id(parts[0])) if len(parts) == 1 and as_id(parts[0]) else None
+    cell = s.get(Organisation, m.cell_id) if m is not None else None
+    if m is None or cell is None or not leads_cell(ctx.actor, m.cell_id):
+        ctx.deny("sotay button: not this cell's leader")
+        return
+    rec = record_of(s, m.id or 0)
+    if m.status != MeetingStatus.HELD.value or (rec is not None and rec.sotay_after_at):
+        ctx.refuse(_("Đã ghi trước đó; không có gì thay đổi.") if rec and rec.sotay_after_at
+                   else _("Nút này không còn hiệu lực."))
+        return
+    record_after(ctx, m, cell, None)

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from handlers.core.notify import send_private
 from handlers.meetings.agenda import starts_at
 from handlers.meetings.steps import step_handler
+from handlers.records.sotay import posted_button
 from models.i18n import _, use_locale
 from models.meeting import Meeting, MeetingStatus
 from models.member import Role, members_with_role
@@ -38,7 +39,7 @@ def sotay_reminder(s: Session, meeting: Meeting, cell: Organisation, step: Sched
                       "nhất 1 ngày trước. Đăng xong, đồng chí ghi: /sotay truoc LINK (hoặc “đã "
                       "đăng”).") if before else
                     _("Nhắc: biên bản, nghị quyết buổi sinh hoạt {when} cần đăng lên Sổ tay "
-                      "đảng viên trong 2 ngày. Đăng xong, đồng chí ghi: /sotay sau LINK (hoặc "
-                      "“đã đăng”).")).format(when=starts_at(meeting))
+                      "đảng viên trong 2 ngày. Đăng xong, đồng chí bấm nút dưới đây hoặc ghi: "
+                      "/sotay sau LINK.")).format(when=starts_at(meeting))
             send_private(s, m, text, f"m{meeting.id}:{step.step}:{meeting.revision}:p{m.id}",
-                         now=now)
+                         now=now, buttons=() if before else posted_button(meeting))

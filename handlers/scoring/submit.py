@@ -197,8 +197,7 @@ class ScoringForm(CellForm):
             when=lambda c, d: has_tasks_auto and (not correction
                                                   or tasks_group in d.get("edit", []))))
         steps.append(Step("conclusion", _conclusion_prompt,
-                          parse=lambda c, d, t: parse_text(t, max_len=2000),
-                          choices=_conclusion_choices,
+                          parse=_parse_conclusion, choices=_conclusion_choices,
                           when=lambda c, d: not d.get("correction")))
         steps.append(Step("tasks", lambda c, d: self._tasks_prompt(c, d),
                           parse=lambda c, d, t: self._parse_task(c, d, t),
@@ -373,15 +372,21 @@ def _minutes_conclusion(ctx: Ctx, data: forms.Data) -> str:
 def _conclusion_prompt(ctx: Ctx, data: forms.Data) -> str:
     ask = _("Kết luận / nghị quyết của buổi sinh hoạt (sẽ gửi tới đảng viên):")
     recorded = _minutes_conclusion(ctx, data)
-    if not recorded:
-        return ask
     return ask + "\n" + _("Biên bản đã ghi kết luận:\n{text}\nChọn “Dùng kết luận trong biên "
-                          "bản” hoặc gửi kết luận khác.").format(text=recorded)
+                          "bản” (gửi “+ nội dung” để dùng và bổ sung) hoặc gửi kết luận khác."
+                          ).format(text=recorded) if recorded else ask
 
 
 def _conclusion_choices(ctx: Ctx, data: forms.Data) -> list[Choice]:
     recorded = _minutes_conclusion(ctx, data)
     return [Choice(recorded, _("Dùng kết luận trong biên bản"))] if recorded else []
+
+
+def _parse_conclusion(ctx: Ctx, data: forms.Data, text: str) -> str:
+    """"+ …": the minutes' conclusions with the words added (edited, not typed again)."""
+    if text.lstrip().startswith("+") and (recorded := _minutes_conclusion(ctx, data)):
+        text = recorded + "\n" + text.lstrip()[1:].strip()
+    return parse_text(text, max_len=2000)
 
 
 def _start_scoring(ctx: Ctx, named: str) -> None:

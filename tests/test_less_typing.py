@@ -1,0 +1,256 @@
+"""Issue 23's effort target: the bot needs less typing from the secretary. Meetings named
+in words at a form's meeting step; the programme typed once (chi ủy and agenda); Sổ tay
+links taken from the agenda; the roll call confirmed once; the next step offered as
+buttons; the resolution taken from the minutes with one tap."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from models.meeting import Meeting
+from tests.helpers import QLNS, SEC, Driver, FakeClock, link_cell
+from tests.test_cycle import DEC_MEETING, _materialise, _meeting
+
+
+def _form_step(driver: Driver) -> str | None:
+    from models.form import FormState as State
+
+    with Session(driver.app.engine) as s:
+        row = s.exec(select(State)).first()
+        return row.step if row else None
+
+
+async def test_meeting_step_takes_the_names_commands_take(driver: Driver,
+                                                           clock: FakeClock) -> None:
+    cell = link_cell(driver, QLNS)
+    _materialise(driver.app)
+    dec = _meeting(driver.app, cell)
+    clock.set(DEC_MEETING - timedelta(days=5))
+    out = await driver.say(SEC, "/chuongtrinh")
+    assert "Chọn buổi sinh hoạt:" in out[-1] and len(driver.last_buttons()) == 2
+    out = await driver.say(SEC, "5/2026")  # no such meeting: refused, nothing changes
+    assert "Không có buổi “5/2026” trong danh sách" in out[-1]
+    assert _form_step(driver) == "meeting"
+    out = await driver.say(SEC, "12/2026")
+    assert "Buổi này có kết hợp sinh hoạt chuyên đề không?" in out[-1]
+    with Session(driver.app.engine) as s:
+        from models.form import FormState as State
+
+        assert s.exec(select(State)).one().data["meeting"] == dec.id
+    await driver.say(SEC, "/huy")
+    await driver.say(SEC, "/chuongtrinh")
+    out = await driver.say(SEC, "tháng 1/2027")  # the other one offered
+    assert "Buổi này có kết hợp sinh hoạt chuyên đề không?" in out[-1]
+    with Session(driver.app.engine) as s:
+        from models.form import FormState as State
+
+        jan = s.get(Meeting, s.exec(select(State)).one().data["meeting"])
+        assert jan is not None and jan.period == "2027-01"
+
+
+def _docx_text(driver: Driver, mid: int, doc_type: str) -> str:
+    import io
+
+    from docx import Document
+
+    from models.files import StoredFile
+    from models.records import latest_revision
+
+    with Session(driver.app.engine) as s:
+        rev = latest_revision(s, mid, doc_type, final=True)
+        assert rev is not None
+        f = s.get(StoredFile, rev.file_id)
+        assert f is not None
+        doc = Document(io.BytesIO(f.data))
+    return "\n".join(p.text for p in doc.paragraphs) + "\n" + "\n".join(
+        c.text for t in doc.tables for row in t.rows for c in row.cells)
+
+
+SOTAY = "https://sotay.dangcongsan.vn/tai-lieu/nq-dai-hoi"
+
+
+async def test_programme_typed_once_for_chi_uy_and_agenda(driver: Driver,
+                                                          clock: FakeClock) -> None:
+    from models.records import CommitteeMeeting, DocType, MeetingRecord
+
+    cell = link_cell(driver, QLNS)
+    _materialise(driver.app)
+    mid = _meeting(driver.app, cell).id or 0
+    clock.set(DEC_MEETING - timedelta(days=5))
+    await driver.press(SEC, f"hcu:{mid}")
+    await driver.say(SEC, "Vừa họp xong")
+    out = await driver.say(SEC, "Đủ tất cả")
+    assert "hoặc chọn nút chương trình để khỏi gõ hai lần" in out[-1]
+    assert driver.last_buttons()[0][0] == "📋 Thống nhất chương trình (nhập ngay sau đây)"
+    out = await driver.say(SEC, "1")
+    assert "Nội dung: Thống nhất chương trình buổi sinh hoạt (bí thư nhập chương trình" in out[-1]
+    out = await driver.say(SEC, "1")  # confirmed: the agenda form opens at once
+    assert "nội dung là chương trình đồng chí nhập ngay sau đây" in out[0]
+    assert "link Sổ tay trong chương trình được ghi là đã đăng" in out[0]
+    assert "Buổi này có kết hợp sinh hoạt chuyên đề không?" in out[-1]
+    for answer in ("Không", "Phòng họp tầng 3",
+                   f"Quán triệt Nghị quyết Đại hội | Đ/c Dương Văn Thành | {SOTAY}",
+                   "Kiểm điểm giải ngân | Đ/c Lý Thị Kim Oanh", "Xong"):
+        await driver.say(SEC, answer)
+    out = await driver.say(SEC, "1")
+    assert out[0].startswith("Đã lưu chương trình.")
+    assert "Đã ghi: tài liệu buổi Sinh hoạt thường kỳ — 07:30 03/12/2026 đăng lên Sổ tay " \
+           "trước 120 giờ." in out[0]
+    with Session(driver.app.engine) as s:
+        cm = s.exec(select(CommitteeMeeting).where(CommitteeMeeting.meeting_id == mid)).one()
+        assert cm.content == ""  # it follows the agenda
+        rec = s.exec(select(MeetingRecord).where(MeetingRecord.meeting_id == mid)).one()
+        assert rec.sotay_before_at == clock() and rec.sotay_before_link == SOTAY
+    # The chi ủy's minutes were written again with the agenda's items.
+    text = _docx_text(driver, mid, DocType.COMMITTEE.value)
+    assert "Thống nhất chương trình buổi sinh hoạt:" in text
+    assert "1. Quán triệt Nghị quyết Đại hội — Đ/c Dương Văn Thành" in text
+    assert "2. Kiểm điểm giải ngân — Đ/c Lý Thị Kim Oanh" in text
+    # /hopchiuy again, after the agenda: the button names the agenda entered.
+    await driver.say(SEC, "/hopchiuy 12/2026")
+    await driver.say(SEC, "Vừa họp xong")
+    await driver.say(SEC, "Đủ tất cả")
+    assert driver.last_buttons()[0][0] == "📋 Theo chương trình đã nhập (2 nội dung)"
+    out = await driver.say(SEC, "1")
+    assert "1. Quán triệt Nghị quyết Đại hội — Đ/c Dương Văn Thành" in out[-1]
+    # Typed content is still taken as it was, and the minutes keep it.
+    await driver.say(SEC, "/huy")
+    for answer in ("/hopchiuy 12/2026", "Vừa họp xong", "Đủ tất cả",
+                   "Thống nhất dự thảo nghị quyết tháng 12", "1"):
+        out = await driver.say(SEC, answer)
+    assert "Nhắc đồng chí: nhập chương trình (/chuongtrinh) nếu chưa nhập." in out[0]
+    assert "Thống nhất dự thảo nghị quyết tháng 12" in _docx_text(driver, mid,
+                                                                   DocType.COMMITTEE.value)
+
+
+async def test_only_sotay_links_count_as_posted_on_sotay(driver: Driver,
+                                                         clock: FakeClock) -> None:
+    from models.records import MeetingRecord
+
+    cell = link_cell(driver, QLNS)
+    _materialise(driver.app)
+    mid = _meeting(driver.app, cell).id or 0
+    clock.set(DEC_MEETING - timedelta(days=5))
+    for answer in (f"/chuongtrinh #{mid}", "Không", "-",
+                   "Báo cáo | Đ/c Thành | https://drive.example.vn/bao-cao.pdf", "Xong"):
+        await driver.say(SEC, answer)
+    out = await driver.say(SEC, "1")
+    assert "Sổ tay" not in out[0]
+    with Session(driver.app.engine) as s:
+        assert s.exec(select(MeetingRecord).where(MeetingRecord.meeting_id == mid)).first() \
+            is None
+
+
+async def test_presenters_named_as_members_are(driver: Driver, clock: FakeClock) -> None:
+    cell = link_cell(driver, QLNS)
+    _materialise(driver.app)
+    mid = _meeting(driver.app, cell).id or 0
+    clock.set(DEC_MEETING - timedelta(days=5))
+    for answer in (f"/chuongtrinh #{mid}", "Không", "-"):
+        await driver.say(SEC, answer)
+    out = await driver.say(SEC, "Quán triệt Nghị quyết | Thành")
+    assert "Đã ghi mục 1: Quán triệt Nghị quyết | Đ/c Dương Văn Thành" in out[-1]
+    out = await driver.say(SEC, "Giải ngân | đ/c oanh")  # no capitals, no accents
+    assert "Đã ghi mục 2: Giải ngân | Đ/c Lý Thị Kim Oanh" in out[-1]
+    out = await driver.say(SEC, "Báo cáo cấp trên | Đ/c Nguyễn Văn An")  # not of this cell
+    assert "Đã ghi mục 3: Báo cáo cấp trên | Đ/c Nguyễn Văn An" in out[-1]
+    out = await driver.say(SEC, "Tự phê bình | Văn")  # two members are “Văn”: as typed
+    assert "Đã ghi mục 4: Tự phê bình | Văn" in out[-1]
+    await driver.say(SEC, "Xong")
+    await driver.say(SEC, "1")
+    from models.meeting import AgendaItem
+
+    with Session(driver.app.engine) as s:
+        assert [i.presenter for i in s.exec(select(AgendaItem).where(
+            AgendaItem.meeting_id == mid).order_by(AgendaItem.position))] == [
+            "Đ/c Dương Văn Thành", "Đ/c Lý Thị Kim Oanh", "Đ/c Nguyễn Văn An", "Văn"]
+
+
+async def test_place_offered_from_the_last_meeting(driver: Driver, clock: FakeClock) -> None:
+    cell = link_cell(driver, QLNS)
+    _materialise(driver.app)
+    dec = _meeting(driver.app, cell)
+    clock.set(DEC_MEETING - timedelta(days=5))
+    await driver.say(SEC, f"/chuongtrinh #{dec.id}")
+    out = await driver.say(SEC, "Không")
+    assert "Địa điểm" in out[-1] and driver.messenger.sent[-1].buttons == ()  # none known
+    for answer in ("Phòng họp tầng 3, Sở Tài chính", "Xong", "1"):
+        await driver.say(SEC, answer)
+    with Session(driver.app.engine) as s:
+        jan = s.exec(select(Meeting).where(Meeting.cell_id == cell.id,
+                                           Meeting.period == "2027-01")).one()
+    out = await driver.say(SEC, f"/chuongtrinh #{jan.id}")
+    out = await driver.say(SEC, "Không")
+    assert "Địa điểm, hoặc đường link nếu họp trực tuyến:" in out[-1]
+    assert [lbl for lbl, _d in driver.last_buttons()] == ["📍 Phòng họp tầng 3, Sở Tài chính"]
+    out = await driver.say(SEC, "1")  # one tap instead of the place typed again
+    assert "Nội dung thứ 1" in out[-1]
+    await driver.say(SEC, "Xong")
+    await driver.say(SEC, "1")
+    with Session(driver.app.engine) as s:
+        assert s.get(Meeting, jan.id).place == "Phòng họp tầng 3, Sở Tài chính"
+
+
+async def test_after_the_roll_call_every_next_step_is_a_button(driver: Driver,
+                                                               clock: FakeClock) -> None:
+    """Fees → the minutes and the score as buttons; the resolution from the minutes'
+    conclusions with one tap (or with words added by “+ …”); Sổ tay after with one tap.
+    The documents still hold the agenda, the conclusions and the resolution's text."""
+    from models.records import DocType, MeetingRecord
+    from tests.test_minutes import SEC as AN
+    from tests.test_minutes import _final, _text, capture, setup_month
+
+    _cid, mid = await setup_month(driver, clock)
+    out = await driver.press(AN, "fe:2026-12")
+    await driver.say(AN, "tất cả")  # the first month: the amounts asked once
+    out = await driver.say(AN, "; ".join(["50k"] * 10))
+    assert out[-1].startswith("Đã ghi đảng phí tháng 12/2026")
+    assert driver.last_buttons() == [("🖊 Ghi biên bản", f"bb:edit:{mid}"),
+                                     ("📝 Chấm điểm ngay", f"sc:{mid}")]
+    out = await driver.press(AN, f"bb:edit:{mid}")  # the meeting is known: no "which one?"
+    assert "Khách mời" in out[-1]
+    await driver.say(AN, "/huy")
+    await capture(driver, mid)
+    for answer in ("Xong", "Chi bộ hoàn thành 90% nhiệm vụ tháng 11.",
+                   "Thống nhất nhiệm vụ tháng 12 như dự thảo.", "-", "Tất cả tán thành", "1"):
+        out = await driver.say(AN, answer)
+    out = await driver.say(AN, "/dangphi 12/2026 1 60k")  # fees again: only the score left
+    assert driver.last_buttons() == [("📝 Chấm điểm ngay", f"sc:{mid}")]
+    out = await driver.press(AN, f"sc:{mid}")
+    for _ in range(10):
+        if "Kết luận / nghị quyết" in out[-1]:
+            break
+        out = await driver.say(AN, "đủ" if "Nhóm" in out[-1] else "-")
+    assert "gửi “+ nội dung” để dùng và bổ sung" in out[-1]
+    out = await driver.say(AN, "+ Giao Văn phòng theo dõi, báo cáo chi bộ.")
+    assert "Nhiệm vụ thứ" in out[-1]
+    await driver.say(AN, "Xong")
+    out = await driver.say(AN, "1")
+    issued = next(t for t in out if t.startswith("Đã ban hành nghị quyết"))
+    assert "bấm nút dưới đây (hoặc /sotay sau LINK)" in issued
+    sent = next(o for o in driver.messenger.sent if o.text == issued)
+    assert [(b.label, b.data) for row in sent.buttons for b in row] == [
+        ("📤 Đã đăng lên Sổ tay", f"sts:{mid}")]
+    conclusion = ("• Kết quả thực hiện nhiệm vụ tháng 11: Chi bộ hoàn thành 90% nhiệm vụ "
+                  "tháng 11.\n• Nhiệm vụ tháng 12 và công tác cuối năm: Thống nhất nhiệm vụ "
+                  "tháng 12 như dự thảo.\nGiao Văn phòng theo dõi, báo cáo chi bộ.")
+    with Session(driver.app.engine) as s:
+        assert s.get(Meeting, mid).conclusion == conclusion
+    resolution = _text(_final(driver, mid, DocType.RESOLUTION.value))
+    assert "Chi bộ hoàn thành 90% nhiệm vụ tháng 11." in resolution
+    assert "Giao Văn phòng theo dõi, báo cáo chi bộ." in resolution
+    minutes = _text(_final(driver, mid, DocType.MINUTES.value))
+    assert "Kết quả thực hiện nhiệm vụ tháng 11" in minutes
+    assert "Thống nhất nhiệm vụ tháng 12 như dự thảo." in minutes
+    # Sổ tay after the meeting: one tap, once; another cell's secretary cannot.
+    out = await driver.press("Nguyễn Thị Thanh Hương", f"sts:{mid}")
+    assert "không có quyền" in out[0]
+    out = await driver.press(AN, f"sts:{mid}")
+    assert out[0].startswith("Đã ghi: văn bản sau buổi Sinh hoạt thường kỳ")
+    with Session(driver.app.engine) as s:
+        rec = s.exec(select(MeetingRecord).where(MeetingRecord.meeting_id == mid)).one()
+        assert rec.sotay_after_at == clock() and rec.sotay_after_link is None
+    out = await driver.press(AN, f"sts:{mid}")
+    assert out == ["Đã ghi trước đó; không có gì thay đổi."]
