@@ -129,14 +129,21 @@ def _in_subtree() -> Any:
 
 @cache
 def attendance_by_meeting() -> Any:
-    """Per held meeting of the periods: attended, due, unexcused."""
+    """Per held meeting of the periods in the subtree: attended, due, unexcused.
+
+    Filtered by the subtree here, not only by the outer query: unfiltered, a base
+    organisation's or a cell's year added up the whole bloc's year of roll calls first
+    (93,000 rows, 50-70 ms a statement on the bench bloc) and then kept five cells."""
+    sub_org = aliased(Organisation, name="att_org")
     return (
         select(Attendance.meeting_id.label("meeting_id"),
                _count(_in(Attendance.status, ATTENDED)).label("attended"),
                _count(_in(Attendance.status, DUE)).label("due"),
                _count(Attendance.status == _c("unexcused")).label("unexcused"))
         .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(Meeting.period.in_(MONTHS), _in(Meeting.status, ("held", "not_held")))
+        .join(sub_org, sub_org.id == Meeting.cell_id)
+        .where(Meeting.period.in_(MONTHS), _in(Meeting.status, ("held", "not_held")),
+               sub_org.path.like(PREFIX))
         .group_by(Attendance.meeting_id)
         .subquery("att"))
 

@@ -77,6 +77,19 @@ def org_review(session: Session, *, org_id: int, year: int) -> OrgReview:
     return row or OrgReview(org_id=org_id, year=year)
 
 
+def org_reviews(session: Session, *, org_ids: list[int], year: int) -> dict[int, OrgReview]:
+    """:func:`org_review` for many organisations in one query (a bloc's 500 cells were
+    500 queries, ~150 ms of the year's classification)."""
+    from sqlmodel import select as sm_select
+
+    found: dict[int, OrgReview] = {}
+    for start in range(0, len(org_ids), 900):  # SQLite's bound-parameter limit
+        chunk = org_ids[start:start + 900]
+        found.update((r.org_id, r) for r in session.exec(sm_select(OrgReview).where(
+            OrgReview.org_id.in_(chunk), OrgReview.year == year)))  # type: ignore[attr-defined]
+    return {oid: found.get(oid) or OrgReview(org_id=oid, year=year) for oid in org_ids}
+
+
 @cache
 def _record_stmt() -> Any:
     months = bindparam("months", expanding=True)
