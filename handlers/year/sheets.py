@@ -44,14 +44,14 @@ def classification(s: Session, root: Organisation, year: int, settings: Settings
     rows = classify.year_cells(s, root, year)
     reviews = org_reviews(s, org_ids=[r["cell_id"] for r in rows], year=year)
     for row in rows:
-        rv = reviews[row["cell_id"]]
+        rv = reviews.get(row["cell_id"])
         reason = classify.not_rated("cell", row, settings)
         level: str | None
         if reason is not None:
             level, stage = None, "not_rated"
-        elif rv.confirmed_level:
+        elif rv is not None and rv.confirmed_level:
             level, stage = rv.confirmed_level, "confirmed"
-        elif rv.proposed_level:
+        elif rv is not None and rv.proposed_level:
             level, stage = rv.proposed_level, "proposed"
         else:
             level, stage = classify.cell_proposal(row, rules, settings), "prefilled"
