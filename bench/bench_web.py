@@ -77,6 +77,7 @@ def _officer(engine, period: str) -> tuple[int, dict[str, str]]:  # type: ignore
             "member, month": f"/web/member/{member.id}?p=m{mo}",
             "member, year": f"/web/member/{member.id}?p=y{y}",
             "bloc lists, year": f"/web/lists/{bloc.id}?p=y{y}",
+            "base lists, year": f"/web/lists/{base.id}?p=y{y}",
             "bloc trend (svg)": f"/web/trend/{bloc.id}?p=m{mo}",
             "cell trend (svg)": f"/web/trend/{cell.id}?p=m{mo}",
         }

@@ -97,3 +97,22 @@ def test_trend_from_one_statement_equals_each_months_rows(engine, bloc) -> None:
             for oid in new["rate"]:
                 assert _nan_to_none(new["rate"][oid]) == old["rate"][oid], org.name
                 assert _nan_to_none(new["score"][oid]) == old["score"][oid], org.name
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_subtree_year_record_and_plan_equal_the_blocs_rows(engine, bloc, year) -> None:
+    """The year's member record and thematic plan read only the subtree's rows; a base
+    organisation or a cell still gets exactly its rows of the whole bloc's."""
+    from models.plan import plan_rows
+    from models.review import year_record
+
+    with Session(engine) as s:
+        bloc = s.get(Organisation, bloc.id)
+        records, plan = year_record(s, bloc, year), plan_rows(s, bloc, year)
+        paths = {o.id: o.path for o in s.exec(select(Organisation))}
+        assert sum(r["due"] for r in records) > 0 and sum(r["unpaid"] for r in records) > 0
+        for org in _subtrees(s, bloc):
+            assert year_record(s, org, year) == [
+                r for r in records if paths[r["cell_id"]].startswith(org.path)], org.name
+            assert plan_rows(s, org, year) == [
+                r for r in plan if paths[r["cell_id"]].startswith(org.path)], org.name
