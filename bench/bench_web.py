@@ -3,6 +3,7 @@ the real aiohttp routes on 127.0.0.1 (session check, queries, rendering, audit r
 
 Usage (after `chibot bench-seed --url URL`):
     python bench/bench_web.py --url URL [--period 2026-11] [--repeat 20] [--cold-repeat 8]
+                              [--pages "bloc, year"]
 Prints per page the median and p95 time of a whole request, warm and cold side by side,
 and the page's size; targets p95 < 150 ms (both) and a page < 200 KB. *Warm*: the view's
 60-second aggregate cache (handlers/views/cache.py) holds the page's figures. *Cold*: the
@@ -106,12 +107,14 @@ async def _times(client: TestClient, path: str, n: int, cold: bool) -> tuple[lis
     return times, size
 
 
-async def run(url: str, period: str, repeat: int, cold_repeat: int) -> bool:
+async def run(url: str, period: str, repeat: int, cold_repeat: int,
+              only: str = "") -> bool:
     settings = load_settings(None, database={"url": url})
     i18n.configure(settings.locales_dir, settings.locale)
     engine = make_engine(url)
     migrate(engine)
     officer, paths = _officer(engine, period)
+    paths = {k: v for k, v in paths.items() if only in k}
     with Session(engine) as s:
         token = mint_link(s, member_id=officer, now=utcnow())
         s.commit()
@@ -148,10 +151,12 @@ def main() -> int:
     ap.add_argument("--cold-repeat", type=int, default=8,
                     help="cold requests per page (the view's cache emptied before each); "
                          "0: warm only")
+    ap.add_argument("--pages", default="", help="only the pages whose name contains this")
     args = ap.parse_args()
     print(f"web view on {make_engine(args.url).dialect.name}, period {args.period}, "
           f"per page {args.repeat} warm and {args.cold_repeat} cold requests")
-    ok = asyncio.run(run(args.url, args.period, args.repeat, args.cold_repeat))
+    ok = asyncio.run(run(args.url, args.period, args.repeat, args.cold_repeat,
+                         args.pages))
     print("all pages within p95 < 150 ms and < 200 KB" if ok else "some pages over target")
     return 0
 
