@@ -129,15 +129,25 @@ def _in_subtree() -> Any:
 
 @cache
 def attendance_by_meeting() -> Any:
-    """Per held meeting of the periods: attended, due, unexcused."""
+    """Per held meeting of the periods in the subtree: attended, due, unexcused.
+
+    Filtered by the subtree here, not only by the outer query: unfiltered, a base
+    organisation's or a cell's year added up the whole bloc's year of roll calls first
+    (93,000 rows, 50-70 ms a statement on the bench bloc) and then kept five cells.
+    Grouped by (period, status, id), the order SQLite reads meetings in through
+    ``ix_meeting_period_status``: it adds up each meeting as it goes instead of sorting
+    the year's roll calls first (a bloc's year 51 -> 35 ms); ``id`` alone decides."""
+    sub_org = aliased(Organisation, name="att_org")
     return (
-        select(Attendance.meeting_id.label("meeting_id"),
+        select(Meeting.id.label("meeting_id"),
                _count(_in(Attendance.status, ATTENDED)).label("attended"),
                _count(_in(Attendance.status, DUE)).label("due"),
                _count(Attendance.status == _c("unexcused")).label("unexcused"))
         .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(Meeting.period.in_(MONTHS), _in(Meeting.status, ("held", "not_held")))
-        .group_by(Attendance.meeting_id)
+        .join(sub_org, sub_org.id == Meeting.cell_id)
+        .where(Meeting.period.in_(MONTHS), _in(Meeting.status, ("held", "not_held")),
+               sub_org.path.like(PREFIX))
+        .group_by(Meeting.period, Meeting.status, Meeting.id)
         .subquery("att"))
 
 
@@ -150,9 +160,11 @@ def current_score(kind: str) -> tuple[Any, Callable[[Any], Any]]:
 
 
 @cache
-def _cells_subquery(detail: bool = True) -> Any:
+def _cells_subquery(detail: bool = True, by_month: bool = False) -> Any:
     """Per cell of the subtree: its regular meetings of the months, attendance, scores.
-    Without ``detail`` only the counts the summary adds up (no names, parent, averages)."""
+    Without ``detail`` only the counts the summary adds up (no names, parent, averages);
+    ``by_month`` (with ``detail`` False): per cell and month, only what the trend draws (a
+    cell without a meeting in the months: one row, period NULL)."""
     att = attendance_by_meeting()
     (cell_sc, cell_on), (conf_sc, conf_on) = current_score("cell"), current_score("confirmed")
     rating = func.coalesce(conf_sc.rating, cell_sc.rating)
@@ -186,6 +198,14 @@ def _cells_subquery(detail: bool = True) -> Any:
                            func.avg(func.coalesce(conf_sc.total, cell_sc.total)).label("score"),
                            func.max(rating).label("rating"))
              .group_by(*names[:2]))  # path and rubric follow from the cell's id
+    if by_month:  # the trend's few columns, per month
+        q = (q.with_only_columns(
+            Organisation.id.label("cell_id"), Organisation.path.label("path"),
+            m.period.label("period"), _count(m.status == _c("held")).label("held"),
+            func.coalesce(func.sum(att.c.attended), 0).label("attended"),
+            func.coalesce(func.sum(att.c.due), 0).label("due"),
+            func.avg(func.coalesce(conf_sc.total, cell_sc.total)).label("score"))
+             .group_by(m.period))
     return q.subquery("cells")
 
 
@@ -198,6 +218,20 @@ def _cell_rows_stmt() -> Any:
 def cell_rows(session: Session, root: Organisation, period: Period) -> list[Any]:
     """One row per cell of the subtree: its regular meetings' status, attendance, score."""
     return plain_rows(session.execute(_cell_rows_stmt(), _params(root, period.months)))
+
+
+@cache
+def _cell_month_rows_stmt() -> Any:
+    cells = _cells_subquery(detail=False, by_month=True)
+    return select(cells).order_by(cells.c.path, cells.c.period)
+
+
+def cell_month_rows(session: Session, root: Organisation, months: tuple[str, ...]
+                    ) -> list[Any]:
+    """Per cell and month of ``months``, in one statement (the trend's twelve months were
+    24 statements), :func:`cell_rows`'s held, attended, due and score, with the cell's
+    path; a cell with no meeting in any of the months: one row, ``period`` None."""
+    return plain_rows(session.execute(_cell_month_rows_stmt(), _params(root, months)))
 
 
 @cache

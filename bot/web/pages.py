@@ -1,5 +1,6 @@
 """The pages behind the session: home, organisation (bloc, base organisation, cell),
-meeting, member, and the downloads. Each function runs in a worker thread with its own
+meeting, member, lists, and the downloads (each page's tables as .xlsx and .csv, under
+the page's own access check). Each function runs in a worker thread with its own
 database session and returns a :class:`Reply`; the figures come from
 ``handlers.views`` (the same calls as the chat's and the workbook's)."""
 
@@ -17,6 +18,7 @@ from bot.web.render import render
 from handlers.committee.exports import cells_csv, workbook
 from handlers.committee.status import decode, encode
 from handlers.core.access import Actor
+from handlers.views import downloads as dl
 from handlers.views import overview as ov
 from handlers.views import pages as pv
 from handlers.views.lists import lists
@@ -186,6 +188,61 @@ def export_download(s: Session, v: Viewer, match: dict[str, str],
     return _file(cells_csv(s, org, period, v.settings), name, "text/csv")
 
 
+def _bad_format(v: Viewer) -> Reply:
+    return Reply(404, render("message.html", title=_("Không có tệp này"), text=_(
+        "Chỉ tải được tệp Excel (.xlsx) hoặc CSV của các bảng trên trang."), viewer=v))
+
+
+def _download(data: bytes, name: str, fmt: str) -> Reply:
+    return _file(data, f"{name}.{fmt}", dl.XLSX if fmt == "xlsx" else dl.CSV)
+
+
+def meeting_download(s: Session, v: Viewer, match: dict[str, str],
+                     query: dict[str, str]) -> Reply:
+    """A meeting page's tables, for those who may see the page (its cell)."""
+    ident = as_id(match.get("id"))
+    m = s.get(Meeting, ident) if ident is not None else None
+    cell = s.get(Organisation, m.cell_id) if m is not None else None
+    if m is None or cell is None or not may_see_org(s, v.actor, cell):
+        return _denied(v)
+    fmt = match.get("fmt", "")
+    if fmt not in ("xlsx", "csv"):
+        return _bad_format(v)
+    return _download(dl.meeting_file(pv.meeting_view(s, m, v.settings), fmt),
+                     f"buoi-sinh-hoat-{m.id}", fmt)
+
+
+def member_download(s: Session, v: Viewer, match: dict[str, str],
+                    query: dict[str, str]) -> Reply:
+    """A member page's tables: the member themself, or who may see their cell."""
+    ident = as_id(match.get("id"))
+    member = s.get(Member, ident) if ident is not None else None
+    if member is None or not may_see_member(s, v.actor, member):
+        return _denied(v)
+    fmt = match.get("fmt", "")
+    if fmt not in ("xlsx", "csv"):
+        return _bad_format(v)
+    period = _period(v, query)
+    mv = pv.member_view(s, member, period, v.settings)
+    return _download(dl.member_file(mv, int(period.months[-1][:4]), fmt),
+                     f"dang-vien-{member.id}-{encode(period)}", fmt)
+
+
+def lists_download(s: Session, v: Viewer, match: dict[str, str],
+                   query: dict[str, str]) -> Reply:
+    """The lists of an organisation's year, every row (``?t=`` picks the CSV's list)."""
+    org = _org(s, match)
+    if org is None or not may_see_org(s, v.actor, org):
+        return _denied(v)
+    fmt, table = match.get("fmt", ""), query.get("t", "dieu8")
+    if fmt not in ("xlsx", "csv") or table not in dl.LIST_TABLES:
+        return _bad_format(v)
+    period = _period(v, query)
+    ls = lists(s, org, period, v.settings, v.now, full=True)
+    name = f"danh-sach-{org.id}-{encode(period)}" + (f"-{table}" if fmt == "csv" else "")
+    return _download(dl.lists_file(ls, fmt, table), name, fmt)
+
+
 def lists_page(s: Session, v: Viewer, match: dict[str, str],
                query: dict[str, str]) -> Reply:
     org = _org(s, match)
@@ -222,4 +279,7 @@ def page_routes() -> list[tuple[str, PageFn]]:
             ("/web/meeting/{id}", meeting_page), ("/web/member/{id}", member_page),
             ("/web/doc/{id}/{kind}", doc_download),
             ("/web/export/{id}/{fmt}", export_download), ("/web/trend/{id}", trend_image),
-            ("/web/lists/{id}", lists_page)]
+            ("/web/lists/{id}", lists_page),
+            ("/web/export/meeting/{id}/{fmt}", meeting_download),
+            ("/web/export/member/{id}/{fmt}", member_download),
+            ("/web/export/lists/{id}/{fmt}", lists_download)]

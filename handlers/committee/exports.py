@@ -128,7 +128,18 @@ def workbook(session: Session, root: Organisation, period: Period,
              *_rating_values(c, period, settings)] for c in cells],
            percent_cols=(8,))
     yearmarks.mark_cells(wb[_("Chi bộ")], cells, settings, rate_col=8, unexcused_col=9)
-    meetings = reports.meeting_rows(session, root, period)
+    meeting_sheet(wb, reports.meeting_rows(session, root, period))
+    member_sheet(wb, sort_within(reports.member_rows(session, root, period), group="cell"))
+    if period.kind == "year":
+        yearsheets.add_year_sheets(wb, session, root, int(period.first[:4]), settings, _sheet)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def meeting_sheet(wb: Any, meetings: list[Any]) -> None:
+    """The "Buổi sinh hoạt" sheet (``reports.meeting_rows``): the committee's workbook and
+    a meeting's own download (the web view) write it alike."""
     _sheet(wb, _("Buổi sinh hoạt"),
            [_("Chi bộ"), _("Loại"), _("Tháng"), _("Thời gian"), _("Trạng thái"),
             _("Thời lượng (phút)"), _("Lượt phải dự"), _("Lượt có mặt"), _("Tỷ lệ dự họp"),
@@ -142,7 +153,10 @@ def workbook(session: Session, root: Organisation, period: Period,
              m["cell_score"], label(m["cell_rating"]) if m["cell_rating"] else None,
              m["confirmed_score"]] for m in meetings],
            percent_cols=(9,), date_cols=(4,), month_cols=(3,))
-    members = sort_within(reports.member_rows(session, root, period), group="cell")
+
+
+def member_sheet(wb: Any, members: list[Any]) -> None:
+    """The "Đảng viên" sheet (``reports.member_rows``), in the order given."""
     _sheet(wb, _("Đảng viên"),
            [_("Chi bộ"), _("Họ và tên"), _("Số buổi phải dự"), _("Có mặt"),
             _("Vắng có lý do"), _("Vắng không lý do"), _("Tỷ lệ dự họp")],
@@ -150,11 +164,41 @@ def workbook(session: Session, root: Organisation, period: Period,
              m["excused"], m["unexcused"],
              _rate(m["attended"], m["due"])] for m in members],
            percent_cols=(7,))
-    if period.kind == "year":
-        yearsheets.add_year_sheets(wb, session, root, int(period.first[:4]), settings, _sheet)
+
+
+Sheet = tuple[str, list[str], list[list[Any]], dict[str, Any]]  # title, headers, rows, style
+
+
+def sheets_workbook(sheets: list[Sheet], before: Any = None) -> bytes:
+    """A workbook of ``sheets`` written by ``_sheet`` (its header style, filters, widths and
+    formula guard); ``before(wb)`` may add sheets first (meeting_sheet, member_sheet)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    if before is not None:
+        before(wb)
+    for title, headers, rows, style in sheets:
+        _sheet(wb, title, headers, rows, **style)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def table_csv(headers: list[str], rows: list[list[Any]], decimal: str = "comma") -> bytes:
+    """One table as CSV, as :func:`cells_csv` writes it: ``;`` and a decimal comma by
+    default, every text cell through the formula guard, UTF-8 with a BOM. A float is
+    written with 4 decimals (a rate) unless it is whole."""
+    delimiter, mark = CSV_STYLES[decimal]
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delimiter)
+    w.writerow(safe_row(headers))
+    for row in rows:
+        w.writerow(safe_row(
+            "" if v is None else
+            (str(int(v)) if v.is_integer() else f"{v:.4f}".replace(".", mark))
+            if isinstance(v, float) else v for v in row))
+    return buf.getvalue().encode("utf-8-sig")
 
 
 def month_date(period: str) -> datetime:

@@ -50,14 +50,15 @@ FLAG_ROWS = 200  # members flagged under Điều 8, the flagged first
 
 
 def lists(s: Session, root: Organisation, period: Period, settings: Settings,
-          now: datetime) -> Lists:
+          now: datetime, full: bool = False) -> Lists:
     """The lists, through the view's 60-second cache (the year's classification of a
-    whole bloc reads every member's year)."""
-    return cached(_lists, s, root, period, now.date(), extra=(settings, now))
+    whole bloc reads every member's year); ``full``: every row (the downloads), not the
+    page's first LIST_ROWS and FLAG_ROWS."""
+    return cached(_lists, s, root, period, now.date(), full, extra=(settings, now))
 
 
-def _lists(s: Session, root: Organisation, period: Period, _day: date, settings: Settings,
-           now: datetime) -> Lists:
+def _lists(s: Session, root: Organisation, period: Period, _day: date, full: bool,
+           settings: Settings, now: datetime) -> Lists:
     upto = period.months[-1]
     yr = int(upto[:4])
     c = classification(s, root, yr, settings)
@@ -75,10 +76,11 @@ def _lists(s: Session, root: Organisation, period: Period, _day: date, settings:
                    key=lambda r: ("flag", "warn", "attention").index(r["level"].value))
     cells = reports.cells_without_thematic(s, root, tuple(quarter_months(upto)))
     plan, fees = plan_rows(s, root, yr), fee_totals(s, root, yr)
+    rows, flags = (None, None) if full else (LIST_ROWS, FLAG_ROWS)
     return Lists(
-        yr, upto, watch[:FLAG_ROWS], streaks.long_runs(s, root, yr, now)[:FLAG_ROWS],
-        cells[:LIST_ROWS], cells_without_upper_attendee(s, root.path, quarter_months(upto))[
-            :LIST_ROWS], plan[:LIST_ROWS], fees[:LIST_ROWS], c["cells"][:LIST_ROWS],
+        yr, upto, watch[:flags], streaks.long_runs(s, root, yr, now)[:flags],
+        cells[:rows], cells_without_upper_attendee(s, root.path, quarter_months(upto))[
+            :rows], plan[:rows], fees[:rows], c["cells"][:rows],
         stages, members, c["targets"], cap, excellent_allowed(excellent, good, cap),
-        hidden_flags=max(len(watch) - FLAG_ROWS, 0),
-        hidden_cells=max(len(plan) - LIST_ROWS, 0))
+        hidden_flags=max(len(watch) - (flags or len(watch)), 0),
+        hidden_cells=max(len(plan) - (rows or len(plan)), 0))

@@ -1,8 +1,8 @@
 """The overview: tiles with the change against the previous period, and "Còn thiếu"
 (cells not met or not scored, members not linked to the bot) first.
 
-Every figure comes from ``models.reports.summary`` and ``cell_rows``, the same calls the
-committee's workbook makes, under the workbook's own wording."""
+Every figure comes from ``models.reports.cell_rows`` (added up by ``handlers.views.rollup``)
+and ``summary``, the same calls the committee's workbook makes, under its own wording."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from handlers.committee.status import encode
 from handlers.core.labels import cell_label, label
 from handlers.meetings.schedule_rules import quarter_months
+from handlers.views import rollup
 from handlers.views.cache import cached, name_key
 from handlers.year.marks import below_target
 from models import reports
@@ -96,7 +97,7 @@ def _rate_delta(now: float | None, before: float | None) -> str:
 
 def tiles(s: Session, root: Organisation, period: Period, settings: Settings) -> tuple[
         dict[str, Any], list[Tile], Unlinked]:
-    sm = cached(reports.summary, s, root, period)
+    sm = rollup.summary(s, root, period)  # from the cell rows the page reads anyway
     pv = cached(reports.summary, s, root, previous(period))
     r_now, r_before = rate(sm["attended"], sm["due"]), rate(pv["attended"], pv["due"])
     rat = sm["ratings"]

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from handlers.views import rollup
 from handlers.views.cache import by_name, cached
 from handlers.year.flags import _level_text as level_label
 from handlers.year.marks import below_target
@@ -53,7 +54,7 @@ def child_table(s: Session, org: Organisation, period: Period,
                 settings: Settings) -> list[dict[str, Any]]:
     """One row per direct child: the workbook's "Tổ chức cơ sở" sheet at this level."""
     return [_marked(r, settings)
-            for r in by_name(cached(reports.child_rows, s, org, period))]
+            for r in by_name(rollup.child_rows(s, org, period))]
 
 
 def cell_table(s: Session, org: Organisation, period: Period,

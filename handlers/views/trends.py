@@ -3,9 +3,9 @@ under the one shown, and how many cells did not meet each month, as one SVG draw
 server from a template (no script, no CDN; matplotlib took ~1.5 s and 60–100 KB a chart,
 this takes milliseconds and a few KB).
 
-Each month's figures are the drill-down's own (``models.reports.child_rows`` and
-``summary`` through the view's cache). A month without a held meeting is a gap in a line,
-never 0; the bars under the lines count the cells that did not meet."""
+Each month's figures are the drill-down's own (``models.reports.cell_rows`` of each month,
+read in one statement and added up by ``handlers.views.rollup``). A month without a held
+meeting is a gap in a line, never 0; the bars under the lines count the cells that did not meet."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from handlers.views import rollup
 from handlers.views.cache import by_name, cached
 from models import reports
 from models.org import Organisation
@@ -31,13 +32,14 @@ def series(s: Session, org: Organisation, period: Period) -> dict[str, Any]:
     rate: dict[int, list[float]] = {}
     score: dict[int, list[float]] = {}
     not_met: list[int] = []
+    per_month = rollup.months_of(s, org, months)
+    children = [] if org.is_cell else cached(rollup.children, s, org)
     for i, mo in enumerate(months):
-        p = reports.month(int(mo[:4]), int(mo[5:]))
+        cells = per_month[mo]
         if org.is_cell:  # the cell itself: its row of the "Chi bộ" sheet
-            rows = [{**r, "org_id": org.id, "name": org.name}
-                    for r in cached(reports.cell_rows, s, org, p)]
+            rows = [{**r, "org_id": org.id, "name": org.name} for r in cells]
         else:
-            rows = by_name(cached(reports.child_rows, s, org, p))
+            rows = by_name(rollup.trend_of(org, children, cells))
         for r in rows:
             oid = r["org_id"]
             names.setdefault(oid, r["name"])
@@ -46,7 +48,7 @@ def series(s: Session, org: Organisation, period: Period) -> dict[str, Any]:
             sc = r.get("score")
             score.setdefault(oid, [math.nan] * 12)[i] = float(sc) if sc is not None \
                 else math.nan
-        not_met.append(int(cached(reports.summary, s, org, p)["not_met"]))
+        not_met.append(sum(1 for c in cells if not c["held"]))
     return {"labels": [f"{m[5:]}/{m[2:4]}" for m in months], "names": names, "rate": rate,
             "score": score, "not_met": not_met}
 

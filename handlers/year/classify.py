@@ -4,6 +4,7 @@ conditions that exclude a level (data: locales/classification/*.toml) and the 20
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,14 @@ TASKS_GOOD = 0.8  # share of tasks done for "hoàn thành tốt" when proposing 
 
 
 def rules_for(settings: Settings) -> Rules:
-    return load_rules(Path(settings.locales_dir) / "classification",
-                      settings.year.classification_rules)
+    return _rules(str(settings.locales_dir), settings.year.classification_rules)
+
+
+@cache
+def _rules(locales_dir: str, rules_id: str) -> Rules:
+    """Keyed by plain strings: building and hashing the Path for load_rules' own cache
+    cost ~30 µs a call, 2,500 calls (70 ms) in a bloc's year classification."""
+    return load_rules(Path(locales_dir) / "classification", rules_id)
 
 
 def member_facts(r: dict[str, Any]) -> set[str]:

@@ -14,7 +14,7 @@ from handlers.year import classify
 from models.classification import LEVELS, rank
 from models.i18n import _, fmt_percent
 from models.org import Organisation
-from models.review import org_review, year_record
+from models.review import org_reviews, year_record
 from models.settings import Settings
 from models.yearreport import fee_totals
 
@@ -41,15 +41,17 @@ def classification(s: Session, root: Organisation, year: int, settings: Settings
         members.append({**r, "level": level, "stage": stage,
                         "not_rated": classify.not_rated("member", r, settings)})
     cells = []
-    for row in classify.year_cells(s, root, year):
-        rv = org_review(s, org_id=row["cell_id"], year=year)
+    rows = classify.year_cells(s, root, year)
+    reviews = org_reviews(s, org_ids=[r["cell_id"] for r in rows], year=year)
+    for row in rows:
+        rv = reviews.get(row["cell_id"])
         reason = classify.not_rated("cell", row, settings)
         level: str | None
         if reason is not None:
             level, stage = None, "not_rated"
-        elif rv.confirmed_level:
+        elif rv is not None and rv.confirmed_level:
             level, stage = rv.confirmed_level, "confirmed"
-        elif rv.proposed_level:
+        elif rv is not None and rv.proposed_level:
             level, stage = rv.proposed_level, "proposed"
         else:
             level, stage = classify.cell_proposal(row, rules, settings), "prefilled"
