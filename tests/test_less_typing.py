@@ -115,12 +115,16 @@ async def test_programme_typed_once_for_chi_uy_and_agenda(driver: Driver,
     assert driver.last_buttons()[0][0] == "📋 Theo chương trình đã nhập (2 nội dung)"
     out = await driver.say(SEC, "1")
     assert "1. Quán triệt Nghị quyết Đại hội — Đ/c Dương Văn Thành" in out[-1]
+    out = await driver.say(SEC, "1")  # the agenda is in: no reminder to enter it
+    assert "nội dung là chương trình đã nhập (2 nội dung)" in out[0]
+    assert "/chuongtrinh" not in out[0]
     # Typed content is still taken as it was, and the minutes keep it.
     await driver.say(SEC, "/huy")
     for answer in ("/hopchiuy 12/2026", "Vừa họp xong", "Đủ tất cả",
                    "Thống nhất dự thảo nghị quyết tháng 12", "1"):
         out = await driver.say(SEC, answer)
-    assert "Nhắc đồng chí: nhập chương trình (/chuongtrinh) nếu chưa nhập." in out[0]
+    assert out[0].startswith("Đã ghi biên bản họp chi ủy chuẩn bị Sinh hoạt thường kỳ — "
+                             "07:30 03/12/2026. Tài liệu")  # the agenda is in: no reminder
     assert "Thống nhất dự thảo nghị quyết tháng 12" in _docx_text(driver, mid,
                                                                    DocType.COMMITTEE.value)
 

@@ -154,12 +154,16 @@ class CommitteeForm(Form):
                        now=ctx.now())
         audit(s, "committee.recorded", "meeting", m.id, row.recorded_by,
               attendees=len(data["who"]))
-        agenda_next = follows and not agenda_of(s, meeting_id=m.id or 0)
+        entered = len(agenda_of(s, meeting_id=m.id or 0))
+        agenda_next = follows and not entered
         ctx.send(ctx.incoming.chat.id, (_(
             "Đã ghi biên bản họp chi ủy chuẩn bị {meeting}; nội dung là chương trình đồng chí "
             "nhập ngay sau đây.") if agenda_next else _(
+            "Đã ghi biên bản họp chi ủy chuẩn bị {meeting}; nội dung là chương trình đã nhập "
+            "({n} nội dung).") if follows else _(
+            "Đã ghi biên bản họp chi ủy chuẩn bị {meeting}.") if entered else _(
             "Đã ghi biên bản họp chi ủy chuẩn bị {meeting}. Nhắc đồng chí: nhập chương trình "
-            "(/chuongtrinh) nếu chưa nhập.")).format(meeting=meeting_label(m)) + " " + _(
+            "(/chuongtrinh) nếu chưa nhập.")).format(meeting=meeting_label(m), n=entered) + " " + _(
             "Tài liệu cần đăng lên Sổ tay đảng viên trước buổi họp; link Sổ tay trong chương "
             "trình được ghi là đã đăng (hoặc ghi /sotay truoc)."),
                  attachment=Attachment(name, docx))
