@@ -147,6 +147,41 @@ async def test_only_sotay_links_count_as_posted_on_sotay(driver: Driver,
             is None
 
 
+async def test_a_link_typed_without_presenter_or_https_is_the_document(
+        driver: Driver, clock: FakeClock) -> None:
+    """"Tiêu đề | link" (no presenter) and a link copied without "https://": the link is
+    the item's document, not its presenter, and a Sổ tay one still counts as posted."""
+    from models.meeting import AgendaItem
+    from models.records import MeetingRecord
+
+    cell = link_cell(driver, QLNS)
+    _materialise(driver.app)
+    mid = _meeting(driver.app, cell).id or 0
+    clock.set(DEC_MEETING - timedelta(days=5))
+    for answer in (f"/chuongtrinh #{mid}", "Không", "-"):
+        await driver.say(SEC, answer)
+    out = await driver.say(SEC, "Quán triệt Nghị quyết | sotay.dangcongsan.vn/tai-lieu/nq")
+    assert "Đã ghi mục 1: Quán triệt Nghị quyết | https://sotay.dangcongsan.vn/tai-lieu/nq" \
+        in out[-1]
+    out = await driver.say(SEC, "Giải ngân | Oanh | www.mof.gov.vn/bao-cao")
+    assert "Đã ghi mục 2: Giải ngân | Đ/c Lý Thị Kim Oanh | https://www.mof.gov.vn/bao-cao" \
+        in out[-1]
+    out = await driver.say(SEC, "Tự phê bình | Thắng | bao-cao.pdf")  # a name, not a link
+    assert "Đã ghi mục 3: Tự phê bình | Đ/c Hồ Đức Thắng | bao-cao.pdf" in out[-1]
+    await driver.say(SEC, "Xong")
+    out = await driver.say(SEC, "1")
+    assert "đăng lên Sổ tay trước 120 giờ" in out[0]
+    with Session(driver.app.engine) as s:
+        items = list(s.exec(select(AgendaItem).where(AgendaItem.meeting_id == mid)
+                            .order_by(AgendaItem.position)))
+        assert [(i.presenter, i.document_url, i.document_name) for i in items] == [
+            (None, "https://sotay.dangcongsan.vn/tai-lieu/nq", None),
+            ("Đ/c Lý Thị Kim Oanh", "https://www.mof.gov.vn/bao-cao", None),
+            ("Đ/c Hồ Đức Thắng", None, "bao-cao.pdf")]
+        rec = s.exec(select(MeetingRecord).where(MeetingRecord.meeting_id == mid)).one()
+        assert rec.sotay_before_link == "https://sotay.dangcongsan.vn/tai-lieu/nq"
+
+
 async def test_presenters_named_as_members_are(driver: Driver, clock: FakeClock) -> None:
     cell = link_cell(driver, QLNS)
     _materialise(driver.app)

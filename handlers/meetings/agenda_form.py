@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -51,12 +52,14 @@ def _parse_item(ctx: Ctx, data: Data, text: str) -> dict[str, str | int | None]:
                                         "trình bày."))
     if att is not None and not parts[0]:
         parts[0] = att.filename.rsplit(".", 1)[0][:300] or att.filename[:300]
+    if att is None and len(parts) == 2 and _link(parts[1]):
+        parts.insert(1, "")  # "Tiêu đề | link": the presenter left out, not the link
     title = parse_text(parts[0], max_len=300)
     presenter = parse_text(parts[1], max_len=120) if len(parts) > 1 and parts[1] else None
     presenter = _presenter(ctx, data, presenter)
     if att is None:
         doc = parse_text(parts[2], max_len=500) if len(parts) > 2 and parts[2] else None
-        return {"title": title, "presenter": presenter, "document": doc}
+        return {"title": title, "presenter": presenter, "document": _link(doc) or doc}
     stored = StoredFile(filename=att.filename[:200], size=len(att.data), data=att.data,
                         uploaded_by=ctx.actor.member.id if ctx.actor.member else None,
                         created_at=ctx.now())
@@ -65,6 +68,19 @@ def _parse_item(ctx: Ctx, data: Data, text: str) -> dict[str, str | int | None]:
     return {"title": title, "presenter": presenter, "document": stored.filename,
             "file": stored.id}
 
+
+
+_BARE_LINK = re.compile(r"^(?:www\.[^\s/]+|[\w-]+(?:\.[\w-]+)+/\S*)$", re.IGNORECASE)
+
+
+def _link(text: str | None) -> str | None:
+    """``text`` as a link: as typed with its scheme, or a copied address without one
+    ("sotay.dangcongsan.vn/…", "www.…") given "https://"; None for anything else (a
+    presenter, a file name such as "bao-cao.pdf")."""
+    t = (text or "").strip()
+    if "://" in t and " " not in t:
+        return t
+    return "https://" + t if _BARE_LINK.match(t) and "@" not in t else None
 
 
 def _presenter(ctx: Ctx, data: Data, said: str | None) -> str | None:
