@@ -129,6 +129,37 @@ async def test_programme_typed_once_for_chi_uy_and_agenda(driver: Driver,
                                                                    DocType.COMMITTEE.value)
 
 
+async def test_agenda_cancelled_after_the_chi_uy_record_keeps_that_record(
+        driver: Driver, clock: FakeClock) -> None:
+    """/huy in the agenda form the chi ủy record opened drops the agenda only, and says so
+    (not "nothing was saved"); the agenda entered later rewrites the chi ủy minutes."""
+    from models.records import CommitteeMeeting, DocType
+
+    cell = link_cell(driver, QLNS)
+    _materialise(driver.app)
+    mid = _meeting(driver.app, cell).id or 0
+    clock.set(DEC_MEETING - timedelta(days=5))
+    for answer in ("/hopchiuy 12/2026", "Vừa họp xong", "Đủ tất cả", "1"):
+        await driver.say(SEC, answer)
+    out = await driver.say(SEC, "1")
+    assert "Buổi này có kết hợp sinh hoạt chuyên đề không?" in out[-1]
+    out = await driver.say(SEC, "/huy")
+    assert out == ["Đã hủy nhập chương trình; biên bản họp chi ủy vẫn được lưu. Khi có "
+                   "chương trình, đồng chí nhập bằng /chuongtrinh 12/2026."]
+    with Session(driver.app.engine) as s:
+        assert s.exec(select(CommitteeMeeting).where(
+            CommitteeMeeting.meeting_id == mid)).one().content == ""
+    assert "bí thư nhập chương trình vào bot sau" in _docx_text(driver, mid,
+                                                               DocType.COMMITTEE.value)
+    for answer in ("/chuongtrinh 12/2026", "Không", "-", "Quán triệt | Thành", "Xong", "1"):
+        out = await driver.say(SEC, answer)
+    assert "1. Quán triệt — Đ/c Dương Văn Thành" in _docx_text(driver, mid,
+                                                              DocType.COMMITTEE.value)
+    out = await driver.say(SEC, "/chuongtrinh 12/2026")  # opened by the command: as before
+    out = await driver.say(SEC, "/huy")
+    assert out == ["Đã hủy. Không có thông tin nào được lưu."]
+
+
 async def test_only_sotay_links_count_as_posted_on_sotay(driver: Driver,
                                                          clock: FakeClock) -> None:
     from models.records import MeetingRecord

@@ -13,6 +13,7 @@ from handlers.core.router import Where, Who, callback, command
 from handlers.forms import engine as forms
 from handlers.forms.cellform import CellForm, parse_place, start_for_meeting
 from handlers.forms.engine import Choice, Invalid, Step
+from handlers.forms.named import meeting_ref
 from handlers.forms.validators import parse_text
 from handlers.meetings.agenda import agenda_text
 from handlers.meetings.reminders import post_agenda
@@ -110,6 +111,14 @@ class AgendaForm(CellForm):
         """Files uploaded into an agenda that is never confirmed are not kept."""
         drop_unused_files(ctx.session, [it.get("file") for it in data.get("items", [])
                                         if isinstance(it, dict)])
+
+    def cancelled_text(self, ctx: Ctx, data: Data) -> str:
+        """Opened right after the chi ủy record: that record stays, only this is dropped."""
+        m = self.meeting(ctx, data)
+        if not data.get("after_committee") or m is None:
+            return super().cancelled_text(ctx, data)
+        return _("Đã hủy nhập chương trình; biên bản họp chi ủy vẫn được lưu. Khi có chương "
+                 "trình, đồng chí nhập bằng /chuongtrinh {ref}.").format(ref=meeting_ref(m))
 
     def steps(self, ctx: Ctx, data: Data) -> list[Step]:
         def is_regular(c: Ctx, d: Data) -> bool:

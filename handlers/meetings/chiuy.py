@@ -168,7 +168,8 @@ class CommitteeForm(Form):
             "trình được ghi là đã đăng (hoặc ghi /sotay truoc)."),
                  attachment=Attachment(name, docx))
         if agenda_next:
-            start_for_meeting(ctx, "agenda", [f"#{m.id}"], command="chuongtrinh")
+            start_for_meeting(ctx, "agenda", [f"#{m.id}"], {"after_committee": True},
+                              command="chuongtrinh")
 
 
 def _follow_agenda(ctx: Ctx, m: Meeting, cell: Organisation) -> None:
