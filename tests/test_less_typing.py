@@ -97,7 +97,7 @@ async def test_programme_typed_once_for_chi_uy_and_agenda(driver: Driver,
     out = await driver.say(SEC, "1")
     assert out[0].startswith("Đã lưu chương trình.")
     assert "Đã ghi: tài liệu buổi Sinh hoạt thường kỳ — 07:30 03/12/2026 đăng lên Sổ tay " \
-           "trước 120 giờ." in out[0]
+           "120 giờ trước buổi họp." in out[0]
     with Session(driver.app.engine) as s:
         cm = s.exec(select(CommitteeMeeting).where(CommitteeMeeting.meeting_id == mid)).one()
         assert cm.content == ""  # it follows the agenda
@@ -201,7 +201,7 @@ async def test_a_link_typed_without_presenter_or_https_is_the_document(
     assert "Đã ghi mục 3: Tự phê bình | Đ/c Hồ Đức Thắng | bao-cao.pdf" in out[-1]
     await driver.say(SEC, "Xong")
     out = await driver.say(SEC, "1")
-    assert "đăng lên Sổ tay trước 120 giờ" in out[0]
+    assert "đăng lên Sổ tay 120 giờ trước buổi họp" in out[0]
     with Session(driver.app.engine) as s:
         items = list(s.exec(select(AgendaItem).where(AgendaItem.meeting_id == mid)
                             .order_by(AgendaItem.position)))
@@ -211,6 +211,19 @@ async def test_a_link_typed_without_presenter_or_https_is_the_document(
             ("Đ/c Hồ Đức Thắng", None, "bao-cao.pdf")]
         rec = s.exec(select(MeetingRecord).where(MeetingRecord.meeting_id == mid)).one()
         assert rec.sotay_before_link == "https://sotay.dangcongsan.vn/tai-lieu/nq"
+
+
+async def test_sotay_lead_time_said_plainly(driver: Driver, clock: FakeClock) -> None:
+    """"N giờ trước buổi họp", never "trước 0 giờ" or a negative number of hours."""
+    cell = link_cell(driver, QLNS)
+    _materialise(driver.app)
+    clock.set(DEC_MEETING - timedelta(minutes=20))
+    out = await driver.say(SEC, f"/sotay truoc {SOTAY}")
+    assert out[-1].endswith("đăng lên Sổ tay chưa đầy 1 giờ trước buổi họp.")
+    clock.set(DEC_MEETING + timedelta(minutes=30))  # started already: not "before"
+    out = await driver.say(SEC, f"/sotay truoc {SOTAY}")
+    assert out[-1].endswith("đăng lên Sổ tay sau giờ bắt đầu buổi họp.")
+    assert _meeting(driver.app, cell).id
 
 
 async def test_presenters_named_as_members_are(driver: Driver, clock: FakeClock) -> None:
