@@ -50,6 +50,37 @@ async def test_meeting_step_takes_the_names_commands_take(driver: Driver,
         assert jan is not None and jan.period == "2027-01"
 
 
+async def test_month_names_the_listed_meeting_of_that_month(driver: Driver,
+                                                           clock: FakeClock) -> None:
+    """"12/2026" is the month's regular meeting; when the list offers only the month's
+    đột xuất (the regular one is held), it names that one rather than being refused."""
+    cell = link_cell(driver, QLNS)
+    _materialise(driver.app)
+    clock.set(DEC_MEETING - timedelta(days=5))
+    for answer in ("/themhop", "2", "05/12/2026 14:00", "Giải ngân cuối năm", "-", "1"):
+        await driver.say(SEC, answer)
+    dec = _meeting(driver.app, cell)
+    with Session(driver.app.engine) as s:
+        row = s.get(Meeting, dec.id)
+        row.status = "held"
+        s.add(row)
+        s.commit()
+        extra = s.exec(select(Meeting).where(Meeting.cell_id == cell.id,
+                                             Meeting.kind == "extraordinary")).one()
+    out = await driver.say(SEC, "/chuongtrinh")
+    assert driver.last_buttons()[0][0].startswith("Sinh hoạt đột xuất")
+    out = await driver.say(SEC, "12/2026")
+    assert "Địa điểm" in out[-1]
+    with Session(driver.app.engine) as s:
+        from models.form import FormState as State
+
+        assert s.exec(select(State)).one().data["meeting"] == extra.id
+    await driver.say(SEC, "/huy")
+    await driver.say(SEC, "/chuongtrinh")
+    out = await driver.say(SEC, "12/2026 thường kỳ")  # asked by kind: still refused
+    assert "Không có buổi “12/2026 thường kỳ” trong danh sách" in out[-1]
+
+
 def _docx_text(driver: Driver, mid: int, doc_type: str) -> str:
     import io
 
