@@ -363,7 +363,11 @@ async def test_after_the_roll_call_every_next_step_is_a_button(driver: Driver,
     assert "Thống nhất nhiệm vụ tháng 12 như dự thảo." in minutes
     # Sổ tay after the meeting: one tap, once; another cell's secretary cannot.
     out = await driver.press("Nguyễn Thị Thanh Hương", f"sts:{mid}")
-    assert "không có quyền" in out[0]
+    assert out == ["Xin lỗi, đồng chí không có quyền thực hiện việc này: chỉ Bí thư hoặc Phó "
+                   "Bí thư của chi bộ mới được làm."]  # says who may, as other buttons do
+    out = await driver.press("Lê Hoàng Minh", f"hcu:{mid}")
+    assert out == ["Xin lỗi, đồng chí không có quyền thực hiện việc này: chỉ Bí thư hoặc Phó "
+                   "Bí thư của chi bộ mới được làm."]
     out = await driver.press(AN, f"sts:{mid}")
     assert out[0].startswith("Đã ghi: văn bản sau buổi Sinh hoạt thường kỳ")
     with Session(driver.app.engine) as s:
