@@ -194,6 +194,29 @@ async def test_agenda_cancelled_after_the_chi_uy_record_keeps_that_record(
     assert out == ["Đã hủy. Không có thông tin nào được lưu."]
 
 
+async def test_chi_uy_recorded_after_the_meeting_offers_no_agenda_to_follow(
+        driver: Driver, clock: FakeClock) -> None:
+    """Recorded late (the meeting is held), the chi ủy's content is typed: no "entered
+    next" button, whose agenda form would be refused at its end after all the typing."""
+    from tests.test_attendance import _roll_call
+
+    cell = link_cell(driver, QLNS)
+    _materialise(driver.app)
+    mid = _meeting(driver.app, cell).id or 0
+    clock.set(DEC_MEETING + timedelta(hours=2))
+    await _roll_call(driver, mid, "* c")
+    for answer in ("/hopchiuy 12/2026", "28/11/2026 14:00"):
+        await driver.say(SEC, answer)
+    out = await driver.say(SEC, "Đủ tất cả")
+    assert out[-1] == "(3/3) Nội dung chi ủy đã thống nhất (chương trình, người trình bày, " \
+                      "dự thảo nghị quyết…):"
+    assert driver.messenger.sent[-1].buttons == ()
+    await driver.say(SEC, "Thống nhất nội dung sinh hoạt tháng 12")
+    out = await driver.say(SEC, "1")
+    assert out == ["Đã ghi biên bản họp chi ủy chuẩn bị Sinh hoạt thường kỳ — 07:30 "
+                   "03/12/2026."]  # nothing left to enter or post before it
+
+
 async def test_only_sotay_links_count_as_posted_on_sotay(driver: Driver,
                                                          clock: FakeClock) -> None:
     from models.records import MeetingRecord
