@@ -215,6 +215,11 @@ async def test_chi_uy_recorded_after_the_meeting_offers_no_agenda_to_follow(
     out = await driver.say(SEC, "1")
     assert out == ["Đã ghi biên bản họp chi ủy chuẩn bị Sinh hoạt thường kỳ — 07:30 "
                    "03/12/2026."]  # nothing left to enter or post before it
+    # the agenda of a held meeting is refused at once, not after it was typed in full
+    out = await driver.say(SEC, "/chuongtrinh 12/2026")
+    assert out == ["Buổi Sinh hoạt thường kỳ — 07:30 03/12/2026 đã diễn ra hoặc đã hủy; việc "
+                   "này chỉ làm được với buổi sắp tới."]
+    assert _form_step(driver) is None
 
 
 async def test_only_sotay_links_count_as_posted_on_sotay(driver: Driver,
