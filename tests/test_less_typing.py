@@ -318,6 +318,9 @@ async def test_place_offered_from_the_last_meeting(driver: Driver, clock: FakeCl
     _materialise(driver.app)
     dec = _meeting(driver.app, cell)
     clock.set(DEC_MEETING - timedelta(days=5))
+    for answer in ("/themhop", "3", "30/11/2026 14:00", "Chuẩn bị tháng 12", "Phòng bí thư",
+                   "1"):  # a chi ủy meeting's room is not where the cell meets
+        await driver.say(SEC, answer)
     await driver.say(SEC, f"/chuongtrinh #{dec.id}")
     out = await driver.say(SEC, "Không")
     assert "Địa điểm" in out[-1] and driver.messenger.sent[-1].buttons == ()  # none known

@@ -151,7 +151,8 @@ class AgendaForm(CellForm):
         ]
 
     def _place_choices(self, ctx: Ctx, data: Data) -> list[Choice]:
-        """The place already set, else the cell's last meeting place, as one button."""
+        """The place already set, else the cell's last meeting place (not a chi ủy
+        meeting's), as one button."""
         m = self.meeting(ctx, data)
         if m is None:
             return []
@@ -159,6 +160,7 @@ class AgendaForm(CellForm):
             Meeting.cell_id == m.cell_id, Meeting.id != m.id,
             Meeting.scheduled_at < m.scheduled_at,
             Meeting.status != MeetingStatus.CANCELLED.value,
+            Meeting.kind != MeetingKind.COMMITTEE.value,  # the chi ủy's room: not the cell's
             (Meeting.place != None) | (Meeting.online_link != None))  # noqa: E711
             .order_by(Meeting.scheduled_at.desc())).first()
         where = (last.place or last.online_link) if last else None
