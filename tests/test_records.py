@@ -77,7 +77,7 @@ async def test_records_compute_at_least_55_points(driver: Driver, clock: FakeClo
     assert chiuy is not None and "HỌP CHI ỦY" in "\n".join(
         p.text for p in Document(io.BytesIO(chiuy.data)).paragraphs)
     out = await driver.say(SEC, "/sotay truoc https://sotay.dangcongsan.vn/tai-lieu/123")
-    assert "trước 74 giờ" in out[-1]
+    assert "74 giờ trước buổi họp" in out[-1]
     # The meeting, the minutes, the score.
     _cid, mid2 = await setup_month(driver, clock)
     assert mid2 == mid

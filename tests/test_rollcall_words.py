@@ -56,3 +56,13 @@ async def test_a_typo_re_asks_only_the_item_that_failed(driver: Driver,
     assert "Danh sách điểm danh" not in reply and "Dương Văn Thành" not in reply
     out = await driver.say(SEC, "Đúng")
     assert "Còn 6 đồng chí chưa xác định" in out[0]
+
+
+async def test_all_but_keeps_the_reason_as_typed(driver: Driver, clock: FakeClock) -> None:
+    """"tất cả có mặt trừ 6 vắng ốm": the reason keeps its accents (it was read folded)."""
+    mid = await _open_roll(driver, clock)
+    out = await driver.say(SEC, "tất cả có mặt trừ 6 vắng ốm nặng")
+    assert "6. [v] Châu Minh Tuấn — ốm nặng" in out[0]
+    assert "Có mặt 6, đến muộn 0, vắng có lý do 1" in out[0]
+    await driver.say(SEC, "Đúng")
+    assert _rows(driver, mid)["Châu Minh Tuấn"].reason == "ốm nặng"

@@ -104,7 +104,9 @@ def apply_roll_text(text: str, members: list[Member], marks: Marks) -> RollEdit:
             excluded: list[int] = []
             head = fold(items[0])
             rest_of_head = _ALL_BUT.match(head)
-            first = rest_of_head.group(1) if rest_of_head else ""
+            # the words after "trừ" as typed (a reason keeps its accents), not folded
+            kept = len(rest_of_head.group(1).split()) if rest_of_head else 0
+            first = " ".join(items[0].split()[-kept:]) if kept else ""
             rest = [first, *items[1:]]
             while rest and (_NUMS.match(fold(rest[0])) or _by_name(fold(rest[0]), members)):
                 token = fold(rest.pop(0))

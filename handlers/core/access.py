@@ -111,7 +111,7 @@ WHO_MAY: dict[str, str] = {
                      "ag", "doilich", "reschedule", "huyhop", "cancelmeeting", "themhop",
                      "addmeeting", "quytac", "rule", "dangphi", "fees", "fe", "sodangphi",
                      "feebook", "mien", "exempt", "thuky", "minutetaker", "sotay", "handbook",
-                     "danhgia", "review", "kehoach", "plan", "bb", "jr"), _LEADERS),
+                     "danhgia", "review", "kehoach", "plan", "bb", "jr", "hcu", "sts"), _LEADERS),
     **dict.fromkeys(("mochamdiem", "reopen", "mobienban", "reopenminutes", "duyet", "confirm",
                      "chuahop", "missing", "ms", "rl"), _OFFICERS),
     **dict.fromkeys(("code", "ma", "canhbao", "flags", "baocao", "report"), _LEADERS_OFFICERS),

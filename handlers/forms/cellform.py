@@ -11,7 +11,7 @@ from handlers.forms.engine import Choice, Form, Step
 from handlers.forms.named import choose, meeting_label, step_answer
 from handlers.forms.validators import parse_text
 from models.i18n import _
-from models.meeting import Meeting, upcoming
+from models.meeting import Meeting, MeetingStatus, upcoming
 from models.org import Organisation
 
 Data = dict[str, Any]
@@ -83,6 +83,10 @@ def start_for_meeting(ctx: Ctx, kind: str, args: list[str], extra: Data | None =
         if picked is None:
             return
         m = picked[0]
+        if m.status != MeetingStatus.PLANNED.value:  # every such form ends refused otherwise
+            ctx.reply(_("Buổi {meeting} đã diễn ra hoặc đã hủy; việc này chỉ làm được với buổi "
+                        "sắp tới.").format(meeting=meeting_label(m)))
+            return
         data.update(meeting=m.id, meeting_fixed=True)
         form = forms.FORMS[kind]
         if isinstance(form, CellForm):

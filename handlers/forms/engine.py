@@ -65,6 +65,10 @@ class Form:
         """The form ends unfinished (cancelled or replaced): undo what its steps stored
         ahead of the confirmation (e.g. uploaded files)."""
 
+    def cancelled_text(self, ctx: Ctx, data: Data) -> str:
+        """What /huy answers: nothing of this form was saved."""
+        return _("Đã hủy. Không có thông tin nào được lưu.")
+
 
 FORMS: dict[str, Form] = {}
 # Asked when a form is started while another is open in the same chat; True when it took
@@ -262,8 +266,10 @@ def _finish(ctx: Ctx, form: Form, state: FormState) -> None:
 def cancel(ctx: Ctx, state: FormState, say: bool = True) -> None:
     _discard(ctx, state)
     ctx.session.delete(state)
+    form = FORMS.get(state.kind)
     if say:
-        ctx.reply(_("Đã hủy. Không có thông tin nào được lưu."))
+        ctx.reply(form.cancelled_text(ctx, dict(state.data)) if form is not None else
+                  _("Đã hủy. Không có thông tin nào được lưu."))
 
 
 def _discard(ctx: Ctx, state: FormState) -> None:

@@ -194,8 +194,15 @@ def step_answer(ctx: Ctx, cell_id: int, text: str, offered: Sequence[int]) -> in
     the one offered meeting the words name, as the commands accept them; refused politely
     when they name none of the offered ones."""
     org = ctx.session.get(Organisation, cell_id)
-    look = lookup(ctx, [cell_id], text, org.timezone if org else "Asia/Ho_Chi_Minh")
+    tz = org.timezone if org else "Asia/Ho_Chi_Minh"
+    look = lookup(ctx, [cell_id], text, tz)
     hits = [m.id for m in look.found if m.id in offered]
+    parsed = parse(text.strip(), ctx.now(), tz)
+    if not hits and len(look.found) == 1 and parsed and not {"kind", "day"} & set(parsed[0]):
+        # "12/2026" is the month's regular meeting; a list without it (held already) but
+        # with another meeting of that month (đột xuất) means that one
+        hits = [i for i in offered if (m := ctx.session.get(Meeting, i)) is not None
+                and m.period == look.found[0].period]
     if look.named and len(hits) == 1:
         return hits[0] or 0
     if look.named and hits:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ from handlers.core.router import Where, Who, callback, command
 from handlers.forms import engine as forms
 from handlers.forms.cellform import CellForm, parse_place, start_for_meeting
 from handlers.forms.engine import Choice, Invalid, Step
+from handlers.forms.named import meeting_ref
 from handlers.forms.validators import parse_text
 from handlers.meetings.agenda import agenda_text
 from handlers.meetings.reminders import post_agenda
@@ -51,12 +53,14 @@ def _parse_item(ctx: Ctx, data: Data, text: str) -> dict[str, str | int | None]:
                                         "trình bày."))
     if att is not None and not parts[0]:
         parts[0] = att.filename.rsplit(".", 1)[0][:300] or att.filename[:300]
+    if att is None and len(parts) == 2 and _link(parts[1]):
+        parts.insert(1, "")  # "Tiêu đề | link": the presenter left out, not the link
     title = parse_text(parts[0], max_len=300)
     presenter = parse_text(parts[1], max_len=120) if len(parts) > 1 and parts[1] else None
     presenter = _presenter(ctx, data, presenter)
     if att is None:
         doc = parse_text(parts[2], max_len=500) if len(parts) > 2 and parts[2] else None
-        return {"title": title, "presenter": presenter, "document": doc}
+        return {"title": title, "presenter": presenter, "document": _link(doc) or doc}
     stored = StoredFile(filename=att.filename[:200], size=len(att.data), data=att.data,
                         uploaded_by=ctx.actor.member.id if ctx.actor.member else None,
                         created_at=ctx.now())
@@ -65,6 +69,19 @@ def _parse_item(ctx: Ctx, data: Data, text: str) -> dict[str, str | int | None]:
     return {"title": title, "presenter": presenter, "document": stored.filename,
             "file": stored.id}
 
+
+
+_BARE_LINK = re.compile(r"^(?:www\.[^\s/]+|[\w-]+(?:\.[\w-]+)+/\S*)$", re.IGNORECASE)
+
+
+def _link(text: str | None) -> str | None:
+    """``text`` as a link: as typed with its scheme, or a copied address without one
+    ("sotay.dangcongsan.vn/…", "www.…") given "https://"; None for anything else (a
+    presenter, a file name such as "bao-cao.pdf")."""
+    t = (text or "").strip()
+    if "://" in t and " " not in t:
+        return t
+    return "https://" + t if _BARE_LINK.match(t) and "@" not in t else None
 
 
 def _presenter(ctx: Ctx, data: Data, said: str | None) -> str | None:
@@ -94,6 +111,14 @@ class AgendaForm(CellForm):
         """Files uploaded into an agenda that is never confirmed are not kept."""
         drop_unused_files(ctx.session, [it.get("file") for it in data.get("items", [])
                                         if isinstance(it, dict)])
+
+    def cancelled_text(self, ctx: Ctx, data: Data) -> str:
+        """Opened right after the chi ủy record: that record stays, only this is dropped."""
+        m = self.meeting(ctx, data)
+        if not data.get("after_committee") or m is None:
+            return super().cancelled_text(ctx, data)
+        return _("Đã hủy nhập chương trình; biên bản họp chi ủy vẫn được lưu. Khi có chương "
+                 "trình, đồng chí nhập bằng /chuongtrinh {ref}.").format(ref=meeting_ref(m))
 
     def steps(self, ctx: Ctx, data: Data) -> list[Step]:
         def is_regular(c: Ctx, d: Data) -> bool:
@@ -126,7 +151,8 @@ class AgendaForm(CellForm):
         ]
 
     def _place_choices(self, ctx: Ctx, data: Data) -> list[Choice]:
-        """The place already set, else the cell's last meeting place, as one button."""
+        """The place already set, else the cell's last meeting place (not a chi ủy
+        meeting's), as one button."""
         m = self.meeting(ctx, data)
         if m is None:
             return []
@@ -134,6 +160,7 @@ class AgendaForm(CellForm):
             Meeting.cell_id == m.cell_id, Meeting.id != m.id,
             Meeting.scheduled_at < m.scheduled_at,
             Meeting.status != MeetingStatus.CANCELLED.value,
+            Meeting.kind != MeetingKind.COMMITTEE.value,  # the chi ủy's room: not the cell's
             (Meeting.place != None) | (Meeting.online_link != None))  # noqa: E711
             .order_by(Meeting.scheduled_at.desc())).first()
         where = (last.place or last.online_link) if last else None

@@ -99,7 +99,10 @@ class CommitteeForm(Form):
                                               _("Đủ tất cả"))]),
             Step("content", lambda c, d: _("Nội dung chi ủy đã thống nhất (chương trình, người "
                                            "trình bày, dự thảo nghị quyết…), hoặc chọn nút "
-                                           "chương trình để khỏi gõ hai lần:"),
+                                           "chương trình để khỏi gõ hai lần:")
+                 if self._programme_choice(c, d) else _(
+                     "Nội dung chi ủy đã thống nhất (chương trình, người trình bày, dự thảo "
+                     "nghị quyết…):"),
                  parse=lambda c, d, t: parse_text(t, max_len=3000),
                  choices=self._programme_choice),
         ]
@@ -109,6 +112,8 @@ class CommitteeForm(Form):
         the secretary enters right after (the form opens next); typed once either way."""
         m = self.meeting(ctx, data)
         n = len(agenda_of(ctx.session, meeting_id=m.id or 0)) if m else 0
+        if not n and (m is None or m.status != MeetingStatus.PLANNED.value):
+            return []  # held already (recorded late): no agenda can follow now
         return [Choice(PROGRAMME, _("📋 Theo chương trình đã nhập ({n} nội dung)").format(n=n)
                        if n else _("📋 Thống nhất chương trình (nhập ngay sau đây)"))]
 
@@ -154,17 +159,27 @@ class CommitteeForm(Form):
                        now=ctx.now())
         audit(s, "committee.recorded", "meeting", m.id, row.recorded_by,
               attendees=len(data["who"]))
-        agenda_next = follows and not agenda_of(s, meeting_id=m.id or 0)
-        ctx.send(ctx.incoming.chat.id, (_(
-            "Đã ghi biên bản họp chi ủy chuẩn bị {meeting}; nội dung là chương trình đồng chí "
-            "nhập ngay sau đây.") if agenda_next else _(
-            "Đã ghi biên bản họp chi ủy chuẩn bị {meeting}. Nhắc đồng chí: nhập chương trình "
-            "(/chuongtrinh) nếu chưa nhập.")).format(meeting=meeting_label(m)) + " " + _(
-            "Tài liệu cần đăng lên Sổ tay đảng viên trước buổi họp; link Sổ tay trong chương "
-            "trình được ghi là đã đăng (hoặc ghi /sotay truoc)."),
-                 attachment=Attachment(name, docx))
+        entered = len(agenda_of(s, meeting_id=m.id or 0))
+        ahead = m.status == MeetingStatus.PLANNED.value  # else recorded after the meeting
+        agenda_next = follows and not entered and ahead
+        done = _("Đã ghi biên bản họp chi ủy chuẩn bị {meeting}.")
         if agenda_next:
-            start_for_meeting(ctx, "agenda", [f"#{m.id}"], command="chuongtrinh")
+            done = _("Đã ghi biên bản họp chi ủy chuẩn bị {meeting}; nội dung là chương trình "
+                     "đồng chí nhập ngay sau đây.")
+        elif follows and entered:
+            done = _("Đã ghi biên bản họp chi ủy chuẩn bị {meeting}; nội dung là chương trình "
+                     "đã nhập ({n} nội dung).")
+        elif ahead and not entered:
+            done = _("Đã ghi biên bản họp chi ủy chuẩn bị {meeting}. Nhắc đồng chí: nhập chương "
+                     "trình (/chuongtrinh) nếu chưa nhập.")
+        text = done.format(meeting=meeting_label(m), n=entered)
+        if ahead:
+            text += " " + _("Tài liệu cần đăng lên Sổ tay đảng viên trước buổi họp; link Sổ tay "
+                            "trong chương trình được ghi là đã đăng (hoặc ghi /sotay truoc).")
+        ctx.send(ctx.incoming.chat.id, text, attachment=Attachment(name, docx))
+        if agenda_next:
+            start_for_meeting(ctx, "agenda", [f"#{m.id}"], {"after_committee": True},
+                              command="chuongtrinh")
 
 
 def _follow_agenda(ctx: Ctx, m: Meeting, cell: Organisation) -> None:

@@ -299,8 +299,8 @@ def programme_text(s: Session, meeting: Meeting) -> str:
     secretary types them once, in the agenda form), or a line saying they follow."""
     items = agenda_of(s, meeting_id=meeting.id or 0)
     if not items:
-        return _("Thống nhất chương trình buổi sinh hoạt (bí thư nhập chương trình vào bot "
-                 "sau cuộc họp chi ủy).")
+        return _("Thống nhất chương trình buổi sinh hoạt (bí thư thông báo chương trình chi "
+                 "tiết sau cuộc họp chi ủy).")
     return "\n".join([_("Thống nhất chương trình buổi sinh hoạt:")] + [
         f"{i}. {it.title}" + (f" — {it.presenter}" if it.presenter else "")
         for i, it in enumerate(items, 1)])

@@ -123,8 +123,13 @@ def record_before(ctx: Ctx, m: Meeting, link: str | None, by_agenda: bool = Fals
     s.add(rec)
     audit(s, "sotay.before", "meeting", m.id, ctx.actor.member.id if ctx.actor.member else None,
           link=link, **({"from": "agenda"} if by_agenda else {}))
-    return _("Đã ghi: tài liệu buổi {meeting} đăng lên Sổ tay trước {h} giờ.").format(
-        meeting=meeting_label(m), h=lead_hours(ctx.now(), m))
+    h = lead_hours(ctx.now(), m)
+    # "N giờ trước buổi họp" as "N giờ sau khi kết thúc" below; never "trước 0 / -1 giờ"
+    return (_("Đã ghi: tài liệu buổi {meeting} đăng lên Sổ tay {h} giờ trước buổi họp.")
+            if h >= 1 else _("Đã ghi: tài liệu buổi {meeting} đăng lên Sổ tay chưa đầy 1 giờ "
+                             "trước buổi họp.") if ctx.now() < m.scheduled_at else _(
+        "Đã ghi: tài liệu buổi {meeting} đăng lên Sổ tay sau giờ bắt đầu buổi họp.")).format(
+        meeting=meeting_label(m), h=h)
 
 
 def record_after(ctx: Ctx, m: Meeting, cell: Organisation, link: str | None) -> None:
