@@ -249,7 +249,8 @@ class OutboxSender:
             # Never sent (failed, or no such row): the new text goes out as a message.
             out = replace(out, edit=ref) if ref else replace(out, edit_of=None)
         if not out.answer_only:  # a button answer goes at once (Telegram's window is short)
-            await pacer.acquire(row.chat_id, bool(row.payload.get("group")))
+            await pacer.acquire(row.chat_id, bool(row.payload.get("group")),
+                                chat_paced=not out.chat_action)
         try:
             ref = await messenger.send(out)
         except SendError as exc:

@@ -101,7 +101,8 @@ class TelegramAdapter:
         self.poll_timeout = poll_timeout
         self.capabilities = capabilities or Capabilities(
             buttons=True, max_text=MAX_TEXT, edit=True, global_per_second=28.5,
-            group_per_minute=19, private_per_second=1)  # 95% of Telegram's limits
+            group_per_minute=19, private_per_second=1,  # 95% of Telegram's limits
+            private_burst=3)
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder().token(settings.token).base_url(settings.base_url)
             .base_file_url(settings.file_url).updater(None)
