@@ -25,18 +25,14 @@ from sqlmodel import Session
 from bot import delivery
 from bot import sender_sql as sql
 from bot.leader import TRY_EVERY_S, SenderLease, inherit, lease_for
-from bot.pglisten import start_pg_listener
+from bot.pglisten import Wakeups
 from bot.ratelimit import PlatformPacer
 from models.base import utcnow
 from models.dberrors import DbHealth, is_transient
 from models.dberrors import backoff as dbbackoff
 from models.messages import Messenger, SendError, wait_either
 from models.outbox import OutboxMessage, OutboxStatus
-from models.outbox_queue import (
-    add_wake_listener,
-    remove_wake_listener,
-    to_outgoing,
-)
+from models.outbox_queue import to_outgoing
 from models.settings import OutboxSettings
 
 log = logging.getLogger(__name__)
@@ -85,6 +81,12 @@ class OutboxSender:
         self._fetched_at = -float("inf")
         self._stale = False
         self._complete = False  # the last read returned every head there was
+        # Chats with a row in flight, and chats that got a row while they had an earlier
+        # one undelivered: that row becomes a head only once the earlier one is out, so
+        # their wake-up needs no read of the heads until then (see _woken).
+        self._in_flight: set[tuple[str, str]] = set()
+        self._behind: set[tuple[str, str]] = set()
+        self._sent_since_read = False  # a send ended since the heads were last read
         # On PostgreSQL, the platforms this process sends for (bot/leader.py); set by run().
         self.lease: SenderLease | None = None
         # Platform ids of rows this sender sent, by key, for edits queued right after them
@@ -217,9 +219,34 @@ class OutboxSender:
             if self.pacers[r.platform].chat_ready(r.chat_id)) < limit
         refetch = idle or age >= MAX_HEADS_AGE_S or (
             (self._stale or short) and age >= REFETCH_S)
+        if refetch:
+            self._sent_since_read = False  # before the read: a send ending during it counts
         return await asyncio.to_thread(self.claim, limit, refetch)
 
+    def _woken(self, chats: frozenset[tuple[str, str]] | None) -> None:
+        """Rows were queued for ``chats`` (None: unknown). A row behind an undelivered
+        one of its chat (a head read, or in flight) cannot be claimed yet: mark its chat
+        and read the heads again when that one is out, not now. Under a backlog of paced
+        replies, reading the heads at each enqueue was most of the database's work."""
+        busy = None if chats is None else (
+            self._in_flight | {(r.platform, r.chat_id) for r in self._candidates})
+        if busy is None or not chats <= busy:
+            self._stale = True  # the heads read before this enqueue miss its row
+        else:
+            self._behind |= chats
+
     # -- sending ----------------------------------------------------------------
+    async def _send_one(self, row: OutboxMessage) -> None:
+        chat = (row.platform, row.chat_id)
+        try:
+            await self._deliver(row)
+        finally:
+            self._in_flight.discard(chat)
+            self._sent_since_read = True
+            if chat in self._behind:
+                self._behind.discard(chat)
+                self._stale = True
+
     async def _deliver(self, row: OutboxMessage) -> None:
         messenger = self.messengers.get(row.platform)
         pacer = self.pacers[row.platform]
@@ -332,15 +359,20 @@ class OutboxSender:
         once the sends in flight have finished (their outcomes stay buffered)."""
         in_flight: set[asyncio.Task[None]] = set()
         total = 0
+        first = True
         try:
             while stop is None or not stop.is_set():
                 # Refill in chunks: one claim query per half of the window, not per send;
                 # the outcomes so far are written in the same trip to the worker thread.
+                # With nothing in flight, read the heads again at once if something may
+                # have changed them (not for a wake-up about rows behind others).
                 if len(in_flight) <= self.concurrency // 2:
-                    rows = await self._claim(self.concurrency - len(in_flight),
-                                             idle=not in_flight)
+                    idle = not in_flight and (first or self._stale or self._sent_since_read)
+                    rows = await self._claim(self.concurrency - len(in_flight), idle)
+                    first = False
                     for row in rows:
-                        in_flight.add(asyncio.create_task(self._deliver(row)))
+                        self._in_flight.add((row.platform, row.chat_id))
+                        in_flight.add(asyncio.create_task(self._send_one(row)))
                 if not in_flight:
                     wait = self._paced_wait_s
                     if wait is None:
@@ -392,18 +424,18 @@ class OutboxSender:
         loop = asyncio.get_running_loop()
         wake = self._wake = asyncio.Event()
 
-        def woken() -> None:
-            self._stale = True  # the heads read before this enqueue miss its row
+        def woken(chats: frozenset[tuple[str, str]] | None) -> None:
+            self._woken(chats)
             wake.set()
 
-        def poke() -> None:
+        def poke(chats: frozenset[tuple[str, str]] | None) -> None:
             with contextlib.suppress(RuntimeError):  # the loop is closing
-                loop.call_soon_threadsafe(woken)
+                loop.call_soon_threadsafe(woken, chats)
 
-        add_wake_listener(poke)
-        listener = start_pg_listener(self.engine, poke)
         if self.lease is None:
             self.lease = lease_for(self.engine)
+        wakeups = Wakeups(self.engine, poke,
+                          lambda: self.lease.held if self.lease is not None else None)
         last_recovery = -float("inf")
         outage = 0
         try:
@@ -440,9 +472,7 @@ class OutboxSender:
                 self.idle = False
         finally:
             self._wake = None
-            remove_wake_listener(poke)
-            if listener is not None:
-                listener.close()
+            wakeups.close()
             if self.lease is not None:
                 await asyncio.to_thread(self.lease.close)  # another process takes over
             with contextlib.suppress(Exception):

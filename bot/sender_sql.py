@@ -24,6 +24,11 @@ def heads_stmt():  # type: ignore[no-untyped-def]
                earlier.chat_id == OutboxMessage.chat_id,
                earlier.id < OutboxMessage.id,
                earlier.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]))
+        # OFFSET 0 keeps PostgreSQL from turning this into an anti-join, so it stays one
+        # probe of ix_outbox_chat per row read. As a join, with the statistics of a young
+        # table, it compared every pending row with every other: 1.4 s per read with
+        # 2,000 replies queued (20 ms once analysed).
+        .offset(0)
     )
     return (
         select(OutboxMessage)

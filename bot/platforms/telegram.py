@@ -98,6 +98,7 @@ class TelegramAdapter:
         self.menu = tuple(menu)
         self.handle = handle
         self.handle_many = handle_many
+        self._batcher = webhook.Batcher(self.process_many)  # updates by webhook
         self.poll_timeout = poll_timeout
         self.capabilities = capabilities or Capabilities(
             buttons=True, max_text=MAX_TEXT, edit=True, global_per_second=28.5,
@@ -317,7 +318,7 @@ class TelegramAdapter:
             log.warning("telegram webhook: malformed body refused (%s)", type(exc).__name__)
             return web.Response(status=400)
         try:
-            await self.process(update)
+            await self._batcher.submit(update)
         except Exception:
             log.exception("telegram webhook: update %s not handled", update.update_id)
             return web.Response(status=500)  # Telegram will deliver it again
