@@ -153,7 +153,18 @@ class Wakeups:
         self.held = held
         self.notifier = start_pg_notifier(engine)
         add_wake_listener(self.queued, relays=self.notifier is not None)
-        self.listener = start_pg_listener(engine, poke)
+        self.listener = start_pg_listener(engine, self.notified)
+
+    def notified(self, chats: Chats | None) -> None:
+        """Another process queued rows: wake this sender only for those it sends for (a
+        process without the lease tries for it on its own timer)."""
+        held = self.held()
+        if held is not None and chats is not None:
+            chats = frozenset(c for c in chats if c[0] in held)
+            if not chats:
+                return
+        if held is None or held:
+            self.poke(chats)
 
     def queued(self, chats: Chats) -> None:
         held = self.held()
