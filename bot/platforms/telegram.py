@@ -98,7 +98,7 @@ class TelegramAdapter:
         self.menu = tuple(menu)
         self.handle = handle
         self.handle_many = handle_many
-        self._batcher = webhook.Batcher(self.process_many)  # updates by webhook
+        self._batcher = webhook.Batcher(self._process_arrived)  # updates by webhook
         self.poll_timeout = poll_timeout
         self.capabilities = capabilities or Capabilities(
             buttons=True, max_text=MAX_TEXT, edit=True, global_per_second=28.5,
@@ -215,6 +215,13 @@ class TelegramAdapter:
     async def process(self, update: Update) -> None:
         await self.process_many([update])
 
+    async def _process_arrived(self, updates: Sequence[Update]) -> None:
+        """Webhook updates that arrived together, ordered by chat (each chat's own order
+        kept): batches in several processes then lock each person's rows in the same
+        order, instead of deadlocking over two people who wrote to both at once."""
+        await self.process_many(sorted(
+            updates, key=lambda u: u.effective_chat.id if u.effective_chat else 0))
+
     async def process_many(self, updates: Sequence[Update]) -> None:
         """Hand the updates to the core, in order: a polling batch in one call when the
         core takes batches (one transaction), else one by one. Raises when they were not
@@ -238,7 +245,7 @@ class TelegramAdapter:
             todo.append((update, inc))
         await self._hand_over(todo)
         self.handled += len(updates)
-        self.last_update_id = max(self.last_update_id, updates[-1].update_id)
+        self.last_update_id = max(self.last_update_id, *(u.update_id for u in updates))
 
     async def _hand_over(self, todo: list[tuple[Update, Incoming]]) -> None:
         if self.handle_many is not None and len(todo) > 1:
