@@ -16,11 +16,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, update
-from sqlmodel import Session
+from sqlalchemy import Engine
 
 from bot import delivery
 from bot import sender_sql as sql
@@ -81,9 +80,7 @@ class OutboxSender:
         self._fetched_at = -float("inf")
         self._stale = False
         self._complete = False  # the last read returned every head there was
-        # Chats with a row in flight, and chats that got a row while they had an earlier
-        # one undelivered: that row becomes a head only once the earlier one is out, so
-        # their wake-up needs no read of the heads until then (see _woken).
+        # Chats with a row in flight; chats that got a row behind an undelivered one (_woken).
         self._in_flight: set[tuple[str, str]] = set()
         self._behind: set[tuple[str, str]] = set()
         self._sent_since_read = False  # a send ended since the heads were last read
@@ -137,18 +134,11 @@ class OutboxSender:
     # -- claiming ---------------------------------------------------------------
     def recover_stale(self) -> int:
         """Re-queue rows a crashed sender left in ``sending`` longer than the lease."""
-        cutoff = self.clock() - timedelta(seconds=self.settings.lease_seconds)
-        with Session(self.engine) as s:
-            res = s.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.status == OutboxStatus.SENDING.value,
-                       OutboxMessage.claimed_at < cutoff)
-                .values(status=OutboxStatus.PENDING.value)
-            )
-            s.commit()
-        if res.rowcount:
-            log.warning("re-queued %d outbox rows left in sending", res.rowcount)
-        return res.rowcount
+        n = sql.requeue_sending(self.engine, self.clock() - timedelta(
+            seconds=self.settings.lease_seconds))
+        if n:
+            log.warning("re-queued %d outbox rows left in sending", n)
+        return n
 
     def fetch_heads(self, limit: int) -> list[OutboxMessage]:
         """The oldest due row of each chat whose earlier rows are all delivered, oldest
@@ -156,19 +146,12 @@ class OutboxSender:
         platforms = self._platforms()
         if not platforms:
             return []
-        params = {"now": self.clock(), "platforms": platforms, "limit": limit}
-        with Session(self.engine) as s:
-            heads = list(s.scalars(sql.heads_stmt(), params))
-            s.expunge_all()  # plain objects, kept beyond this session
-        return heads
+        return sql.heads(self.engine, self.clock(), platforms, limit)
 
     def claim_ids(self, ids: list[int]) -> set[int]:
         """Mark these rows ``sending``; RETURNING names exactly the rows this sender got
         when another one races for them (blocking)."""
-        with Session(self.engine) as s:
-            mine = set(s.scalars(sql.claim_stmt(), {"ids": ids, "now": self.clock()}))
-            s.commit()
-        return mine
+        return sql.claim(self.engine, ids, self.clock())
 
     def _take_ready(self, limit: int) -> list[OutboxMessage]:
         """Up to ``limit`` candidates whose chats the pacer lets through now, taken out of
@@ -224,10 +207,9 @@ class OutboxSender:
         return await asyncio.to_thread(self.claim, limit, refetch)
 
     def _woken(self, chats: frozenset[tuple[str, str]] | None) -> None:
-        """Rows were queued for ``chats`` (None: unknown). A row behind an undelivered
-        one of its chat (a head read, or in flight) cannot be claimed yet: mark its chat
-        and read the heads again when that one is out, not now. Under a backlog of paced
-        replies, reading the heads at each enqueue was most of the database's work."""
+        """Rows were queued for ``chats`` (None: unknown). One behind an undelivered row
+        of its chat (a head read, or in flight) cannot go yet: read the heads again when
+        that one is out, not now (reading at each enqueue was costly under a backlog)."""
         busy = None if chats is None else (
             self._in_flight | {(r.platform, r.chat_id) for r in self._candidates})
         if busy is None or not chats <= busy:
@@ -340,11 +322,7 @@ class OutboxSender:
         batch = list(self._results)
         sent = [p for ok, p in batch if ok]
         failed = [p for ok, p in batch if not ok]
-        with self.engine.begin() as conn:
-            if sent:
-                conn.execute(sql.sent_stmt(), sent)
-            if failed:
-                conn.execute(sql.failed_stmt(), failed)
+        sql.write_outcomes(self.engine, sent, failed)
         del self._results[:len(batch)]
         return len(batch)
 
@@ -405,17 +383,8 @@ class OutboxSender:
 
     def next_due_in(self) -> float | None:
         """Seconds until the earliest pending row is due (blocking); None if none."""
-        platforms = self._platforms()
-        if not platforms:
-            return None
-        with self.engine.connect() as conn:
-            when = conn.execute(sql.next_due_stmt(), {"platforms": platforms}
-                                ).scalar_one_or_none()
-        if when is None:
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return (when - self.clock()).total_seconds()
+        when = sql.next_due(self.engine, self._platforms())
+        return None if when is None else (when - self.clock()).total_seconds()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop``: woken on enqueue (in this process, or by PostgreSQL's
