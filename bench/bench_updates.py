@@ -9,7 +9,11 @@ per update, and the longest event-loop block.
 
 With ``--processes``: that many `chibot run` processes in webhook mode on one PostgreSQL
 (the database given is emptied), behind one webhook address (bench/multiproc.py), for
-updates/s with each count, the ratio, and that every update was recorded once.
+updates/s with each count, the ratio, and that every update was recorded once. An update
+counts as handled when its webhook request is answered 200, which a process does only
+once the update, its dedupe row and its reply are committed; the replies are sent
+meanwhile by the one elected sender at Telegram's pace (1 a second per private chat after
+a burst of 3), so most are still queued when the burst ends, in either count.
 
 Members: the sample bloc (39) or ``--sheet FILE`` imported; when ``--users`` is larger,
 a generated bloc (``chibot bench-seed`` without history). Phases:
@@ -309,12 +313,14 @@ async def run_processes(args: argparse.Namespace) -> int:
                     for k in range(args.users * args.per_user)]
             pids = [b.proc.pid for b in bots if b.proc is not None]
             pg = mp.postgres_pids()
+            each0 = [mp.cpu_seconds([p]) for p in pids]
             cpu0 = (mp.cpu_seconds(pids), mp.cpu_seconds(pg), time.process_time(),
                     mp.cpu_seconds([proc.pid]))
             elapsed, statuses = await mp.deliver(bots, work)
             cpu = [b - a for a, b in zip(cpu0, (mp.cpu_seconds(pids), mp.cpu_seconds(pg),
                                                 time.process_time(),
                                                 mp.cpu_seconds([proc.pid])), strict=True)]
+            each = [mp.cpu_seconds([p]) - c for p, c in zip(pids, each0, strict=True)]
             recorded, distinct, replies = await asyncio.to_thread(
                 mp.handled, args.database_url, first, first + len(work) - 1)
         finally:
@@ -328,9 +334,13 @@ async def run_processes(args: argparse.Namespace) -> int:
               f"(every 50th update delivered twice, to the other process); recorded "
               f"{distinct} of {len(work)} (lost {len(work) - distinct}), recorded twice "
               f"{recorded - distinct}; {replies} of them with their reply queued once")
-        print(f"  CPU seconds meanwhile: chibot {cpu[0]:.1f}, PostgreSQL {cpu[1]:.1f}, "
+        print(f"  CPU seconds meanwhile: chibot {cpu[0]:.1f} "
+              f"({' + '.join(f'{c:.1f}' for c in each)}), PostgreSQL {cpu[1]:.1f}, "
               f"the bench's client {cpu[2]:.1f}, the emulator {cpu[3]:.1f} (the machine "
-              f"had {elapsed * (os.cpu_count() or 1):.1f})")
+              f"had {elapsed * (os.cpu_count() or 1):.1f}, busy "
+              f"{sum(cpu) / (elapsed * (os.cpu_count() or 1)):.0%}); per update "
+              f"{sum(cpu) / len(work) * 1000:.2f} ms, of it chibot "
+              f"{cpu[0] / len(work) * 1000:.2f} ms")
     if len(counts) > 1:
         base_rate = rates[counts[0]]
         for n in counts[1:]:

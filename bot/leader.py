@@ -128,12 +128,15 @@ class SenderLease:
 
 
 def holder_pid(engine: Engine, platform: str) -> int | None:
-    """The OS process holding ``platform``'s sender lease (its lock connection is named
-    after it), or None: for benches, tests and an operator's look."""
+    """The OS process holding ``platform``'s sender lease in this database (its lock
+    connection is named after it), or None: for benches, tests and an operator's look.
+    (Advisory locks are per database: other deployments on the server hold the same key.)"""
     with engine.connect() as conn:
         name = conn.execute(text(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
             "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = "
+            "current_database()) "
             "AND ((l.classid::bigint << 32) | l.objid::bigint) = :k"),
             {"k": lock_key(platform)}).scalar()
     return int(name.removeprefix(APP_NAME)) if name else None

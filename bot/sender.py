@@ -16,27 +16,22 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, update
-from sqlmodel import Session
+from sqlalchemy import Engine
 
 from bot import delivery
 from bot import sender_sql as sql
 from bot.leader import TRY_EVERY_S, SenderLease, inherit, lease_for
-from bot.pglisten import start_pg_listener
+from bot.pglisten import Wakeups
 from bot.ratelimit import PlatformPacer
 from models.base import utcnow
 from models.dberrors import DbHealth, is_transient
 from models.dberrors import backoff as dbbackoff
 from models.messages import Messenger, SendError, wait_either
 from models.outbox import OutboxMessage, OutboxStatus
-from models.outbox_queue import (
-    add_wake_listener,
-    remove_wake_listener,
-    to_outgoing,
-)
+from models.outbox_queue import to_outgoing
 from models.settings import OutboxSettings
 
 log = logging.getLogger(__name__)
@@ -85,6 +80,10 @@ class OutboxSender:
         self._fetched_at = -float("inf")
         self._stale = False
         self._complete = False  # the last read returned every head there was
+        # Chats with a row in flight; chats that got a row behind an undelivered one (_woken).
+        self._in_flight: set[tuple[str, str]] = set()
+        self._behind: set[tuple[str, str]] = set()
+        self._sent_since_read = False  # a send ended since the heads were last read
         # On PostgreSQL, the platforms this process sends for (bot/leader.py); set by run().
         self.lease: SenderLease | None = None
         # Platform ids of rows this sender sent, by key, for edits queued right after them
@@ -135,18 +134,11 @@ class OutboxSender:
     # -- claiming ---------------------------------------------------------------
     def recover_stale(self) -> int:
         """Re-queue rows a crashed sender left in ``sending`` longer than the lease."""
-        cutoff = self.clock() - timedelta(seconds=self.settings.lease_seconds)
-        with Session(self.engine) as s:
-            res = s.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.status == OutboxStatus.SENDING.value,
-                       OutboxMessage.claimed_at < cutoff)
-                .values(status=OutboxStatus.PENDING.value)
-            )
-            s.commit()
-        if res.rowcount:
-            log.warning("re-queued %d outbox rows left in sending", res.rowcount)
-        return res.rowcount
+        n = sql.requeue_sending(self.engine, self.clock() - timedelta(
+            seconds=self.settings.lease_seconds))
+        if n:
+            log.warning("re-queued %d outbox rows left in sending", n)
+        return n
 
     def fetch_heads(self, limit: int) -> list[OutboxMessage]:
         """The oldest due row of each chat whose earlier rows are all delivered, oldest
@@ -154,19 +146,12 @@ class OutboxSender:
         platforms = self._platforms()
         if not platforms:
             return []
-        params = {"now": self.clock(), "platforms": platforms, "limit": limit}
-        with Session(self.engine) as s:
-            heads = list(s.scalars(sql.heads_stmt(), params))
-            s.expunge_all()  # plain objects, kept beyond this session
-        return heads
+        return sql.heads(self.engine, self.clock(), platforms, limit)
 
     def claim_ids(self, ids: list[int]) -> set[int]:
         """Mark these rows ``sending``; RETURNING names exactly the rows this sender got
         when another one races for them (blocking)."""
-        with Session(self.engine) as s:
-            mine = set(s.scalars(sql.claim_stmt(), {"ids": ids, "now": self.clock()}))
-            s.commit()
-        return mine
+        return sql.claim(self.engine, ids, self.clock())
 
     def _take_ready(self, limit: int) -> list[OutboxMessage]:
         """Up to ``limit`` candidates whose chats the pacer lets through now, taken out of
@@ -217,9 +202,33 @@ class OutboxSender:
             if self.pacers[r.platform].chat_ready(r.chat_id)) < limit
         refetch = idle or age >= MAX_HEADS_AGE_S or (
             (self._stale or short) and age >= REFETCH_S)
+        if refetch:
+            self._sent_since_read = False  # before the read: a send ending during it counts
         return await asyncio.to_thread(self.claim, limit, refetch)
 
+    def _woken(self, chats: frozenset[tuple[str, str]] | None) -> None:
+        """Rows were queued for ``chats`` (None: unknown). One behind an undelivered row
+        of its chat (a head read, or in flight) cannot go yet: read the heads again when
+        that one is out, not now (reading at each enqueue was costly under a backlog)."""
+        busy = None if chats is None else (
+            self._in_flight | {(r.platform, r.chat_id) for r in self._candidates})
+        if busy is None or not chats <= busy:
+            self._stale = True  # the heads read before this enqueue miss its row
+        else:
+            self._behind |= chats
+
     # -- sending ----------------------------------------------------------------
+    async def _send_one(self, row: OutboxMessage) -> None:
+        chat = (row.platform, row.chat_id)
+        try:
+            await self._deliver(row)
+        finally:
+            self._in_flight.discard(chat)
+            self._sent_since_read = True
+            if chat in self._behind:
+                self._behind.discard(chat)
+                self._stale = True
+
     async def _deliver(self, row: OutboxMessage) -> None:
         messenger = self.messengers.get(row.platform)
         pacer = self.pacers[row.platform]
@@ -249,7 +258,8 @@ class OutboxSender:
             # Never sent (failed, or no such row): the new text goes out as a message.
             out = replace(out, edit=ref) if ref else replace(out, edit_of=None)
         if not out.answer_only:  # a button answer goes at once (Telegram's window is short)
-            await pacer.acquire(row.chat_id, bool(row.payload.get("group")))
+            await pacer.acquire(row.chat_id, bool(row.payload.get("group")),
+                                chat_paced=not out.chat_action)
         try:
             ref = await messenger.send(out)
         except SendError as exc:
@@ -312,11 +322,7 @@ class OutboxSender:
         batch = list(self._results)
         sent = [p for ok, p in batch if ok]
         failed = [p for ok, p in batch if not ok]
-        with self.engine.begin() as conn:
-            if sent:
-                conn.execute(sql.sent_stmt(), sent)
-            if failed:
-                conn.execute(sql.failed_stmt(), failed)
+        sql.write_outcomes(self.engine, sent, failed)
         del self._results[:len(batch)]
         return len(batch)
 
@@ -331,15 +337,20 @@ class OutboxSender:
         once the sends in flight have finished (their outcomes stay buffered)."""
         in_flight: set[asyncio.Task[None]] = set()
         total = 0
+        first = True
         try:
             while stop is None or not stop.is_set():
                 # Refill in chunks: one claim query per half of the window, not per send;
                 # the outcomes so far are written in the same trip to the worker thread.
+                # With nothing in flight, read the heads again at once if something may
+                # have changed them (not for a wake-up about rows behind others).
                 if len(in_flight) <= self.concurrency // 2:
-                    rows = await self._claim(self.concurrency - len(in_flight),
-                                             idle=not in_flight)
+                    idle = not in_flight and (first or self._stale or self._sent_since_read)
+                    rows = await self._claim(self.concurrency - len(in_flight), idle)
+                    first = False
                     for row in rows:
-                        in_flight.add(asyncio.create_task(self._deliver(row)))
+                        self._in_flight.add((row.platform, row.chat_id))
+                        in_flight.add(asyncio.create_task(self._send_one(row)))
                 if not in_flight:
                     wait = self._paced_wait_s
                     if wait is None:
@@ -372,17 +383,8 @@ class OutboxSender:
 
     def next_due_in(self) -> float | None:
         """Seconds until the earliest pending row is due (blocking); None if none."""
-        platforms = self._platforms()
-        if not platforms:
-            return None
-        with self.engine.connect() as conn:
-            when = conn.execute(sql.next_due_stmt(), {"platforms": platforms}
-                                ).scalar_one_or_none()
-        if when is None:
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return (when - self.clock()).total_seconds()
+        when = sql.next_due(self.engine, self._platforms())
+        return None if when is None else (when - self.clock()).total_seconds()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop``: woken on enqueue (in this process, or by PostgreSQL's
@@ -391,18 +393,18 @@ class OutboxSender:
         loop = asyncio.get_running_loop()
         wake = self._wake = asyncio.Event()
 
-        def woken() -> None:
-            self._stale = True  # the heads read before this enqueue miss its row
+        def woken(chats: frozenset[tuple[str, str]] | None) -> None:
+            self._woken(chats)
             wake.set()
 
-        def poke() -> None:
+        def poke(chats: frozenset[tuple[str, str]] | None) -> None:
             with contextlib.suppress(RuntimeError):  # the loop is closing
-                loop.call_soon_threadsafe(woken)
+                loop.call_soon_threadsafe(woken, chats)
 
-        add_wake_listener(poke)
-        listener = start_pg_listener(self.engine, poke)
         if self.lease is None:
             self.lease = lease_for(self.engine)
+        wakeups = Wakeups(self.engine, poke,
+                          lambda: self.lease.held if self.lease is not None else None)
         last_recovery = -float("inf")
         outage = 0
         try:
@@ -439,9 +441,7 @@ class OutboxSender:
                 self.idle = False
         finally:
             self._wake = None
-            remove_wake_listener(poke)
-            if listener is not None:
-                listener.close()
+            wakeups.close()
             if self.lease is not None:
                 await asyncio.to_thread(self.lease.close)  # another process takes over
             with contextlib.suppress(Exception):

@@ -3,7 +3,9 @@ cost more than running them; and its two reads of single rows."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Engine, bindparam, exists, func, select, update
 from sqlalchemy.orm import aliased
@@ -24,6 +26,11 @@ def heads_stmt():  # type: ignore[no-untyped-def]
                earlier.chat_id == OutboxMessage.chat_id,
                earlier.id < OutboxMessage.id,
                earlier.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]))
+        # OFFSET 0 keeps PostgreSQL from turning this into an anti-join, so it stays one
+        # probe of ix_outbox_chat per row read. As a join, with the statistics of a young
+        # table, it compared every pending row with every other: 1.4 s per read with
+        # 2,000 replies queued (20 ms once analysed).
+        .offset(0)
     )
     return (
         select(OutboxMessage)
@@ -70,6 +77,54 @@ def next_due_stmt():  # type: ignore[no-untyped-def]
     return (select(func.min(OutboxMessage.next_attempt_at))
             .where(OutboxMessage.status == OutboxStatus.PENDING.value,
                    OutboxMessage.platform.in_(bindparam("platforms", expanding=True))))
+
+
+def heads(engine: Engine, now: datetime, platforms: list[str],
+          limit: int) -> list[OutboxMessage]:
+    with Session(engine) as s:
+        rows = list(s.scalars(heads_stmt(), {"now": now, "platforms": platforms,
+                                             "limit": limit}))
+        s.expunge_all()  # plain objects, kept beyond this session
+    return rows
+
+
+def write_outcomes(engine: Engine, sent: list[dict[str, Any]],
+                   failed: list[dict[str, Any]]) -> None:
+    """The outcomes of finished sends, in one transaction."""
+    with engine.begin() as conn:
+        if sent:
+            conn.execute(sent_stmt(), sent)
+        if failed:
+            conn.execute(failed_stmt(), failed)
+
+
+def requeue_sending(engine: Engine, cutoff: datetime) -> int:
+    """Rows left in ``sending`` since before ``cutoff`` (a crashed sender's) back to
+    pending; how many."""
+    with engine.begin() as conn:
+        return conn.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.SENDING.value,
+                   OutboxMessage.claimed_at < cutoff)
+            .values(status=OutboxStatus.PENDING.value)).rowcount
+
+
+def claim(engine: Engine, ids: list[int], now: datetime) -> set[int]:
+    with Session(engine) as s:
+        mine = set(s.scalars(claim_stmt(), {"ids": ids, "now": now}))
+        s.commit()
+    return mine
+
+
+def next_due(engine: Engine, platforms: list[str]) -> datetime | None:
+    """When the earliest pending row of these platforms is due (aware UTC); None if none."""
+    if not platforms:
+        return None
+    with engine.connect() as conn:
+        when = conn.execute(next_due_stmt(), {"platforms": platforms}).scalar_one_or_none()
+    if when is not None and when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when
 
 
 def sent_ref(engine: Engine, key: str) -> tuple[str | None, str | None]:

@@ -147,6 +147,12 @@ class Outgoing:
         sent at once, outside the per-chat pacer, and dropped if Telegram says too late."""
         return self.answer_callback is not None and self.toast
 
+    @property
+    def chat_action(self) -> bool:
+        """A setting of the chat (its command menu, its menu button), not a message in it:
+        it counts against the platform's overall rate only, never the chat's pace."""
+        return self.menu is not None or self.menu_button is not None
+
 
 @dataclass(frozen=True, slots=True)
 class MenuCommand:
@@ -175,6 +181,9 @@ class Capabilities:
     global_per_second: float = 30.0
     group_per_minute: float = 20.0
     private_per_second: float = 1.0
+    # Messages a private chat may get at once before its per-second pace applies (Telegram
+    # tolerates short bursts there: a person who writes twice gets both answers at once).
+    private_burst: int = 1
 
 
 # Platforms whose adapter can replace a sent message (``Capabilities.edit``), filled when

@@ -1,6 +1,7 @@
 """Durable outgoing queue: handlers enqueue in their transaction; the sender
 (``bot/sender.py``) delivers. Committing an enqueue wakes the sender in this process, and
-NOTIFY wakes it in others (PostgreSQL).
+NOTIFY wakes it in others (PostgreSQL): sent after the commit by a running sender's
+notifier, or inside the transaction where none runs.
 """
 
 
@@ -118,9 +119,13 @@ def enqueue(
     dialect = session.get_bind().dialect.name
     queued = session.connection().execute(_enqueue_stmt(dialect), values).first() is not None
     if queued:
-        session.info[_ENQUEUED] = True
-        if dialect == "postgresql" and not session.info.get(_NOTIFIED):
-            session.execute(_notify_stmt())  # delivered at commit, to every listener
+        session.info.setdefault(_ENQUEUED, set()).add((out.platform, out.chat_id))
+        # Without a running sender here to wake the others after commit (a CLI command),
+        # NOTIFY in the transaction. It is delivered at commit, but PostgreSQL serialises
+        # the commits (and their WAL flushes) of every transaction that notifies.
+        if (dialect == "postgresql" and not _relayed_wakes
+                and not session.info.get(_NOTIFIED)):
+            session.execute(_notify_stmt())
             session.info[_NOTIFIED] = True
     return queued
 
@@ -148,24 +153,32 @@ def _notify_stmt():  # type: ignore[no-untyped-def]
 
 
 # In-process wake-up: a sender registers a callback; a commit that queued rows calls it
-# (from whatever thread committed). Across processes PostgreSQL's NOTIFY does the same.
-_wake_listeners: list[Callable[[], None]] = []
+# with their (platform, chat) pairs (from whatever thread committed). A listener registered with
+# ``relays=True`` also wakes senders in other processes itself (bot/pglisten.py), so that
+# enqueues need not NOTIFY inside their transactions.
+WakeListener = Callable[[frozenset[tuple[str, str]]], None]
+_wake_listeners: list[WakeListener] = []
+_relayed_wakes: list[WakeListener] = []
 
 
-def add_wake_listener(fn: Callable[[], None]) -> None:
+def add_wake_listener(fn: WakeListener, relays: bool = False) -> None:
     _wake_listeners.append(fn)
+    if relays:
+        _relayed_wakes.append(fn)
 
 
-def remove_wake_listener(fn: Callable[[], None]) -> None:
-    with contextlib.suppress(ValueError):
-        _wake_listeners.remove(fn)
+def remove_wake_listener(fn: WakeListener) -> None:
+    for listeners in (_wake_listeners, _relayed_wakes):
+        with contextlib.suppress(ValueError):
+            listeners.remove(fn)
 
 
 @event.listens_for(SASession, "after_commit")
 def _wake_after_commit(session: SASession) -> None:
-    if session.info.pop(_ENQUEUED, False):
+    chats = session.info.pop(_ENQUEUED, None)
+    if chats:
         for fn in list(_wake_listeners):
-            fn()
+            fn(frozenset(chats))
     session.info.pop(_NOTIFIED, None)
 
 

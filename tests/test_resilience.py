@@ -169,7 +169,7 @@ async def test_postgres_notify_wakes_a_listener_in_another_connection(
     if engine.dialect.name != "postgresql":
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     woke = threading.Event()
-    listener = start_pg_listener(engine, woke.set)
+    listener = start_pg_listener(engine, lambda _chats: woke.set())  # chats: see test_wakeups
     assert listener is not None
     try:
         await until(lambda: woke.is_set(), timeout=10)  # it pokes once on connecting

@@ -98,10 +98,12 @@ class TelegramAdapter:
         self.menu = tuple(menu)
         self.handle = handle
         self.handle_many = handle_many
+        self._batcher = webhook.Batcher(self._process_arrived)  # updates by webhook
         self.poll_timeout = poll_timeout
         self.capabilities = capabilities or Capabilities(
             buttons=True, max_text=MAX_TEXT, edit=True, global_per_second=28.5,
-            group_per_minute=19, private_per_second=1)  # 95% of Telegram's limits
+            group_per_minute=19, private_per_second=1,  # 95% of Telegram's limits
+            private_burst=3)
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder().token(settings.token).base_url(settings.base_url)
             .base_file_url(settings.file_url).updater(None)
@@ -213,6 +215,13 @@ class TelegramAdapter:
     async def process(self, update: Update) -> None:
         await self.process_many([update])
 
+    async def _process_arrived(self, updates: Sequence[Update]) -> None:
+        """Webhook updates that arrived together, ordered by chat (each chat's own order
+        kept): batches in several processes then lock each person's rows in the same
+        order, instead of deadlocking over two people who wrote to both at once."""
+        await self.process_many(sorted(
+            updates, key=lambda u: u.effective_chat.id if u.effective_chat else 0))
+
     async def process_many(self, updates: Sequence[Update]) -> None:
         """Hand the updates to the core, in order: a polling batch in one call when the
         core takes batches (one transaction), else one by one. Raises when they were not
@@ -236,7 +245,7 @@ class TelegramAdapter:
             todo.append((update, inc))
         await self._hand_over(todo)
         self.handled += len(updates)
-        self.last_update_id = max(self.last_update_id, updates[-1].update_id)
+        self.last_update_id = max(self.last_update_id, *(u.update_id for u in updates))
 
     async def _hand_over(self, todo: list[tuple[Update, Incoming]]) -> None:
         if self.handle_many is not None and len(todo) > 1:
@@ -316,7 +325,7 @@ class TelegramAdapter:
             log.warning("telegram webhook: malformed body refused (%s)", type(exc).__name__)
             return web.Response(status=400)
         try:
-            await self.process(update)
+            await self._batcher.submit(update)
         except Exception:
             log.exception("telegram webhook: update %s not handled", update.update_id)
             return web.Response(status=500)  # Telegram will deliver it again
