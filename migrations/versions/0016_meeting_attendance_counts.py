@@ -78,6 +78,9 @@ def upgrade() -> None:
     pg = op.get_bind().dialect.name == "postgresql"
     for ddl in _pg_triggers() if pg else _sqlite_triggers():
         op.execute(ddl)
+    if pg:  # the backfill left a dead version of each meeting row: fresh statistics now;
+        # VACUUM (not allowed in a transaction) is autovacuum's, or the operator's
+        op.execute("ANALYZE meeting")
 
 
 def downgrade() -> None:
