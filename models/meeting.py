@@ -64,6 +64,12 @@ class Meeting(SQLModel, table=True):
     docs_posted_at: datetime | None = None  # first time an agenda with documents went out
     manual_time: bool = False  # set by the secretary: a rule change does not move it
     score_reopened_at: datetime | None = None  # a base-organisation officer reopened scoring
+    # The roll call's counts (present or late; due: those and the absent; unexcused),
+    # kept by database triggers on ``attendance`` (migration 0016), never written here:
+    # the web view's year figures read them instead of every roll-call row.
+    attended_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    due_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    unexcused_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

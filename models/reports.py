@@ -127,28 +127,14 @@ def _in_subtree() -> Any:
     return Organisation.path.like(PREFIX)
 
 
-@cache
-def attendance_by_meeting() -> Any:
-    """Per held meeting of the periods in the subtree: attended, due, unexcused.
+def counted(m: Any, column: str) -> Any:
+    """A meeting's roll-call count (``attended_count``, ``due_count``,
+    ``unexcused_count``: kept on its row by the triggers of migration 0016) where the
+    figures count its roll call: a held or not-held meeting; 0 for any other.
 
-    Filtered by the subtree here, not only by the outer query: unfiltered, a base
-    organisation's or a cell's year added up the whole bloc's year of roll calls first
-    (93,000 rows, 50-70 ms a statement on the bench bloc) and then kept five cells.
-    Grouped by (period, status, id), the order SQLite reads meetings in through
-    ``ix_meeting_period_status``: it adds up each meeting as it goes instead of sorting
-    the year's roll calls first (a bloc's year 51 -> 35 ms); ``id`` alone decides."""
-    sub_org = aliased(Organisation, name="att_org")
-    return (
-        select(Meeting.id.label("meeting_id"),
-               _count(_in(Attendance.status, ATTENDED)).label("attended"),
-               _count(_in(Attendance.status, DUE)).label("due"),
-               _count(Attendance.status == _c("unexcused")).label("unexcused"))
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .join(sub_org, sub_org.id == Meeting.cell_id)
-        .where(Meeting.period.in_(MONTHS), _in(Meeting.status, ("held", "not_held")),
-               sub_org.path.like(PREFIX))
-        .group_by(Meeting.period, Meeting.status, Meeting.id)
-        .subquery("att"))
+    Read from the meeting row, not added up from ``attendance``: a bloc's year was 93,000
+    roll-call rows per statement (60-80 ms), twice on a year page (this year and last)."""
+    return case((_in(m.status, ("held", "not_held")), getattr(m, column)), else_=ZERO)
 
 
 def current_score(kind: str) -> tuple[Any, Callable[[Any], Any]]:
@@ -165,7 +151,6 @@ def _cells_subquery(detail: bool = True, by_month: bool = False) -> Any:
     Without ``detail`` only the counts the summary adds up (no names, parent, averages);
     ``by_month`` (with ``detail`` False): per cell and month, only what the trend draws (a
     cell without a meeting in the months: one row, period NULL)."""
-    att = attendance_by_meeting()
     (cell_sc, cell_on), (conf_sc, conf_on) = current_score("cell"), current_score("confirmed")
     rating = func.coalesce(conf_sc.rating, cell_sc.rating)
     m = aliased(Meeting)
@@ -177,9 +162,9 @@ def _cells_subquery(detail: bool = True, by_month: bool = False) -> Any:
                _count(m.status == _c("held")).label("held"),
                _count(m.status == _c("not_held")).label("not_held"),
                _count(and_(m.status == _c("held"), cell_sc.id.is_(None))).label("unscored"),
-               func.coalesce(func.sum(att.c.attended), 0).label("attended"),
-               func.coalesce(func.sum(att.c.due), 0).label("due"),
-               func.coalesce(func.sum(att.c.unexcused), 0).label("unexcused"),
+               func.coalesce(func.sum(counted(m, "attended_count")), 0).label("attended"),
+               func.coalesce(func.sum(counted(m, "due_count")), 0).label("due"),
+               func.coalesce(func.sum(counted(m, "unexcused_count")), 0).label("unexcused"),
                *(_count(rating == _c(band)).label(f"r_{band}") for band in BANDS))
         .select_from(Organisation))
     if detail:  # joined first, as before: later, it doubled the drill-down's time on SQLite
@@ -187,7 +172,6 @@ def _cells_subquery(detail: bool = True, by_month: bool = False) -> Any:
     q = (q.outerjoin(m, and_(m.cell_id == Organisation.id, m.period.in_(MONTHS),
                              m.kind == _c("regular"), m.seq == _c(0),
                              m.status != _c("cancelled")))
-         .outerjoin(att, att.c.meeting_id == m.id)
          .outerjoin(cell_sc, cell_on(m.id))
          .outerjoin(conf_sc, conf_on(m.id))
          .where(_in_subtree(), _in(Organisation.kind, CELL_KINDS),
@@ -202,8 +186,8 @@ def _cells_subquery(detail: bool = True, by_month: bool = False) -> Any:
         q = (q.with_only_columns(
             Organisation.id.label("cell_id"), Organisation.path.label("path"),
             m.period.label("period"), _count(m.status == _c("held")).label("held"),
-            func.coalesce(func.sum(att.c.attended), 0).label("attended"),
-            func.coalesce(func.sum(att.c.due), 0).label("due"),
+            func.coalesce(func.sum(counted(m, "attended_count")), 0).label("attended"),
+            func.coalesce(func.sum(counted(m, "due_count")), 0).label("due"),
             func.avg(func.coalesce(conf_sc.total, cell_sc.total)).label("score"))
              .group_by(m.period))
     return q.subquery("cells")
@@ -290,21 +274,19 @@ def ratings(session: Session, root: Organisation, period: Period) -> dict[str, i
 
 @cache
 def _meeting_rows_stmt() -> Any:
-    att = attendance_by_meeting()
     (cell_sc, cell_on), (conf_sc, conf_on) = current_score("cell"), current_score("confirmed")
     parent = aliased(Organisation, name="parent")
     return (select(Meeting.id.label("meeting_id"), Organisation.name.label("cell"),
                    parent.name.label("parent"), Meeting.kind, Meeting.period,
                    Meeting.scheduled_at, Meeting.status,
                    Meeting.started_at, Meeting.ended_at,
-                   func.coalesce(att.c.attended, 0).label("attended"),
-                   func.coalesce(att.c.due, 0).label("due"),
-                   func.coalesce(att.c.unexcused, 0).label("unexcused"),
+                   counted(Meeting, "attended_count").label("attended"),
+                   counted(Meeting, "due_count").label("due"),
+                   counted(Meeting, "unexcused_count").label("unexcused"),
                    cell_sc.total.label("cell_score"), cell_sc.rating.label("cell_rating"),
                    conf_sc.total.label("confirmed_score"))
             .join(Organisation, Organisation.id == Meeting.cell_id)
             .outerjoin(parent, parent.id == Organisation.parent_id)
-            .outerjoin(att, att.c.meeting_id == Meeting.id)
             .outerjoin(cell_sc, cell_on(Meeting.id))
             .outerjoin(conf_sc, conf_on(Meeting.id))
             .where(_in_subtree(), Meeting.period.in_(MONTHS))
@@ -380,13 +362,12 @@ def cells_without_thematic(session: Session, root: Organisation,
 @cache
 def _trend_stmt() -> Any:
     return (select(Meeting.period.label("period"),
-                   _count(_in(Attendance.status, ATTENDED))
-                   .label("attended"),
-                   _count(_in(Attendance.status, DUE)).label("due"))
-            .join(Attendance, Attendance.meeting_id == Meeting.id)
+                   func.sum(Meeting.attended_count).label("attended"),
+                   func.sum(Meeting.due_count).label("due"))
             .join(Organisation, Organisation.id == Meeting.cell_id)
             .where(_in_subtree(), Meeting.period.in_(MONTHS),
-                   _in(Meeting.status, ("held", "not_held")))
+                   _in(Meeting.status, ("held", "not_held")),
+                   Meeting.due_count > ZERO)  # a month without a roll call: no row
             .group_by(Meeting.period).order_by(Meeting.period))
 
 

@@ -61,14 +61,12 @@ def _lists(s: Session, root: Organisation, period: Period, _day: date, full: boo
            settings: Settings, now: datetime) -> Lists:
     upto = period.months[-1]
     yr = int(upto[:4])
-    c = classification(s, root, yr, settings)
+    c = classification(s, root, yr, settings, member_rows=False)  # counts of levels
     stages: dict[str, dict[str, int]] = {}
     for x in c["cells"]:
         stages.setdefault(x["stage"], {}).setdefault(x["level"], 0)
         stages[x["stage"]][x["level"]] += 1
-    members: dict[str, int] = {}
-    for m in c["members"]:
-        members[m["level"]] = members.get(m["level"], 0) + 1
+    members = c["member_levels"]
     excellent = sum(1 for x in c["cells"] if x["level"] == "htxsnv")
     good = sum(1 for x in c["cells"] if rank(x["level"]) <= rank("httnv"))
     cap = c["rules"].excellent_cap

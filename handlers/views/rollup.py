@@ -1,8 +1,8 @@
 """An organisation's summary and per-child rows added up from its per-cell rows.
 
-``models.reports.summary``, ``child_rows`` and ``cell_rows`` each add up the same roll
-calls; for a bloc's year that is 93,000 rows, 50-80 ms a statement, and an organisation
-page needed all three. Here the page runs ``cell_rows`` once (SQL GROUP BY) and adds up
+``models.reports.summary``, ``child_rows`` and ``cell_rows`` each add up the same
+meetings (a bloc's year: 6,000, with their roll-call counts), and an organisation page
+needed all three. Here the page runs ``cell_rows`` once (SQL GROUP BY) and adds up
 its at most a few hundred rows per cell; the sums are the ones the SQL statements make
 (tests/test_views_rollup.py compares them with the statements the workbook runs)."""
 

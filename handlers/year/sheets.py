@@ -29,17 +29,24 @@ def _rate(a: int, d: int) -> float | None:
 
 
 def classification(s: Session, root: Organisation, year: int, settings: Settings,
-                   as_of: date | None = None) -> dict[str, Any]:
+                   as_of: date | None = None, member_rows: bool = True) -> dict[str, Any]:
     """Everything the year sheets, the chart and the demo summary show, computed once.
     A cell or member whose year is not rated (classify.not_rated) has level None and its
     reason in "not_rated", and is left out of the target percentages ("unrated" counts
-    them apart)."""
+    them apart). "member_levels": members per level (None: not rated); without
+    ``member_rows`` only that, counted in SQL (the web view's lists), "members" empty."""
     rules = classify.rules_for(settings)
     members = []
-    for r in year_record(s, root, year, as_of):
-        level, stage = classify.member_level(r, rules, settings)
-        members.append({**r, "level": level, "stage": stage,
-                        "not_rated": classify.not_rated("member", r, settings)})
+    if member_rows:
+        for r in year_record(s, root, year, as_of):
+            level, stage = classify.member_level(r, rules, settings)
+            members.append({**r, "level": level, "stage": stage,
+                            "not_rated": classify.not_rated("member", r, settings)})
+        levels: dict[str | None, int] = {}
+        for m in members:
+            levels[m["level"]] = levels.get(m["level"], 0) + 1
+    else:
+        levels = classify.member_level_counts(s, root, year, rules, settings, as_of)
     cells = []
     rows = classify.year_cells(s, root, year)
     reviews = org_reviews(s, org_ids=[r["cell_id"] for r in rows], year=year)
@@ -63,6 +70,10 @@ def classification(s: Session, root: Organisation, year: int, settings: Settings
         rated = [i for i in items if i["level"]]
         return _rate(sum(1 for i in rated if rank(i["level"]) <= rank(best)), len(rated))
 
+    def member_share(best: str) -> float | None:
+        return _rate(sum(n for lv, n in levels.items() if lv and rank(lv) <= rank(best)),
+                     sum(n for lv, n in levels.items() if lv))
+
     t = rules.targets
     targets = [
         (_("Tổ chức đảng hoàn thành tốt nhiệm vụ trở lên"), t.org_good_or_better,
@@ -70,12 +81,12 @@ def classification(s: Session, root: Organisation, year: int, settings: Settings
         (_("Tổ chức đảng hoàn thành xuất sắc nhiệm vụ"), t.org_excellent,
          share(cells, "htxsnv")),
         (_("Đảng viên hoàn thành tốt nhiệm vụ trở lên"), t.member_good_or_better,
-         share(members, "httnv")),
+         member_share("httnv")),
     ]
     unrated = {"cells": sum(1 for c in cells if c["level"] is None),
-               "members": sum(1 for m in members if m["level"] is None)}
-    return {"members": members, "cells": cells, "targets": targets, "rules": rules,
-            "unrated": unrated}
+               "members": levels.get(None, 0)}
+    return {"members": members, "member_levels": levels, "cells": cells, "targets": targets,
+            "rules": rules, "unrated": unrated}
 
 
 def _level_cell(x: dict[str, Any]) -> str:
