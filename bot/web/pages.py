@@ -128,11 +128,16 @@ def org_page(s: Session, v: Viewer, match: dict[str, str], query: dict[str, str]
                  children=pv.child_table(s, org, period, v.settings))
 
 
-def meeting_page(s: Session, v: Viewer, match: dict[str, str],
-                 query: dict[str, str]) -> Reply:
+def _meeting(s: Session, match: dict[str, str]) -> tuple[Meeting | None, Organisation | None]:
+    """The meeting the URL names and its cell (None where either is missing)."""
     ident = as_id(match.get("id"))
     m = s.get(Meeting, ident) if ident is not None else None
-    cell = s.get(Organisation, m.cell_id) if m is not None else None
+    return m, (s.get(Organisation, m.cell_id) if m is not None else None)
+
+
+def meeting_page(s: Session, v: Viewer, match: dict[str, str],
+                 query: dict[str, str]) -> Reply:
+    m, cell = _meeting(s, match)
     if m is None or cell is None or not may_see_org(s, v.actor, cell):
         return _denied(v)
     mv = pv.meeting_view(s, m, v.settings)
@@ -156,9 +161,7 @@ def member_page(s: Session, v: Viewer, match: dict[str, str],
 def doc_download(s: Session, v: Viewer, match: dict[str, str],
                  query: dict[str, str]) -> Reply:
     """A meeting's final biên bản or nghị quyết (.docx), for those who may see the cell."""
-    ident = as_id(match.get("id"))
-    m = s.get(Meeting, ident) if ident is not None else None
-    cell = s.get(Organisation, m.cell_id) if m is not None else None
+    m, cell = _meeting(s, match)
     kind = match.get("kind", "")
     if m is None or cell is None or kind not in (DocType.MINUTES.value, DocType.RESOLUTION.value) \
             or not may_see_org(s, v.actor, cell):
@@ -183,9 +186,8 @@ def export_download(s: Session, v: Viewer, match: dict[str, str],
     period = _period(v, query)
     name = f"bao-cao-{org.id}-{encode(period)}.{fmt}"
     if fmt == "xlsx":
-        return _file(workbook(s, org, period, v.settings), name,
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return _file(cells_csv(s, org, period, v.settings), name, "text/csv")
+        return _file(workbook(s, org, period, v.settings), name, dl.XLSX)
+    return _file(cells_csv(s, org, period, v.settings), name, dl.CSV)
 
 
 def _bad_format(v: Viewer) -> Reply:
@@ -200,9 +202,7 @@ def _download(data: bytes, name: str, fmt: str) -> Reply:
 def meeting_download(s: Session, v: Viewer, match: dict[str, str],
                      query: dict[str, str]) -> Reply:
     """A meeting page's tables, for those who may see the page (its cell)."""
-    ident = as_id(match.get("id"))
-    m = s.get(Meeting, ident) if ident is not None else None
-    cell = s.get(Organisation, m.cell_id) if m is not None else None
+    m, cell = _meeting(s, match)
     if m is None or cell is None or not may_see_org(s, v.actor, cell):
         return _denied(v)
     fmt = match.get("fmt", "")
