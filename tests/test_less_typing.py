@@ -9,17 +9,22 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from models.form import FormState
 from models.meeting import Meeting
 from tests.helpers import QLNS, SEC, Driver, FakeClock, link_cell
 from tests.test_cycle import DEC_MEETING, _materialise, _meeting
 
 
 def _form_step(driver: Driver) -> str | None:
-    from models.form import FormState as State
-
     with Session(driver.app.engine) as s:
-        row = s.exec(select(State)).first()
+        row = s.exec(select(FormState)).first()
         return row.step if row else None
+
+
+def _form_meeting(driver: Driver) -> Meeting | None:
+    """The meeting the open form has chosen."""
+    with Session(driver.app.engine) as s:
+        return s.get(Meeting, s.exec(select(FormState)).one().data["meeting"])
 
 
 async def test_meeting_step_takes_the_names_commands_take(driver: Driver,
@@ -35,19 +40,14 @@ async def test_meeting_step_takes_the_names_commands_take(driver: Driver,
     assert _form_step(driver) == "meeting"
     out = await driver.say(SEC, "12/2026")
     assert "Buổi này có kết hợp sinh hoạt chuyên đề không?" in out[-1]
-    with Session(driver.app.engine) as s:
-        from models.form import FormState as State
-
-        assert s.exec(select(State)).one().data["meeting"] == dec.id
+    chosen = _form_meeting(driver)
+    assert chosen is not None and chosen.id == dec.id
     await driver.say(SEC, "/huy")
     await driver.say(SEC, "/chuongtrinh")
     out = await driver.say(SEC, "tháng 1/2027")  # the other one offered
     assert "Buổi này có kết hợp sinh hoạt chuyên đề không?" in out[-1]
-    with Session(driver.app.engine) as s:
-        from models.form import FormState as State
-
-        jan = s.get(Meeting, s.exec(select(State)).one().data["meeting"])
-        assert jan is not None and jan.period == "2027-01"
+    jan = _form_meeting(driver)
+    assert jan is not None and jan.period == "2027-01"
 
 
 async def test_month_names_the_listed_meeting_of_that_month(driver: Driver,
@@ -71,10 +71,8 @@ async def test_month_names_the_listed_meeting_of_that_month(driver: Driver,
     assert driver.last_buttons()[0][0].startswith("Sinh hoạt đột xuất")
     out = await driver.say(SEC, "12/2026")
     assert "Địa điểm" in out[-1]
-    with Session(driver.app.engine) as s:
-        from models.form import FormState as State
-
-        assert s.exec(select(State)).one().data["meeting"] == extra.id
+    chosen = _form_meeting(driver)
+    assert chosen is not None and chosen.id == extra.id
     await driver.say(SEC, "/huy")
     await driver.say(SEC, "/chuongtrinh")
     out = await driver.say(SEC, "12/2026 thường kỳ")  # asked by kind: still refused
