@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from handlers.meetings.schedule_rules import quarter_months
 from handlers.views.cache import cached
+from handlers.year import classify
 from handlers.year.sheets import classification
 from models import dieu8, reports, streaks
 from models.classification import excellent_allowed, rank
@@ -59,32 +60,32 @@ def lists(s: Session, root: Organisation, period: Period, settings: Settings,
     return cached(_lists, s, root, period, now.date(), full, extra=(settings, now))
 
 
-def _side_session(s: Session) -> Session | None:
-    """A second session on ``s``'s database, for a query run beside ``s``'s in a worker
-    thread (sqlite3 and psycopg release the GIL while a statement runs); None where it
-    would not see ``s``'s data: an in-memory SQLite (a connection per thread or one
-    shared), or objects of ``s`` not yet flushed (the page's session writes nothing
+def _beside(s: Session) -> bool:
+    """Whether queries may run beside ``s``'s, each in a worker thread with a session of
+    its own (sqlite3 and psycopg release the GIL while a statement runs): not where a
+    second session would not see ``s``'s data, an in-memory SQLite (a connection per
+    thread, or one shared) or objects of ``s`` not yet flushed (the page writes nothing
     before its lists)."""
-    bind = s.get_bind()
-    if isinstance(bind.pool, SingletonThreadPool | StaticPool) or s.new or s.dirty \
-            or s.deleted:
-        return None
-    return Session(bind)
+    return not (isinstance(s.get_bind().pool, SingletonThreadPool | StaticPool)
+                or s.new or s.dirty or s.deleted)
 
 
 def _lists(s: Session, root: Organisation, period: Period, _day: date, full: bool,
            settings: Settings, now: datetime) -> Lists:
     upto = period.months[-1]
     yr = int(upto[:4])
-    side = _side_session(s)
-    if side is None:
+    if not _beside(s):
         c = classification(s, root, yr, settings, member_rows=False)  # counts of levels
         others = _others(s, root, upto, yr, now)
-    else:  # the classification (~half the page's queries) beside the other lists
-        with side, ThreadPoolExecutor(1) as pool:
-            job = pool.submit(classification, side, root, yr, settings, member_rows=False)
-            others = _others(s, root, upto, yr, now)
-            c = job.result()
+    else:  # the members' levels, the cells' rows and the other lists side by side
+        bind = s.get_bind()
+        with Session(bind) as s1, Session(bind) as s2, ThreadPoolExecutor(2) as pool:
+            levels = pool.submit(classify.member_level_counts, s1, root, yr,
+                                 classify.rules_for(settings), settings)
+            rest = pool.submit(_others, s2, root, upto, yr, now)
+            c = classification(s, root, yr, settings, member_rows=False,
+                               member_levels=levels.result)
+            others = rest.result()
     watch, runs, cells, no_upper, plan, fees = others
     stages: dict[str, dict[str, int]] = {}
     for x in c["cells"]:
