@@ -93,7 +93,7 @@ def _lists(s: Session, root: Organisation, period: Period, _day: date, full: boo
         stages[x["stage"]][x["level"]] += 1
     members = c["member_levels"]
     excellent = sum(1 for x in c["cells"] if x["level"] == "htxsnv")
-    good = sum(1 for x in c["cells"] if rank(x["level"]) <= rank("httnv"))
+    good = sum(1 for x in c["cells"] if x["level"] and rank(x["level"]) <= rank("httnv"))
     cap = c["rules"].excellent_cap
     rows, flags = (None, None) if full else (LIST_ROWS, FLAG_ROWS)
     return Lists(
