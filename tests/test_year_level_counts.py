@@ -91,3 +91,28 @@ def test_level_counts_equal_the_rows_levels(sample: App, engine: Engine) -> None
             assert None in levels and {"httnv", "htnv", "khtnv"} <= set(levels)
             stages = {m["stage"] for m in bloc["members"]}
             assert stages == {"not_rated", "confirmed", "proposed", "prefilled"}
+
+
+def test_lists_side_by_side_equal_the_lists_in_one_session(sample: App,
+                                                            engine: Engine) -> None:
+    """The year lists run their statements in three sessions side by side
+    (handlers.views.lists): the same lists as in the page's one session, and in that one
+    session still when it holds objects not yet flushed (a second session would miss
+    them)."""
+    from handlers.views import lists as views_lists
+    from models.base import utcnow
+    from models.reports import year as year_period
+
+    _varied_year(engine, 2031, 1)
+    now = utcnow()
+    with Session(engine) as s:
+        root = s.exec(select(Organisation).where(Organisation.parent_id.is_(None))
+                      .order_by(Organisation.id)).one()
+        args = (s, root, year_period(2031), now.date(), True, sample.settings, now)
+        assert views_lists._beside(s)
+        beside = views_lists._lists(*args)
+        s.add(MemberReview(member_id=1, cell_id=1, year=2099))
+        assert not views_lists._beside(s)
+        alone = views_lists._lists(*args)
+        assert beside == alone
+        assert beside.members and beside.cells and beside.fees

@@ -6,14 +6,17 @@ models.plan, models.yearreport, handlers.year.sheets), read-only here."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from sqlmodel import Session
 
 from handlers.meetings.schedule_rules import quarter_months
 from handlers.views.cache import cached
+from handlers.year import classify
 from handlers.year.sheets import classification
 from models import dieu8, reports, streaks
 from models.classification import excellent_allowed, rank
@@ -57,28 +60,58 @@ def lists(s: Session, root: Organisation, period: Period, settings: Settings,
     return cached(_lists, s, root, period, now.date(), full, extra=(settings, now))
 
 
+def _beside(s: Session) -> bool:
+    """Whether queries may run beside ``s``'s, each in a worker thread with a session of
+    its own (sqlite3 and psycopg release the GIL while a statement runs): not where a
+    second session would not see ``s``'s data, an in-memory SQLite (a connection per
+    thread, or one shared) or objects of ``s`` not yet flushed (the page writes nothing
+    before its lists)."""
+    return not (isinstance(s.get_bind().pool, SingletonThreadPool | StaticPool)
+                or s.new or s.dirty or s.deleted)
+
+
 def _lists(s: Session, root: Organisation, period: Period, _day: date, full: bool,
            settings: Settings, now: datetime) -> Lists:
     upto = period.months[-1]
     yr = int(upto[:4])
-    c = classification(s, root, yr, settings, member_rows=False)  # counts of levels
+    if not _beside(s):
+        c = classification(s, root, yr, settings, member_rows=False)  # counts of levels
+        others = _others(s, root, upto, yr, now)
+    else:  # the members' levels, the cells' rows and the other lists side by side
+        bind = s.get_bind()
+        with Session(bind) as s1, Session(bind) as s2, ThreadPoolExecutor(2) as pool:
+            levels = pool.submit(classify.member_level_counts, s1, root, yr,
+                                 classify.rules_for(settings), settings)
+            rest = pool.submit(_others, s2, root, upto, yr, now)
+            c = classification(s, root, yr, settings, member_rows=False,
+                               member_levels=levels.result)
+            others = rest.result()
+    watch, runs, cells, no_upper, plan, fees = others
     stages: dict[str, dict[str, int]] = {}
     for x in c["cells"]:
         stages.setdefault(x["stage"], {}).setdefault(x["level"], 0)
         stages[x["stage"]][x["level"]] += 1
     members = c["member_levels"]
     excellent = sum(1 for x in c["cells"] if x["level"] == "htxsnv")
-    good = sum(1 for x in c["cells"] if rank(x["level"]) <= rank("httnv"))
+    good = sum(1 for x in c["cells"] if x["level"] and rank(x["level"]) <= rank("httnv"))
     cap = c["rules"].excellent_cap
-    watch = sorted(dieu8.members_to_watch(s, root, upto),
-                   key=lambda r: ("flag", "warn", "attention").index(r["level"].value))
-    cells = reports.cells_without_thematic(s, root, tuple(quarter_months(upto)))
-    plan, fees = plan_rows(s, root, yr), fee_totals(s, root, yr)
     rows, flags = (None, None) if full else (LIST_ROWS, FLAG_ROWS)
     return Lists(
-        yr, upto, watch[:flags], streaks.long_runs(s, root, yr, now)[:flags],
-        cells[:rows], cells_without_upper_attendee(s, root.path, quarter_months(upto))[
-            :rows], plan[:rows], fees[:rows], c["cells"][:rows],
-        stages, members, c["targets"], cap, excellent_allowed(excellent, good, cap),
+        yr, upto, watch[:flags], runs[:flags], cells[:rows], no_upper[:rows], plan[:rows],
+        fees[:rows], c["cells"][:rows], stages, members, c["targets"], cap,
+        excellent_allowed(excellent, good, cap),
         hidden_flags=max(len(watch) - (flags or len(watch)), 0),
         hidden_cells=max(len(plan) - (rows or len(plan)), 0))
+
+
+def _others(s: Session, root: Organisation, upto: str, yr: int, now: datetime
+            ) -> tuple[list[Any], ...]:
+    """The lists but the classification: Điều 8, HD 42 runs, cells without a thematic
+    meeting or an upper-level attendee this quarter, the thematic plan, fees."""
+    watch = sorted(dieu8.members_to_watch(s, root, upto),
+                   key=lambda r: ("flag", "warn", "attention").index(r["level"].value))
+    months = quarter_months(upto)
+    return (watch, streaks.long_runs(s, root, yr, now),
+            reports.cells_without_thematic(s, root, tuple(months)),
+            cells_without_upper_attendee(s, root.path, months), plan_rows(s, root, yr),
+            fee_totals(s, root, yr))

@@ -4,6 +4,7 @@ targets and the distance to them, fee totals, and a chart of the levels."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -29,23 +30,27 @@ def _rate(a: int, d: int) -> float | None:
 
 
 def classification(s: Session, root: Organisation, year: int, settings: Settings,
-                   as_of: date | None = None, member_rows: bool = True) -> dict[str, Any]:
+                   as_of: date | None = None, member_rows: bool = True,
+                   member_levels: Callable[[], dict[str | None, int]] | None = None
+                   ) -> dict[str, Any]:
     """Everything the year sheets, the chart and the demo summary show, computed once.
     A cell or member whose year is not rated (classify.not_rated) has level None and its
     reason in "not_rated", and is left out of the target percentages ("unrated" counts
     them apart). "member_levels": members per level (None: not rated); without
-    ``member_rows`` only that, counted in SQL (the web view's lists), "members" empty."""
+    ``member_rows`` only that, counted in SQL (the web view's lists), or what
+    ``member_levels`` returns once the cells are done (a count run beside), "members"
+    empty."""
     rules = classify.rules_for(settings)
     members = []
+    levels: dict[str | None, int] = {}
     if member_rows:
         for r in year_record(s, root, year, as_of):
             level, stage = classify.member_level(r, rules, settings)
             members.append({**r, "level": level, "stage": stage,
                             "not_rated": classify.not_rated("member", r, settings)})
-        levels: dict[str | None, int] = {}
         for m in members:
             levels[m["level"]] = levels.get(m["level"], 0) + 1
-    else:
+    elif member_levels is None:
         levels = classify.member_level_counts(s, root, year, rules, settings, as_of)
     cells = []
     rows = classify.year_cells(s, root, year)
@@ -65,6 +70,9 @@ def classification(s: Session, root: Organisation, year: int, settings: Settings
         cells.append({**dict(row), "band": classify.cell_year_band(row, settings),
                       "quality": classify.year_quality(row, settings), "level": level,
                       "stage": stage, "not_rated": reason})
+
+    if member_levels is not None and not member_rows:
+        levels = member_levels()  # counted beside the cells, waited for only now
 
     def share(items: list[dict[str, Any]], best: str) -> float | None:
         rated = [i for i in items if i["level"]]
