@@ -9,6 +9,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
@@ -74,17 +75,18 @@ def _lists(s: Session, root: Organisation, period: Period, _day: date, full: boo
            settings: Settings, now: datetime) -> Lists:
     upto = period.months[-1]
     yr = int(upto[:4])
-    if not _beside(s):
-        c = classification(s, root, yr, settings, member_rows=False)  # counts of levels
+    rules = classify.rules_for(settings)
+    if not _beside(s):  # the members counted per level in SQL, not row by row
+        c = classification(s, root, yr, settings, member_levels=partial(
+            classify.member_level_counts, s, root, yr, rules, settings))
         others = _others(s, root, upto, yr, now)
     else:  # the members' levels, the cells' rows and the other lists side by side
         bind = s.get_bind()
         with Session(bind) as s1, Session(bind) as s2, ThreadPoolExecutor(2) as pool:
-            levels = pool.submit(classify.member_level_counts, s1, root, yr,
-                                 classify.rules_for(settings), settings)
+            levels = pool.submit(classify.member_level_counts, s1, root, yr, rules,
+                                 settings)
             rest = pool.submit(_others, s2, root, upto, yr, now)
-            c = classification(s, root, yr, settings, member_rows=False,
-                               member_levels=levels.result)
+            c = classification(s, root, yr, settings, member_levels=levels.result)
             others = rest.result()
     watch, runs, cells, no_upper, plan, fees = others
     stages: dict[str, dict[str, int]] = {}

@@ -30,28 +30,26 @@ def _rate(a: int, d: int) -> float | None:
 
 
 def classification(s: Session, root: Organisation, year: int, settings: Settings,
-                   as_of: date | None = None, member_rows: bool = True,
+                   as_of: date | None = None,
                    member_levels: Callable[[], dict[str | None, int]] | None = None
                    ) -> dict[str, Any]:
     """Everything the year sheets, the chart and the demo summary show, computed once.
     A cell or member whose year is not rated (classify.not_rated) has level None and its
     reason in "not_rated", and is left out of the target percentages ("unrated" counts
-    them apart). "member_levels": members per level (None: not rated); without
-    ``member_rows`` only that, counted in SQL (the web view's lists), or what
-    ``member_levels`` returns once the cells are done (a count run beside), "members"
-    empty."""
+    them apart). "member_levels": members per level (None: not rated). Given
+    ``member_levels``, the members per level are what it returns, called once the cells
+    are done (the web view's lists count them in SQL, beside the cells), and "members"
+    is empty."""
     rules = classify.rules_for(settings)
     members = []
     levels: dict[str | None, int] = {}
-    if member_rows:
+    if member_levels is None:
         for r in year_record(s, root, year, as_of):
             level, stage = classify.member_level(r, rules, settings)
             members.append({**r, "level": level, "stage": stage,
                             "not_rated": classify.not_rated("member", r, settings)})
         for m in members:
             levels[m["level"]] = levels.get(m["level"], 0) + 1
-    elif member_levels is None:
-        levels = classify.member_level_counts(s, root, year, rules, settings, as_of)
     cells = []
     rows = classify.year_cells(s, root, year)
     reviews = org_reviews(s, org_ids=[r["cell_id"] for r in rows], year=year)
@@ -71,7 +69,7 @@ def classification(s: Session, root: Organisation, year: int, settings: Settings
                       "quality": classify.year_quality(row, settings), "level": level,
                       "stage": stage, "not_rated": reason})
 
-    if member_levels is not None and not member_rows:
+    if member_levels is not None:
         levels = member_levels()  # counted beside the cells, waited for only now
 
     def share(items: list[dict[str, Any]], best: str) -> float | None:
