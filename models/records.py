@@ -135,6 +135,11 @@ def record_of(s: Session, meeting_id: int) -> MeetingRecord | None:
     return s.exec(select(MeetingRecord).where(MeetingRecord.meeting_id == meeting_id)).first()
 
 
+def record_for(s: Session, meeting_id: int, cell_id: int) -> MeetingRecord:
+    """The meeting's record, or a new one (not yet added) where it has none."""
+    return record_of(s, meeting_id) or MeetingRecord(meeting_id=meeting_id, cell_id=cell_id)
+
+
 def opinions_of(s: Session, meeting_id: int) -> list[Opinion]:
     return list(s.exec(select(Opinion).where(Opinion.meeting_id == meeting_id)
                        .order_by(Opinion.position)))

@@ -35,10 +35,7 @@ from models.i18n import N_, _
 from models.meeting import Meeting, MeetingStatus, agenda_of, upcoming
 from models.member import Member, Role, due_members, members_with_role
 from models.org import Organisation
-from models.records import (
-    MeetingRecord,
-    record_of,
-)
+from models.records import record_for, record_of
 from models.text import fold
 
 log = logging.getLogger(__name__)
@@ -416,8 +413,7 @@ def name_taker(ctx: Ctx, args: list[str], rest: str) -> None:
             name=rest[:60], names=", ".join(m.full_name for m in candidates)) if candidates
             else _("Không tìm thấy đồng chí “{name}” trong chi bộ.").format(name=rest[:60]))
         return
-    rec = record_of(s, meeting.id or 0) or MeetingRecord(meeting_id=meeting.id or 0,
-                                                         cell_id=cell.id or 0)
+    rec = record_for(s, meeting.id or 0, cell.id or 0)
     rec.minute_taker_id = member.id
     s.add(rec)
     ctx.reply(_("Đồng chí {name} ghi biên bản buổi {meeting}; đồng chí ấy dùng /ghibienban "

@@ -23,7 +23,7 @@ from models.i18n import N_, _, fmt_number
 from models.meeting import Meeting, MeetingStatus
 from models.messages import Keyboard
 from models.org import Organisation
-from models.records import MeetingRecord, record_of
+from models.records import record_for, record_of
 from models.rubric import Criterion
 from models.text import as_id, fold
 
@@ -50,7 +50,7 @@ def tap_question(s: Session, m: Meeting, criteria: Iterable[Criterion]) -> dict[
 def record_tapped(s: Session, m: Meeting, at: datetime, by: int | None) -> None:
     """The secretary confirmed with a tap that the documents went up to Sổ tay when the
     bot sent them: recorded as /sotay truoc would, at that time."""
-    rec = record_of(s, m.id or 0) or MeetingRecord(meeting_id=m.id or 0, cell_id=m.cell_id)
+    rec = record_for(s, m.id or 0, m.cell_id)
     rec.sotay_before_at = at
     s.add(rec)
     audit(s, "sotay.before", "meeting", m.id, by, link=None, confirmed_in="scoring")
@@ -116,7 +116,7 @@ def is_sotay_link(url: str | None) -> bool:
 def record_before(ctx: Ctx, m: Meeting, link: str | None, by_agenda: bool = False) -> str:
     """Record the documents on Sổ tay before ``m`` now; the reply says how far ahead."""
     s = ctx.session
-    rec = record_of(s, m.id or 0) or MeetingRecord(meeting_id=m.id or 0, cell_id=m.cell_id)
+    rec = record_for(s, m.id or 0, m.cell_id)
     rec.sotay_before_at, rec.sotay_before_link = ctx.now(), link
     m.sotay_link = link or m.sotay_link
     s.add(m)
@@ -136,7 +136,7 @@ def record_after(ctx: Ctx, m: Meeting, cell: Organisation, link: str | None) -> 
     """Record the final documents on Sổ tay now, say so, and update the score's "sent
     within 2 days" where it changes."""
     s = ctx.session
-    rec = record_of(s, m.id or 0) or MeetingRecord(meeting_id=m.id or 0, cell_id=m.cell_id)
+    rec = record_for(s, m.id or 0, m.cell_id)
     rec.sotay_after_at, rec.sotay_after_link = ctx.now(), link
     end = m.ended_at or m.scheduled_at
     hours = int((ctx.now() - end).total_seconds() // 3600)

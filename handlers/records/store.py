@@ -37,6 +37,7 @@ from models.records import (
     guests_of,
     latest_revision,
     opinions_of,
+    record_for,
     record_of,
 )
 
@@ -105,7 +106,7 @@ def save_draft(ctx: Ctx, m: Meeting, data: Data, *, for_review: bool = True) -> 
     s = ctx.session
     cell = s.get(Organisation, m.cell_id)
     assert cell is not None
-    rec = record_of(s, m.id or 0) or MeetingRecord(meeting_id=m.id or 0, cell_id=m.cell_id)
+    rec = record_for(s, m.id or 0, m.cell_id)
     me = ctx.actor.member.id if ctx.actor.member else None
     _write_rows(s, m, data, rec)
     rec.status = RecordStatus.DRAFT.value

@@ -19,7 +19,7 @@ from handlers.scoring.store import ctitle, rubric_for
 from models.audit import audit
 from models.i18n import N_, _, fmt_number
 from models.meeting import MeetingStatus
-from models.records import MeetingRecord, record_of
+from models.records import record_for
 from models.text import fold
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def override(ctx: Ctx, args: list[str], rest: str) -> None:
     if points > crit.max:
         ctx.reply(_("Điểm phải từ 0 đến {max}.").format(max=fmt_number(crit.max)))
         return
-    rec = record_of(s, m.id or 0) or MeetingRecord(meeting_id=m.id or 0, cell_id=m.cell_id)
+    rec = record_for(s, m.id or 0, m.cell_id)
     me = ctx.actor.member.id if ctx.actor.member else None
     rec.overrides = {**rec.overrides, cid: [points, reason, me]}
     s.add(rec)
