@@ -103,6 +103,9 @@ class TelegramAdapter:
         self.capabilities = capabilities or Capabilities(
             buttons=True, max_text=MAX_TEXT, edit=True, global_per_second=28.5,
             group_per_minute=19, private_per_second=1,  # 95% of Telegram's limits
+            # Bots FAQ, "My bot is hitting limits": "In a single chat, avoid sending more
+            # than one message per second. We may allow short bursts that go over this
+            # limit" (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this)
             private_burst=3)
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder().token(settings.token).base_url(settings.base_url)
