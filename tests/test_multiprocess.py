@@ -159,11 +159,15 @@ def _prepare(app: App) -> int:
         meeting = s.exec(select(Meeting).where(Meeting.cell_id == cell.id,
                                                Meeting.scheduled_at == DEC_MEETING)).one()
         now = utcnow()
+        # The processes run on the real clock: the meeting a few hours ahead of it, so that
+        # RSVPs are still open whatever the day the test runs.
+        meeting.scheduled_at = now + timedelta(hours=3)
         steps = sorted(s.exec(select(ScheduledStep).where(
             ScheduledStep.meeting_id == meeting.id,
             ScheduledStep.step.in_(BEFORE_START))), key=lambda st: st.due_at)
-        for i, st in enumerate(steps):  # due now, in their order
+        for i, st in enumerate(steps):  # due now, in their order, and still of use
             st.due_at = now - timedelta(seconds=len(steps) - i)
+            st.useful_until = meeting.scheduled_at
             s.add(st)
         s.commit()
         return meeting.id or 0
