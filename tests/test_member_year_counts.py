@@ -1,0 +1,139 @@
+"""Each member's yearly roll-call counts (migration 0017's triggers) equal the sums over
+their attendance rows of the year's held and not-held meetings after any mix of writes:
+roll calls added, edited, moved to another meeting or member and deleted (ORM and Core),
+and meetings marked held, not held or cancelled after their roll call, or moved to
+another year."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, delete, insert, update
+from sqlmodel import Session, func, select
+
+from bot.app import App
+from models.attendance import Attendance, MemberYearAttendance
+from models.meeting import Meeting
+from models.member import Member
+from models.review import ATTENDED, DUE
+
+STATUSES = (None, "present", "late", "excused", "unexcused", "exempted")
+MEETING_STATUSES = ("scheduled", "held", "not_held", "cancelled")
+COUNTS = {"due": DUE, "attended": ATTENDED, "unexcused": ("unexcused",),
+          "excused": ("excused",)}
+
+
+def _expected(s: Session) -> dict[tuple[int, int], tuple[int, ...]]:
+    """The sums as the yearly record computed them before 0017: over the roll calls of
+    held and not-held meetings, per member and the meeting's year."""
+    found: dict[tuple[int, int], list[int]] = {}
+    rows = s.exec(select(Attendance.member_id, Attendance.status, Meeting.period)
+                  .join(Meeting, Meeting.id == Attendance.meeting_id)
+                  .where(Meeting.status.in_(("held", "not_held")))).all()
+    for member_id, status, period in rows:
+        counts = found.setdefault((member_id, int(period[:4])), [0] * len(COUNTS))
+        for i, statuses in enumerate(COUNTS.values()):
+            counts[i] += status in statuses
+    return {k: tuple(v) for k, v in found.items() if any(v)}
+
+
+def _stored(s: Session) -> dict[tuple[int, int], tuple[int, ...]]:
+    """The kept counts; a member whose rows of a year all went is a row of zeros."""
+    t = MemberYearAttendance
+    return {(r[0], r[1]): tuple(r[2:]) for r in s.exec(
+        select(t.member_id, t.year, t.due, t.attended, t.unexcused, t.excused)).all()
+        if any(r[2:])}
+
+
+def test_counts_follow_random_edits_of_roll_calls_and_meetings(sample: App,
+                                                               engine: Engine) -> None:
+    rnd = random.Random(17)
+    with Session(engine) as s:
+        members = s.exec(select(Member).order_by(Member.id)).all()[:12]
+        cell = members[0].cell_id
+        meetings = []
+        months = ((2025, 11), (2025, 12), (2026, 1), (2026, 2), (2026, 3))
+        for seq, (year, mo) in enumerate(months):  # its own slot: periods may meet
+            m = Meeting(cell_id=cell, period=f"{year}-{mo:02d}", seq=seq,
+                        scheduled_at=datetime(year, mo, 5, 1, tzinfo=UTC),
+                        status=rnd.choice(MEETING_STATUSES))
+            s.add(m)
+            meetings.append(m)
+        s.commit()
+        ids = [m.id for m in meetings]
+        taken: set[tuple[int, int]] = set()
+        for step in range(400):
+            op = rnd.choice(("orm_add", "core_add", "orm_edit", "core_edit", "move",
+                             "member", "delete", "meeting_status", "meeting_period"))
+            rows = s.exec(select(Attendance)).all()
+            if op == "meeting_status":
+                rnd.choice(meetings).status = rnd.choice(MEETING_STATUSES)
+            elif op == "meeting_period":  # a bulk UPDATE, as a hand-written fix would be
+                year = rnd.choice((2025, 2026))
+                s.execute(update(Meeting).where(Meeting.id == rnd.choice(ids))
+                          .values(period=f"{year}-{rnd.randint(1, 12):02d}"))
+            elif op in ("orm_add", "core_add") or not rows:
+                mid, mem = rnd.choice(ids), rnd.choice(members).id
+                if (mid, mem) in taken:
+                    continue
+                taken.add((mid, mem))
+                values = {"meeting_id": mid, "member_id": mem,
+                          "status": rnd.choice(STATUSES)}
+                if op == "core_add":
+                    s.execute(insert(Attendance), [values])
+                else:
+                    s.add(Attendance(**values))
+            elif op == "orm_edit":
+                rnd.choice(rows).status = rnd.choice(STATUSES)
+            elif op == "core_edit":
+                pick = [r.id for r in rnd.sample(rows, min(3, len(rows)))]
+                s.execute(update(Attendance).where(Attendance.id.in_(pick))
+                          .values(status=rnd.choice(STATUSES)))
+            elif op in ("move", "member"):
+                row = rnd.choice(rows)
+                to = ((rnd.choice(ids), row.member_id) if op == "move"
+                      else (row.meeting_id, rnd.choice(members).id))
+                if to in taken:
+                    continue
+                taken.discard((row.meeting_id, row.member_id))
+                taken.add(to)
+                row.meeting_id, row.member_id = to
+            else:
+                row = rnd.choice(rows)
+                taken.discard((row.meeting_id, row.member_id))
+                s.execute(delete(Attendance).where(Attendance.id == row.id))
+            s.flush()
+            if step % 20 == 0:
+                s.commit()
+                s.expire_all()
+                assert _stored(s) == _expected(s), step
+        s.commit()
+        s.expire_all()
+        assert _stored(s) == _expected(s)
+        assert len(_stored(s)) >= 5  # several members and both years kept counts
+        assert {year for _, year in _stored(s)} == {2025, 2026}
+
+
+def test_a_meeting_marked_held_after_its_roll_call_counts_then(sample: App,
+                                                               engine: Engine) -> None:
+    with Session(engine) as s:
+        member = s.exec(select(Member).order_by(Member.id)).first()
+        assert member is not None
+        m = Meeting(cell_id=member.cell_id, period="2026-06",
+                    scheduled_at=datetime(2026, 6, 5, 1, tzinfo=UTC), status="scheduled")
+        s.add(m)
+        s.commit()
+        s.add(Attendance(meeting_id=m.id, member_id=member.id, status="unexcused"))
+        s.commit()
+        kept = select(func.sum(MemberYearAttendance.unexcused)).where(
+            MemberYearAttendance.member_id == member.id, MemberYearAttendance.year == 2026)
+        assert not s.exec(kept).one()
+        m.status = "held"
+        s.commit()
+        assert s.exec(kept).one() == 1
+        m.status = "cancelled"
+        s.flush()
+        assert s.exec(kept).one() == 0
+        s.rollback()  # the cancellation undone: counted again
+        assert s.exec(kept).one() == 1
