@@ -21,6 +21,7 @@ from handlers.year import classify
 from handlers.year.sheets import classification
 from models import dieu8, reports, streaks
 from models.classification import excellent_allowed, rank
+from models.db import no_parallel_plans
 from models.org import Organisation
 from models.plan import plan_rows
 from models.records import cells_without_upper_attendee
@@ -83,6 +84,8 @@ def _lists(s: Session, root: Organisation, period: Period, _day: date, full: boo
     else:  # the members' levels, the cells' rows and the other lists side by side
         bind = s.get_bind()
         with Session(bind) as s1, Session(bind) as s2, ThreadPoolExecutor(2) as pool:
+            for one in (s, s1, s2):
+                no_parallel_plans(one)
             levels = pool.submit(classify.member_level_counts, s1, root, yr, rules,
                                  settings)
             rest = pool.submit(_others, s2, root, upto, yr, now)
