@@ -104,8 +104,8 @@ def _subtree_members() -> Any:
 
 @cache
 def _record_stmt(subtree: bool) -> Any:
-    """``subtree``: the sums read only the subtree's members (for a part of the tree; for
-    the top the filter costs instead: SQLite then read 8,000 members' ten years, 400 ms)."""
+    """``subtree``: the fee sums read only the subtree's members (for a part of the tree;
+    for the top the filter costs instead: SQLite then read 8,000 members' ten years)."""
     months = bindparam("months", expanding=True)
     paid_by_mine = (FeePayment.member_id.in_(_subtree_members()),) if subtree else ()
     # The roll calls' sums per member and year are kept by triggers (migration 0017): a
