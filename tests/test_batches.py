@@ -62,3 +62,22 @@ async def test_a_batch_waits_out_the_database_as_a_whole() -> None:
     intake = UpdateIntake(router, health)  # type: ignore[arg-type]
     assert await intake.handle_many(BATCH) == [True] * 3
     assert router.batches == 3 and router.calls == 0 and not health.down
+
+
+async def test_a_batch_marks_its_updates_at_once(driver: Driver) -> None:
+    """The dedupe rows of a batch go in by one statement: an update handled before, and a
+    second delivery of one within the same batch, are each a duplicate; the rest are
+    handled once, in the batch's order."""
+    await driver.app.receive_many([driver.incoming("Nguyễn Văn An", "/toi", update_id="d1")])
+    await driver.app.sender.drain()
+    before = len(driver.messenger.sent)
+    batch = [driver.incoming("Nguyễn Văn An", "/lichhop", update_id="d3"),
+             driver.incoming("Nguyễn Văn An", "/toi", update_id="d1"),
+             driver.incoming("Nguyễn Văn An", "/lichhop", update_id="d3"),
+             driver.incoming("Nguyễn Văn An", "/nhiemvu", update_id="d2")]
+    assert await driver.app.receive_many(batch) == [True, False, False, True]
+    with Session(driver.app.engine) as s:
+        done = s.exec(select(ProcessedUpdate.update_id)).all()
+    assert sorted(u for u in done if u.startswith("d")) == ["d1", "d2", "d3"]
+    await driver.app.sender.drain()
+    assert len(driver.messenger.sent) - before == 2

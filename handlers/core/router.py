@@ -129,12 +129,39 @@ def _mark_stmt(dialect: str):  # type: ignore[no-untyped-def]
     return insert_once(table, ["platform", "update_id"], table.c.update_id, dialect)
 
 
+@cache
+def _mark_many_stmt(dialect: str):  # type: ignore[no-untyped-def]
+    """The dedupe insert for several updates; their rows are given with ``.values``."""
+    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+    return insert_once(table, ["platform", "update_id"], table.c.platform,
+                       dialect).returning(table.c.update_id)
+
+
 def _mark_processed(session: Session, inc: Incoming) -> bool:
     """Insert the dedupe row; False when this update was handled before."""
     res = session.connection().execute(_mark_stmt(session.get_bind().dialect.name),
                                        {"platform": inc.platform, "update_id": inc.update_id,
                                         "handled_at": utcnow()})
     return res.first() is not None
+
+
+def _mark_all(session: Session, incs: Sequence[Incoming]) -> list[bool]:
+    """The dedupe rows of a whole batch in one statement (one round trip instead of one
+    per update: PostgreSQL's work per update is mostly per statement); for each update,
+    False when it was handled before, or is a repeat of an earlier one of this batch.
+    The rows go in sorted by key, so two batches with keys in common take their locks in
+    the same order and one waits for the other instead of deadlocking."""
+    now = utcnow()
+    keys = sorted({(inc.platform, inc.update_id) for inc in incs})
+    stmt = _mark_many_stmt(session.get_bind().dialect.name).values(
+        [{"platform": p, "update_id": u, "handled_at": now} for p, u in keys])
+    fresh = {(p, u) for p, u in session.connection().execute(stmt)}
+    first = []
+    for inc in incs:
+        key = (inc.platform, inc.update_id)
+        first.append(key in fresh)
+        fresh.discard(key)  # a second delivery within the batch is a duplicate
+    return first
 
 
 class Router:
@@ -164,20 +191,25 @@ class Router:
         error and then commits nothing: the caller handles them one by one."""
         with Session(self.engine) as session:
             done, taken = [], []
+            fresh = _mark_all(session, incs) if len(incs) > 1 else None
             for i, inc in enumerate(incs):
                 inc.extra.pop(PRESS_TAKEN, None)  # from an earlier attempt that failed
                 if i:
                     session.flush()
                     session.expunge_all()  # a Core write of the one before left no stale row
                     session.info.pop(FORMS_TOUCHED, None)
-                done.append(self._one(session, inc, taken))
+                done.append(self._one(session, inc, taken,
+                                      None if fresh is None else fresh[i]))
             session.commit()
             for inc in taken:
                 inc.extra[PRESS_TAKEN] = True
             return done
 
-    def _one(self, session: Session, inc: Incoming, taken: list[Incoming]) -> bool:
-        if not _mark_processed(session, inc):
+    def _one(self, session: Session, inc: Incoming, taken: list[Incoming],
+             fresh: bool | None = None) -> bool:
+        """Handle ``inc`` in ``session``; ``fresh`` says whether its dedupe row was
+        inserted for the batch already (None: insert it now)."""
+        if not (_mark_processed(session, inc) if fresh is None else fresh):
             log.info("duplicate update %s:%s ignored", inc.platform, inc.update_id)
             return False
         ctx = self._context(session, inc)
