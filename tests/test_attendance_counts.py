@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, insert, update
+from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
 from bot.app import App
@@ -15,8 +15,7 @@ from models.attendance import Attendance
 from models.meeting import Meeting
 from models.member import Member
 from models.reports import ATTENDED, DUE
-
-STATUSES = (None, "present", "late", "excused", "unexcused", "exempted")
+from tests.rollcalls import WRITES, RollCalls
 
 
 def _expected(s: Session) -> dict[int, tuple[int, int, int]]:
@@ -48,40 +47,9 @@ def test_counts_follow_random_roll_call_edits(sample: App, engine: Engine) -> No
             meetings.append(m)
         s.commit()
         ids = [m.id for m in meetings]
-        taken: set[tuple[int, int]] = set()
+        calls = RollCalls(s, rnd, ids, [m.id for m in members])
         for step in range(300):
-            op = rnd.choice(("orm_add", "core_add", "orm_edit", "core_edit", "move",
-                             "delete"))
-            rows = s.exec(select(Attendance)).all()
-            if op in ("orm_add", "core_add") or not rows:
-                mid, mem = rnd.choice(ids), rnd.choice(members).id
-                if (mid, mem) in taken:
-                    continue
-                taken.add((mid, mem))
-                values = {"meeting_id": mid, "member_id": mem,
-                          "status": rnd.choice(STATUSES)}
-                if op == "core_add":
-                    s.execute(insert(Attendance), [values])
-                else:
-                    s.add(Attendance(**values))
-            elif op == "orm_edit":
-                rnd.choice(rows).status = rnd.choice(STATUSES)
-            elif op == "core_edit":  # a bulk UPDATE of a few rows at once
-                pick = [r.id for r in rnd.sample(rows, min(3, len(rows)))]
-                s.execute(update(Attendance).where(Attendance.id.in_(pick))
-                          .values(status=rnd.choice(STATUSES)))
-            elif op == "move":
-                row = rnd.choice(rows)
-                to = rnd.choice(ids)
-                if (to, row.member_id) in taken:
-                    continue
-                taken.discard((row.meeting_id, row.member_id))
-                taken.add((to, row.member_id))
-                row.meeting_id = to
-            else:
-                row = rnd.choice(rows)
-                taken.discard((row.meeting_id, row.member_id))
-                s.execute(delete(Attendance).where(Attendance.id == row.id))
+            calls.write(rnd.choice(tuple(w for w in WRITES if w != "member")))
             s.flush()
             if step % 25 == 0:
                 s.commit()
