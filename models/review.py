@@ -23,9 +23,6 @@ from models.meeting import Meeting, Task
 from models.member import Member
 from models.org import Organisation
 
-ATTENDED = ("present", "late")
-DUE = ("present", "late", "excused", "unexcused")
-
 
 class MemberReview(SQLModel, table=True):
     __tablename__ = "member_review"
@@ -93,10 +90,10 @@ def org_reviews(session: Session, *, org_ids: list[int], year: int) -> dict[int,
 
 
 def _subtree_members() -> Any:
-    """Ids of the members whose cell is in the subtree: the record's per-member sums read
-    only their rows (a base organisation's year added up the whole bloc's roll calls and
-    fee book first, 66 ms on the bench bloc). Keyed on the member's cell, as the outer
-    statement is, so a member who moved keeps every row of the year."""
+    """Ids of the members whose cell is in the subtree: the record's fee sums read only
+    their rows (a base organisation's year added up the whole bloc's fee book first).
+    Keyed on the member's cell, as the outer statement is, so a member who moved keeps
+    every row of the year."""
     home = aliased(Organisation, name="home")
     return (select(Member.id).join(home, home.id == Member.cell_id)
             .where(home.path.like(bindparam("prefix"))))

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, insert, update
 from sqlmodel import Session, select
 
 from models.attendance import Attendance
+from models.meeting import Meeting
+from models.member import Member
 
 STATUSES = (None, "present", "late", "excused", "unexcused", "exempted")
 WRITES = ("orm_add", "core_add", "orm_edit", "core_edit", "move", "member", "delete")
@@ -59,3 +62,14 @@ class RollCalls:
             row = rnd.choice(rows)
             self.taken.discard((row.meeting_id, row.member_id))
             s.execute(delete(Attendance).where(Attendance.id == row.id))
+
+
+def june_meeting(s: Session, status: str) -> tuple[Member, Meeting]:
+    """The sample's first member and a new meeting of their cell in June 2026, committed."""
+    member = s.exec(select(Member).order_by(Member.id)).first()
+    assert member is not None
+    m = Meeting(cell_id=member.cell_id, period="2026-06",
+                scheduled_at=datetime(2026, 6, 5, 1, tzinfo=UTC), status=status)
+    s.add(m)
+    s.commit()
+    return member, m

@@ -15,7 +15,7 @@ from models.attendance import Attendance
 from models.meeting import Meeting
 from models.member import Member
 from models.reports import ATTENDED, DUE
-from tests.rollcalls import WRITES, RollCalls
+from tests.rollcalls import WRITES, RollCalls, june_meeting
 
 
 def _expected(s: Session) -> dict[int, tuple[int, int, int]]:
@@ -63,12 +63,7 @@ def test_counts_follow_random_roll_call_edits(sample: App, engine: Engine) -> No
 
 def test_a_rolled_back_roll_call_leaves_the_counts(sample: App, engine: Engine) -> None:
     with Session(engine) as s:
-        member = s.exec(select(Member).order_by(Member.id)).first()
-        assert member is not None
-        m = Meeting(cell_id=member.cell_id, period="2026-06",
-                    scheduled_at=datetime(2026, 6, 5, 1, tzinfo=UTC), status="held")
-        s.add(m)
-        s.commit()
+        member, m = june_meeting(s, "held")
         mid = m.id
         s.add(Attendance(meeting_id=mid, member_id=member.id, status="present"))
         s.flush()

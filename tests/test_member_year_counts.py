@@ -16,8 +16,8 @@ from bot.app import App
 from models.attendance import Attendance, MemberYearAttendance
 from models.meeting import Meeting
 from models.member import Member
-from models.review import ATTENDED, DUE
-from tests.rollcalls import WRITES, RollCalls
+from models.reports import ATTENDED, DUE
+from tests.rollcalls import WRITES, RollCalls, june_meeting
 
 MEETING_STATUSES = ("scheduled", "held", "not_held", "cancelled")
 COUNTS = {"due": DUE, "attended": ATTENDED, "unexcused": ("unexcused",),
@@ -91,12 +91,7 @@ def test_counts_follow_random_edits_of_roll_calls_and_meetings(sample: App,
 def test_a_meeting_marked_held_after_its_roll_call_counts_then(sample: App,
                                                                engine: Engine) -> None:
     with Session(engine) as s:
-        member = s.exec(select(Member).order_by(Member.id)).first()
-        assert member is not None
-        m = Meeting(cell_id=member.cell_id, period="2026-06",
-                    scheduled_at=datetime(2026, 6, 5, 1, tzinfo=UTC), status="scheduled")
-        s.add(m)
-        s.commit()
+        member, m = june_meeting(s, "scheduled")
         s.add(Attendance(meeting_id=m.id, member_id=member.id, status="unexcused"))
         s.commit()
         kept = select(func.sum(MemberYearAttendance.unexcused)).where(

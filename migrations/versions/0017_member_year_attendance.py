@@ -23,7 +23,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLE = "member_year_attendance"
-# What each count counts (models.review.DUE / ATTENDED, "unexcused", "excused"); a NULL
+# What each count counts (models.reports.DUE / ATTENDED, "unexcused", "excused"); a NULL
 # status (an RSVP without a roll call) counts nowhere.
 TESTS = {"due": "IN ('present', 'late', 'excused', 'unexcused')",
          "attended": "IN ('present', 'late')",
