@@ -41,6 +41,8 @@ def pg_database_url(suffix: str, *, fresh: bool) -> str:
                                   {"n": name}).first()
             if not exists:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
+            else:  # a run killed in mid-outage (test_outage) leaves it refusing connections
+                conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
     finally:
         admin.dispose()
     return url.set(database=name).render_as_string(hide_password=False)
