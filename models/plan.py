@@ -19,7 +19,7 @@ from sqlmodel import select as sm_select
 from models.base import utcnow
 from models.meeting import Meeting
 from models.org import CELL_KINDS, Organisation
-from models.reports import plain_rows
+from models.reports import in_year, plain_rows, year_bounds
 
 MAX_TOPICS = 4
 MIN_TOPICS = 3
@@ -94,7 +94,7 @@ def _plan_stmt() -> Any:
     every forum of the database first (a base organisation's plan 35 ms, now ~1 ms)."""
     forums = (select(func.count()).select_from(Meeting)
               .where(Meeting.cell_id == Organisation.id, Meeting.kind == "forum",
-                     Meeting.status == "held", Meeting.period.like(bindparam("year_prefix")))
+                     Meeting.status == "held", in_year(Meeting.period))
               .correlate(Organisation).scalar_subquery())
     taken = aliased(Meeting, name="taken")
     parent = aliased(Organisation, name="parent")
@@ -124,7 +124,7 @@ def _mix_stmt() -> Any:
 
 
 def plan_rows(session: Session, root: Organisation, year: int) -> list[dict[str, Any]]:
-    params = {"prefix": root.path + "%", "year": year, "year_prefix": f"{year:04d}-%"}
+    params = {"prefix": root.path + "%", "year": year, **year_bounds(year)}
     return plain_rows(session.execute(_plan_stmt(), params))
 
 

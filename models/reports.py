@@ -130,6 +130,18 @@ def _in_subtree() -> Any:
     return Organisation.path.like(PREFIX)
 
 
+def in_year(period: Any) -> Any:
+    """``period`` ("YYYY-MM") within the year whose bounds :func:`year_bounds` gives: a
+    range, which an index on (cell, period) searches; ``LIKE 'YYYY-%'`` with a bound
+    pattern read every period of the cell (a bloc's thematic plan read its ten years of
+    meetings, 60,000 rows, 15 ms of the cold year lists)."""
+    return period.between(bindparam("year_first"), bindparam("year_last"))
+
+
+def year_bounds(y: int) -> dict[str, str]:
+    return {"year_first": f"{y:04d}-01", "year_last": f"{y:04d}-12"}
+
+
 def counted(m: Any, column: str) -> Any:
     """A meeting's roll-call count (``attended_count``, ``due_count``,
     ``unexcused_count``: kept on its row by the triggers of migration 0016) where the

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from models.fees import FeePayment
 from models.org import CELL_KINDS, Organisation
-from models.reports import plain_rows
+from models.reports import in_year, plain_rows, year_bounds
 
 
 def _quarter_months(q: int) -> list[str]:
@@ -38,7 +38,7 @@ def _fees_stmt() -> Any:
         .select_from(Organisation)
         .outerjoin(parent, parent.id == Organisation.parent_id)
         .outerjoin(FeePayment, and_(FeePayment.cell_id == Organisation.id,
-                                    FeePayment.period.like(bindparam("year_prefix"))))
+                                    in_year(FeePayment.period)))
         .where(Organisation.path.like(bindparam("prefix")), Organisation.kind.in_(CELL_KINDS),
                Organisation.active == True)  # noqa: E712
         .group_by(Organisation.id, Organisation.name, parent.name, Organisation.path)
@@ -48,5 +48,5 @@ def _fees_stmt() -> Any:
 def fee_totals(session: Session, root: Organisation, year: int) -> list[dict[str, Any]]:
     """Per cell of the subtree: party fees collected per quarter and in the year, and the
     count of paid and unpaid member-months."""
-    params = {"prefix": root.path + "%", "year_prefix": f"{year:04d}-%"}
+    params = {"prefix": root.path + "%", **year_bounds(year)}
     return plain_rows(session.execute(_fees_stmt(), params))

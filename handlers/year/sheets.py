@@ -55,7 +55,7 @@ def classification(s: Session, root: Organisation, year: int, settings: Settings
     reviews = org_reviews(s, org_ids=[r["cell_id"] for r in rows], year=year)
     for row in rows:
         rv = reviews.get(row["cell_id"])
-        reason = classify.not_rated("cell", row, settings)
+        reason, band, quality, proposal = classify.cell_year(row, rules, settings)
         level: str | None
         if reason is not None:
             level, stage = None, "not_rated"
@@ -64,9 +64,8 @@ def classification(s: Session, root: Organisation, year: int, settings: Settings
         elif rv is not None and rv.proposed_level:
             level, stage = rv.proposed_level, "proposed"
         else:
-            level, stage = classify.cell_proposal(row, rules, settings), "prefilled"
-        cells.append({**dict(row), "band": classify.cell_year_band(row, settings),
-                      "quality": classify.year_quality(row, settings), "level": level,
+            level, stage = proposal, "prefilled"
+        cells.append({**row, "band": band, "quality": quality, "level": level,
                       "stage": stage, "not_rated": reason})
 
     if member_levels is not None:
