@@ -17,14 +17,17 @@ from handlers.core.labels import cell_label
 from handlers.core.notify import send_private
 from models import dieu8, streaks
 from models.dieu8 import Level
-from models.i18n import _, use_locale
+from models.i18n import N_, _, use_locale
 from models.member import Member
 from models.org import Organisation
 
+_LEVELS = {Level.FLAG: N_("thuộc diện xem xét xóa tên"), Level.WARN: N_("cảnh báo"),
+           Level.ATTENTION: N_("cần lưu ý")}
+
 
 def _level_text(level: Level | None) -> str:
-    return {Level.FLAG: _("thuộc diện xem xét xóa tên"), Level.WARN: _("cảnh báo"),
-            Level.ATTENTION: _("cần lưu ý")}.get(level, "") if level else ""
+    """One lookup: the web view's lists call it for each of up to 200 members."""
+    return _(_LEVELS[level]) if level else ""
 
 
 def dieu8_lines(s: Session, root: Organisation, upto: str) -> list[str]:

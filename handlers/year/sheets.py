@@ -13,16 +13,18 @@ from sqlmodel import Session
 from handlers.core.labels import cell_label, label
 from handlers.year import classify
 from models.classification import LEVELS, rank
-from models.i18n import _, fmt_percent
+from models.i18n import N_, _, fmt_percent
 from models.org import Organisation
 from models.review import org_reviews, year_record
 from models.settings import Settings
 from models.yearreport import fee_totals
 
+_STAGES = {"confirmed": N_("đã duyệt"), "proposed": N_("chi bộ đề xuất"),
+           "prefilled": N_("tự động từ ghi nhận"), "not_rated": N_("không xếp loại")}
+
 
 def _stage(stage: str) -> str:
-    return {"confirmed": _("đã duyệt"), "proposed": _("chi bộ đề xuất"),
-            "prefilled": _("tự động từ ghi nhận"), "not_rated": _("không xếp loại")}[stage]
+    return _(_STAGES[stage])  # one lookup: a page of 100 cells called it 100 times
 
 
 def _rate(a: int, d: int) -> float | None:
@@ -52,7 +54,7 @@ def classification(s: Session, root: Organisation, year: int, settings: Settings
             levels[m["level"]] = levels.get(m["level"], 0) + 1
     cells = []
     rows = classify.year_cells(s, root, year)
-    reviews = org_reviews(s, org_ids=[r["cell_id"] for r in rows], year=year)
+    reviews = org_reviews(s, root, year)
     for row in rows:
         rv = reviews.get(row["cell_id"])
         reason, band, quality, proposal = classify.cell_year(row, rules, settings)
