@@ -70,6 +70,13 @@ class Meeting(SQLModel, table=True):
     attended_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     due_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     unexcused_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The current "cell" and "confirmed" score's total and rating, kept by database
+    # triggers on ``score`` (migration 0018), never written here: the subtree's figures
+    # read them instead of joining every meeting to the score table.
+    cell_total: float | None = None
+    cell_rating: str | None = Field(default=None, max_length=16)
+    confirmed_total: float | None = None
+    confirmed_rating: str | None = Field(default=None, max_length=16)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -166,9 +166,11 @@ def _cells_subquery(detail: bool = True, by_month: bool = False) -> Any:
     Without ``detail`` only the counts the summary adds up (no names, parent, averages);
     ``by_month`` (with ``detail`` False): per cell and month, only what the trend draws (a
     cell without a meeting in the months: one row, period NULL)."""
-    (cell_sc, cell_on), (conf_sc, conf_on) = current_score("cell"), current_score("confirmed")
-    rating = func.coalesce(conf_sc.rating, cell_sc.rating)
     m = aliased(Meeting)
+    # The current scores as the triggers of migration 0018 keep them on the meeting row:
+    # joined to the score table, a bloc's year read all its ten years' scores twice.
+    rating = func.coalesce(m.confirmed_rating, m.cell_rating)
+    total = func.coalesce(m.confirmed_total, m.cell_total)
     parent = aliased(Organisation, name="parent")
     names = (Organisation.name.label("cell"), parent.name.label("parent"),
              Organisation.path.label("path"), Organisation.rubric_id.label("rubric_id"))
@@ -176,7 +178,7 @@ def _cells_subquery(detail: bool = True, by_month: bool = False) -> Any:
         select(Organisation.id.label("cell_id"),
                _count(m.status == _c("held")).label("held"),
                _count(m.status == _c("not_held")).label("not_held"),
-               _count(and_(m.status == _c("held"), cell_sc.id.is_(None))).label("unscored"),
+               _count(and_(m.status == _c("held"), m.cell_rating.is_(None))).label("unscored"),
                func.coalesce(func.sum(counted(m, "attended_count")), 0).label("attended"),
                func.coalesce(func.sum(counted(m, "due_count")), 0).label("due"),
                func.coalesce(func.sum(counted(m, "unexcused_count")), 0).label("unexcused"),
@@ -187,14 +189,12 @@ def _cells_subquery(detail: bool = True, by_month: bool = False) -> Any:
     q = (q.outerjoin(m, and_(m.cell_id == Organisation.id, m.period.in_(MONTHS),
                              m.kind == _c("regular"), m.seq == _c(0),
                              m.status != _c("cancelled")))
-         .outerjoin(cell_sc, cell_on(m.id))
-         .outerjoin(conf_sc, conf_on(m.id))
          .where(_in_subtree(), _in(Organisation.kind, CELL_KINDS),
                 Organisation.active == True)  # noqa: E712
          .group_by(Organisation.id))
     if detail:
         q = (q.add_columns(*names, func.count(m.id).label("meetings"),
-                           func.avg(func.coalesce(conf_sc.total, cell_sc.total)).label("score"),
+                           func.avg(total).label("score"),
                            func.max(rating).label("rating"))
              .group_by(*names[:2]))  # path and rubric follow from the cell's id
     if by_month:  # the trend's few columns, per month
@@ -203,7 +203,7 @@ def _cells_subquery(detail: bool = True, by_month: bool = False) -> Any:
             m.period.label("period"), _count(m.status == _c("held")).label("held"),
             func.coalesce(func.sum(counted(m, "attended_count")), 0).label("attended"),
             func.coalesce(func.sum(counted(m, "due_count")), 0).label("due"),
-            func.avg(func.coalesce(conf_sc.total, cell_sc.total)).label("score"))
+            func.avg(total).label("score"))
              .group_by(m.period))
     return q.subquery("cells")
 
