@@ -40,7 +40,7 @@ def classification(s: Session, root: Organisation, year: int, settings: Settings
     reason in "not_rated", and is left out of the target percentages ("unrated" counts
     them apart). "member_levels": members per level (None: not rated). Given
     ``member_levels``, the members per level are what it returns, called once the cells
-    are done (the web view's lists count them in SQL, beside the cells), and "members"
+    are done (the web view's lists count them in SQL), and "members"
     is empty."""
     rules = classify.rules_for(settings)
     members = []
@@ -71,7 +71,7 @@ def classification(s: Session, root: Organisation, year: int, settings: Settings
                       "stage": stage, "not_rated": reason})
 
     if member_levels is not None:
-        levels = member_levels()  # counted beside the cells, waited for only now
+        levels = member_levels()  # counted in SQL, once the cells are done
 
     def share(items: list[dict[str, Any]], best: str) -> float | None:
         rated = [i for i in items if i["level"]]
