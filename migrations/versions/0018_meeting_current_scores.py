@@ -26,9 +26,8 @@ KINDS = ("cell", "confirmed")  # models.score.ScoreKind
 FIELDS = {"total": sa.Float(), "rating": sa.String(length=16)}
 
 
-def _columns() -> list[tuple[str, str, str]]:
-    """(meeting column, score kind, score column): cell_total, cell_rating, …"""
-    return [(f"{k}_{f}", k, f) for k in KINDS for f in FIELDS]
+# (meeting column, score kind, score column): cell_total, cell_rating, …
+COLUMNS = [(f"{k}_{f}", k, f) for k in KINDS for f in FIELDS]
 
 
 def _sets(meeting: str) -> str:
@@ -36,11 +35,11 @@ def _sets(meeting: str) -> str:
     return ", ".join(
         f"{col} = (SELECT s.{field} FROM score s WHERE s.meeting_id = {meeting} AND "
         f"s.kind = '{kind}' AND s.is_current ORDER BY s.id DESC LIMIT 1)"
-        for col, kind, field in _columns())
+        for col, kind, field in COLUMNS)
 
 
-def _refresh(meeting_id: str) -> str:
-    return f"UPDATE meeting SET {_sets('meeting.id')} WHERE id = {meeting_id};"
+def _refresh(meeting_id: str, only_if: str = "TRUE") -> str:
+    return f"UPDATE meeting SET {_sets('meeting.id')} WHERE id = {meeting_id} AND {only_if};"
 
 
 WATCHED = "meeting_id, kind, is_current, total, rating"
@@ -53,7 +52,8 @@ def _sqlite_triggers() -> list[str]:
         "CREATE TRIGGER trg_meeting_scores_del AFTER DELETE ON score "
         f"BEGIN {_refresh('OLD.meeting_id')} END",
         f"CREATE TRIGGER trg_meeting_scores_upd AFTER UPDATE OF {WATCHED} ON score "
-        f"BEGIN {_refresh('OLD.meeting_id')} {_refresh('NEW.meeting_id')} END",
+        f"BEGIN {_refresh('OLD.meeting_id')} "  # the new meeting too, if the score moved
+        f"{_refresh('NEW.meeting_id', 'NEW.meeting_id IS NOT OLD.meeting_id')} END",
     ]
 
 
@@ -75,7 +75,7 @@ def _pg_triggers() -> list[str]:
 
 def upgrade() -> None:
     with op.batch_alter_table('meeting', schema=None) as batch_op:
-        for col, _kind, field in _columns():
+        for col, _kind, field in COLUMNS:
             batch_op.add_column(sa.Column(col, FIELDS[field], nullable=True))
     op.execute(f"UPDATE meeting SET {_sets('meeting.id')} WHERE EXISTS "
                "(SELECT 1 FROM score s WHERE s.meeting_id = meeting.id AND s.is_current)")
@@ -95,5 +95,5 @@ def downgrade() -> None:
         for t in ("ins", "del", "upd"):
             op.execute(f"DROP TRIGGER trg_meeting_scores_{t}")
     with op.batch_alter_table('meeting', schema=None) as batch_op:
-        for col, _kind, _field in reversed(_columns()):
+        for col, _kind, _field in reversed(COLUMNS):
             batch_op.drop_column(col)
